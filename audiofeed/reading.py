@@ -1,0 +1,347 @@
+"""Reading: article pages in, :class:`Page` and :class:`Answer` out.
+
+One reader per input format, chosen by file extension (:data:`READERS`); the rest of the
+program never sees a format. A page that cannot be read raises :class:`PageError` carrying
+every problem found, each with its line, so the builder can report them and carry on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+__all__ = [
+    "Answer",
+    "Page",
+    "PageError",
+    "Problem",
+    "READERS",
+    "parse_runtime",
+    "read_page",
+    "find_pages",
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One doctor's spoken answer: the lead answer of a page or one of its "Other Voices"."""
+
+    question: str
+    doctor: str
+    specialty: str
+    listed_runtime: int | None  # seconds, as the page lists it; None for the lead answer
+    text: str
+    line: int  # line of the source page where this answer's block starts
+
+    @property
+    def is_lead(self) -> bool:
+        return self.listed_runtime is None
+
+
+@dataclass(frozen=True)
+class Page:
+    """An article page: a question answered by a lead doctor, then other doctors' answers."""
+
+    source: Path
+    slug: str
+    title: str
+    doctor: str
+    specialty: str
+    updated: date
+    answers: tuple[Answer, ...]  # the lead answer first, then "Other Voices" in page order
+
+    @property
+    def lead(self) -> Answer:
+        return self.answers[0]
+
+    @property
+    def doctors(self) -> list[str]:
+        """Doctors in order of first appearance, each once."""
+        return list(dict.fromkeys(a.doctor for a in self.answers))
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    message: str
+
+
+@dataclass
+class PageError(ValueError):
+    """A page that cannot be read; ``problems`` holds every problem found, not only the first."""
+
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """One ``FILE:LINE: message`` line per problem."""
+        return [
+            f"{self.path}:{p.line}: {p.message}" if p.line else f"{self.path}: {p.message}"
+            for p in self.problems
+        ]
+
+
+_RUNTIME = re.compile(
+    r"^(?:(?P<min>\d+)\s*min(?:ute)?s?)?\s*(?:(?P<sec>\d+)\s*sec(?:ond)?s?)?$", re.IGNORECASE
+)
+
+
+def parse_runtime(text: str) -> int:
+    """Parse a listed runtime into whole seconds.
+
+    >>> parse_runtime("1min 11sec")
+    71
+    >>> parse_runtime("39sec")
+    39
+    >>> parse_runtime("2min")
+    120
+    >>> parse_runtime("2 minutes 5 seconds")
+    125
+    >>> parse_runtime("1min 75sec")
+    Traceback (most recent call last):
+    ...
+    ValueError: unparseable runtime '1min 75sec' (seconds must be below 60)
+    >>> parse_runtime("soon")
+    Traceback (most recent call last):
+    ...
+    ValueError: unparseable runtime 'soon' (expected e.g. '1min 11sec', '39sec' or '2min')
+    """
+    m = _RUNTIME.match(text.strip())
+    if not m or not (m["min"] or m["sec"]):
+        raise ValueError(f"unparseable runtime {text.strip()!r} (expected e.g. '1min 11sec', '39sec' or '2min')")
+    minutes, seconds = int(m["min"] or 0), int(m["sec"] or 0)
+    if m["min"] and seconds >= 60:
+        raise ValueError(f"unparseable runtime {text.strip()!r} (seconds must be below 60)")
+    total = minutes * 60 + seconds
+    if total == 0:
+        raise ValueError(f"runtime {text.strip()!r} is zero")
+    return total
+
+
+def decode_source(path: Path, raw: bytes) -> str:
+    """Bytes of a page to text: UTF-8 with or without BOM; binary or other encodings refused."""
+    problems = []
+    if not raw.strip():
+        problems.append(Problem(None, "empty file"))
+    elif b"\x00" in raw:
+        problems.append(Problem(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary file (NUL byte), not a text page"))
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = raw[: e.start].count(b"\n") + 1
+            problems.append(
+                Problem(line, f"not UTF-8: byte 0x{raw[e.start]:02x} at offset {e.start}; save the page as UTF-8")
+            )
+    raise PageError(path, problems)
+
+
+# Page furniture: lines the scraped pages carry that are not content.
+_FURNITURE = {"doctor image", "home-news-image", "00:00"}
+_WRITTEN_BY = re.compile(r"^Written by\s+(?P<doctor>\S.*)$")
+_UPDATED = re.compile(r"^Updated on\s+(?P<date>.+)$")
+_RUNTIME_LINE = re.compile(r"^(?P<runtime>.*?)\s*(?:home-news-image)?$")
+_OTHER_VOICES = "Other Voices"
+
+
+def _parse_date(text: str) -> date:
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"unparseable date {text.strip()!r} (expected e.g. 'February 12, 2025')")
+
+
+def _paragraphs(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Group numbered lines into paragraphs separated by blank lines: (first line, text)."""
+    paras: list[tuple[int, str]] = []
+    current: list[str] = []
+    start = 0
+    for number, text in lines + [(0, "")]:
+        if text.strip():
+            if not current:
+                start = number
+            current.append(text.strip())
+        elif current:
+            paras.append((start, " ".join(current)))
+            current = []
+    return paras
+
+
+class ScrapedPageReader:
+    """Reads the scraped page format (``.txt``): header, lead answer, then "Other Voices".
+
+    Layout (blank lines and furniture such as "doctor image" are ignored)::
+
+        Title question
+        Written by Lead Doctor
+        Specialty
+        Updated on February 12, 2025
+        Lead answer paragraphs...
+        Other Voices
+        Written by Doctor          (one block per answer)
+        Specialty
+        1min 11sec
+        Question?
+        Answer paragraphs...
+    """
+
+    extensions = (".txt",)
+
+    def read(self, path: Path, text: str) -> Page:
+        problems: list[Problem] = []
+        lines = [(i, ln.rstrip()) for i, ln in enumerate(text.splitlines(), start=1)]
+        content = [(i, ln.strip()) for i, ln in lines if ln.strip() not in _FURNITURE]
+        nonblank = [(i, ln) for i, ln in content if ln]
+        if not nonblank:
+            raise PageError(path, [Problem(None, "page has no text")])
+
+        # Split at "Other Voices".
+        split = next((k for k, (_, ln) in enumerate(content) if ln == _OTHER_VOICES), None)
+        head = content if split is None else content[:split]
+        tail = [] if split is None else content[split + 1 :]
+
+        title_line, title = nonblank[0]
+        header = [(i, ln) for i, ln in head if ln][1:4]
+        doctor = specialty = ""
+        updated = date(1970, 1, 1)
+        body_from = title_line
+        expect = ["Written by ...", "a specialty", "Updated on ..."]
+        if len(header) < 3:
+            problems.append(
+                Problem(title_line, f"truncated header: expected {', '.join(expect[len(header):])} after the title")
+            )
+        else:
+            (l1, by), (l2, specialty), (l3, upd) = header
+            body_from = l3
+            m = _WRITTEN_BY.match(by)
+            if not m:
+                problems.append(Problem(l1, f"expected 'Written by DOCTOR', found {by[:60]!r}"))
+            else:
+                doctor = m["doctor"].strip()
+            if _WRITTEN_BY.match(specialty) or _UPDATED.match(specialty):
+                problems.append(Problem(l2, f"expected the lead doctor's specialty, found {specialty[:60]!r}"))
+            m = _UPDATED.match(upd)
+            if not m:
+                problems.append(Problem(l3, f"expected 'Updated on DATE', found {upd[:60]!r}"))
+            else:
+                try:
+                    updated = _parse_date(m["date"])
+                except ValueError as e:
+                    problems.append(Problem(l3, str(e)))
+
+        lead_paras = _paragraphs([(i, ln) for i, ln in head if i > body_from])
+        if not lead_paras:
+            problems.append(Problem(body_from, "the lead answer has no text"))
+        answers = [
+            Answer(
+                question=title,
+                doctor=doctor,
+                specialty=specialty,
+                listed_runtime=None,
+                text="\n\n".join(p for _, p in lead_paras),
+                line=title_line,
+            )
+        ]
+        if split is not None:
+            other = self._other_voices(tail, problems)
+            if not other and not problems:
+                problems.append(Problem(content[split][0], "'Other Voices' is followed by no answer"))
+            answers.extend(other)
+        if problems:
+            raise PageError(path, problems)
+        return Page(
+            source=path,
+            slug=slug_for(path),
+            title=title,
+            doctor=doctor,
+            specialty=specialty,
+            updated=updated,
+            answers=tuple(answers),
+        )
+
+    def _other_voices(self, tail: list[tuple[int, str]], problems: list[Problem]) -> list[Answer]:
+        # Each block starts at a "Written by" line.
+        starts = [k for k, (_, ln) in enumerate(tail) if _WRITTEN_BY.match(ln)]
+        stray = [(i, ln) for i, ln in tail[: starts[0] if starts else len(tail)] if ln]
+        if stray:
+            i, ln = stray[0]
+            problems.append(Problem(i, f"expected 'Written by DOCTOR' to start an answer, found {ln[:60]!r}"))
+        answers = []
+        for n, k in enumerate(starts):
+            block = tail[k : starts[n + 1] if n + 1 < len(starts) else len(tail)]
+            answer = self._answer_block(block, problems)
+            if answer:
+                answers.append(answer)
+        return answers
+
+    def _answer_block(self, block: list[tuple[int, str]], problems: list[Problem]) -> Answer | None:
+        first_line = block[0][0]
+        doctor = _WRITTEN_BY.match(block[0][1])["doctor"].strip()
+        rest = [(i, ln) for i, ln in block[1:] if ln]
+        if len(rest) < 2:
+            missing = "specialty and runtime" if not rest else "runtime"
+            problems.append(Problem(first_line, f"truncated answer block by {doctor}: no {missing}"))
+            return None
+        (_, specialty), (rt_line, rt_text) = rest[0], rest[1]
+        try:
+            runtime = parse_runtime(_RUNTIME_LINE.match(rt_text)["runtime"])
+        except ValueError as e:
+            problems.append(Problem(rt_line, str(e)))
+            runtime = None
+        paras = _paragraphs([(i, ln) for i, ln in block if i > rt_line])
+        if not paras:
+            problems.append(Problem(rt_line, f"truncated answer block by {doctor}: no question and no answer"))
+            return None
+        q_line, question = paras[0]
+        if len(paras) < 2:
+            problems.append(Problem(q_line, f"answer block by {doctor} has no answer text after the question"))
+            return None
+        if runtime is None:
+            return None
+        return Answer(
+            question=question,
+            doctor=doctor,
+            specialty=specialty,
+            listed_runtime=runtime,
+            text="\n\n".join(p for _, p in paras[1:]),
+            line=first_line,
+        )
+
+
+READERS = {ext: reader for reader in (ScrapedPageReader(),) for ext in reader.extensions}
+
+
+def slug_for(path: Path) -> str:
+    """A page's stable identifier: its file name without extension, made URL-safe.
+
+    >>> slug_for(Path("articles/000_4fe75e9a818bb161.txt"))
+    '000_4fe75e9a818bb161'
+    >>> slug_for(Path("Über Fieber!.txt"))
+    'ber-fieber'
+    """
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.").lower()
+    return slug or "page"
+
+
+def find_pages(folder: Path) -> list[Path]:
+    """Article files under ``folder`` that some reader knows, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in READERS)
+
+
+def read_page(path: Path) -> Page:
+    """Read one article file into a :class:`Page`; raise :class:`PageError` listing every problem."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise PageError(path, [Problem(None, f"no reader for '{path.suffix}' files")])
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PageError(path, [Problem(None, f"cannot read: {e.strerror}")]) from None
+    return reader.read(path, decode_source(path, raw))
