@@ -1,0 +1,97 @@
+"""Encoding: fitted samples in, MP3 frames out.
+
+Every reader must agree on an MP3's duration: decoders (ffmpeg, browsers), tag readers
+(mutagen) and the ID3 TLEN tag. They do when the file is constant bit rate with no Xing/Info
+header and every frame is the same size, so duration = frames x 1,152 / sample rate whatever
+the reader's method. At 48 kHz and 64 kbit/s a frame is exactly 192 bytes and 24 ms, with no
+padding byte ever, so a runtime maps to a whole number of frames (within 12 ms) and an episode
+made by joining its answers' frames needs no second encode: chapter starts fall on the joins.
+
+LAME (through ``lameenc``, in process) writes no Xing header and always emits
+``floor(n / 1152) + 2`` frames for ``n`` input samples at 48 kHz (its encoder delay and padding),
+which :func:`content_samples` inverts.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import lameenc
+import numpy as np
+
+with warnings.catch_warnings():
+    # pydub imports audioop (deprecated in 3.11) and warns when ffmpeg is not on PATH.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment
+
+from .speech import SAMPLE_RATE as SPEECH_RATE
+
+OUTPUT_RATE = 48_000
+FRAME_SAMPLES = 1152
+BITRATE_KBPS = 64
+FRAME_BYTES = 144 * BITRATE_KBPS * 1000 // OUTPUT_RATE  # 192: no padding at 48 kHz
+FRAME_SECONDS = FRAME_SAMPLES / OUTPUT_RATE  # 0.024
+LAME_QUALITY = 7  # LAME's fast mode: half the time of the default, no audible loss for speech
+
+
+def frames_for_runtime(seconds: float) -> int:
+    """Frames whose decoded length is nearest to ``seconds`` (within 12 ms).
+
+    >>> frames_for_runtime(71), frames_for_runtime(71) * FRAME_SECONDS
+    (2958, 70.992)
+    >>> frames_for_runtime(39) * FRAME_SECONDS
+    39.0
+    """
+    return max(3, round(seconds / FRAME_SECONDS))
+
+
+def content_samples(frames: int) -> int:
+    """Speech-rate samples that LAME turns into exactly ``frames`` frames.
+
+    The input lands mid-way between two frame counts, so resampling's rounding cannot move it.
+
+    >>> content_samples(2958)
+    1564580
+    """
+    return round(((frames - 2) * FRAME_SAMPLES + FRAME_SAMPLES // 2) * SPEECH_RATE / OUTPUT_RATE)
+
+
+def frames_for_content(samples: int) -> int:
+    """Frames LAME emits for ``samples`` speech-rate samples.
+
+    >>> frames_for_content(content_samples(2958))
+    2958
+    """
+    return round(samples * OUTPUT_RATE / SPEECH_RATE) // FRAME_SAMPLES + 2
+
+
+def encode(samples: np.ndarray) -> bytes:
+    """Encode 16-bit mono speech (22,050 Hz) as 48 kHz CBR MP3 frames, without any header."""
+    frames = frames_for_content(len(samples))
+    segment = AudioSegment(samples.astype("<i2").tobytes(), sample_width=2, frame_rate=SPEECH_RATE, channels=1)
+    pcm = segment.set_frame_rate(OUTPUT_RATE).raw_data
+    # Resampling may round the length by a sample or two; pin it to the middle of the frame.
+    n = (frames - 2) * FRAME_SAMPLES + FRAME_SAMPLES // 2
+    pcm = pcm[: 2 * n].ljust(2 * n, b"\0")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(BITRATE_KBPS)
+    encoder.set_in_sample_rate(OUTPUT_RATE)
+    encoder.set_out_sample_rate(OUTPUT_RATE)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    encoder.silence()
+    mp3 = bytes(encoder.encode(pcm) + encoder.flush())
+    if len(mp3) != frames * FRAME_BYTES:
+        raise RuntimeError(f"LAME wrote {len(mp3)} bytes, expected {frames} frames of {FRAME_BYTES}")
+    return mp3
+
+
+def frame_count(mp3: bytes) -> int:
+    """Frames in a headerless stream written by :func:`encode` (or a join of such streams)."""
+    return len(mp3) // FRAME_BYTES
+
+
+def duration_ms(frames: int) -> int:
+    """Exact decoded duration of ``frames`` frames, in milliseconds."""
+    return frames * FRAME_SAMPLES * 1000 // OUTPUT_RATE

@@ -1,0 +1,254 @@
+"""Episodes: a page and its answers' encoded audio in, tagged MP3 files and an :class:`Episode` out.
+
+An episode is one page: its MP3 holds every answer in page order (lead first), made by joining
+the answers' MP3 frames, so no second encode is needed and each chapter starts exactly on a
+join. Each answer also gets an MP3 of its own. :class:`Episode` records everything the feeds and
+checks need, and is saved beside the audio (``episode.json``) so feeds can be rebuilt, and a
+page that stops parsing can keep its last published episode, without the audio being redone.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from .encoding import duration_ms, frame_count
+from .reading import Answer, Page
+from .speech import Sentence
+from .tagging import Chapter, TrackTags, tagged_mp3
+
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
+EPISODE_FILE = "episode.mp3"
+CHAPTERS_FILE = "chapters.json"
+RECORD_FILE = "episode.json"
+
+
+@dataclass(frozen=True)
+class AnswerAudio:
+    """One answer, spoken, fitted and encoded (what a worker returns)."""
+
+    mp3: bytes  # headerless CBR frames
+    rate: int
+    silence_added: float
+    speech_seconds: float
+    needed_rate: float
+    sentences: tuple[Sentence, ...]
+    answer_offset: int  # where the answer starts in the spoken text (after the question)
+
+    @property
+    def frames(self) -> int:
+        return frame_count(self.mp3)
+
+
+@dataclass
+class EpisodeAnswer:
+    """One answer as published."""
+
+    index: int
+    question: str
+    doctor: str
+    specialty: str
+    listed_runtime: int | None
+    listed_runtime_text: str
+    duration_ms: int
+    start_ms: int  # where it starts in the episode MP3
+    file: str  # relative to the output folder
+    bytes: int
+    rate: int
+    silence_added: float
+    guid: str
+    text: str
+
+
+@dataclass
+class Episode:
+    """One page as published."""
+
+    slug: str
+    source: str
+    title: str
+    doctor: str
+    specialty: str
+    updated: str  # ISO date
+    guid: str
+    file: str
+    bytes: int
+    duration_ms: int
+    chapters_file: str
+    answers: list[EpisodeAnswer] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Episode:
+        data = json.loads(text)
+        data["answers"] = [EpisodeAnswer(**a) for a in data["answers"]]
+        return cls(**data)
+
+
+def format_runtime(seconds: int | None) -> str:
+    """A runtime as the pages list it.
+
+    >>> format_runtime(71), format_runtime(39), format_runtime(120), format_runtime(None)
+    ('1min 11sec', '39sec', '2min', '')
+    """
+    if seconds is None:
+        return ""
+    m, s = divmod(seconds, 60)
+    return " ".join(p for p in (f"{m}min" if m else "", f"{s}sec" if s else "") if p)
+
+
+def chapter_title(answer: Answer) -> str:
+    return f"{answer.question} ({answer.doctor})"
+
+
+def page_guid(slug: str) -> str:
+    """A page's GUID: stable across rebuilds and base-URL changes."""
+    return str(uuid.uuid5(GUID_NAMESPACE, slug))
+
+
+def answer_guid(slug: str, answer: Answer) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{slug}\n{answer.doctor}\n{answer.question}"))
+
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    """Bytes to write, by path relative to the output folder, and the record describing them."""
+
+    files: dict[str, bytes]
+    episode: Episode
+
+
+def make_episode(
+    page: Page, audio: dict[int, AnswerAudio], *, album: str, publisher: str, cover: bytes, base_url: str
+) -> EpisodeFiles:
+    """Tag each answer's MP3, join them into the episode MP3, and describe the result.
+
+    ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
+    """
+    files: dict[str, bytes] = {}
+    answers: list[EpisodeAnswer] = []
+    chapters: list[Chapter] = []
+    start_frames = 0
+    joined: list[bytes] = []
+    for index, answer in enumerate(page.answers):
+        if index not in audio:
+            continue
+        a = audio[index]
+        length = duration_ms(a.frames)
+        name = f"{page.slug}/answer-{index:02d}.mp3"
+        tags = TrackTags(
+            title=answer.question,
+            artist=answer.doctor,
+            album=album,
+            date=page.updated,
+            length_ms=length,
+            listed_runtime=format_runtime(answer.listed_runtime),
+            description=f"{answer.doctor} ({answer.specialty}) answers: {answer.question}",
+            text=answer.text,
+            people=((answer.specialty, answer.doctor),),
+            publisher=publisher,
+            url=f"{base_url}{name}",
+            cover=cover,
+        )
+        data = tagged_mp3(a.mp3, tags)
+        files[name] = data
+        start = duration_ms(start_frames)
+        chapters.append(Chapter(chapter_title(answer), start, start + length))
+        answers.append(
+            EpisodeAnswer(
+                index=index,
+                question=answer.question,
+                doctor=answer.doctor,
+                specialty=answer.specialty,
+                listed_runtime=answer.listed_runtime,
+                listed_runtime_text=format_runtime(answer.listed_runtime),
+                duration_ms=length,
+                start_ms=start,
+                file=name,
+                bytes=len(data),
+                rate=a.rate,
+                silence_added=round(a.silence_added, 3),
+                guid=answer_guid(page.slug, answer),
+                text=answer.text,
+            )
+        )
+        joined.append(a.mp3)
+        start_frames += a.frames
+    total = duration_ms(start_frames)
+    people = tuple(dict.fromkeys((a.specialty, a.doctor) for a in page.answers))
+    episode_name = f"{page.slug}/{EPISODE_FILE}"
+    tags = TrackTags(
+        title=page.title,
+        artist="/".join(dict.fromkeys(a.doctor for a in answers)),
+        album=album,
+        date=page.updated,
+        length_ms=total,
+        listed_runtime="",
+        description=show_notes_text(answers),
+        text="\n\n".join(f"{a.question}\n{a.text}" for a in answers),
+        people=people,
+        publisher=publisher,
+        url=f"{base_url}{episode_name}",
+        cover=cover,
+    )
+    data = tagged_mp3(b"".join(joined), tags, chapters)
+    files[episode_name] = data
+    chapters_name = f"{page.slug}/{CHAPTERS_FILE}"
+    files[chapters_name] = chapters_json(answers).encode()
+    episode = Episode(
+        slug=page.slug,
+        source=page.source.name,
+        title=page.title,
+        doctor=page.doctor,
+        specialty=page.specialty,
+        updated=page.updated.isoformat(),
+        guid=page_guid(page.slug),
+        file=episode_name,
+        bytes=len(data),
+        duration_ms=total,
+        chapters_file=chapters_name,
+        answers=answers,
+    )
+    files[f"{page.slug}/{RECORD_FILE}"] = episode.to_json().encode()
+    return EpisodeFiles(files=files, episode=episode)
+
+
+def timestamp(ms: int) -> str:
+    """A chapter timestamp for show notes.
+
+    >>> timestamp(0), timestamp(71_040), timestamp(3_723_000)
+    ('00:00', '01:11', '1:02:03')
+    """
+    s = ms // 1000
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def show_notes_text(answers: list[EpisodeAnswer]) -> str:
+    return "\n".join(f"{timestamp(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
+
+
+def chapters_json(answers: list[EpisodeAnswer]) -> str:
+    """Podcasting 2.0 JSON chapters (version 1.2.0), sorted by start time."""
+    doc = {
+        "version": "1.2.0",
+        "chapters": [
+            {
+                "startTime": a.start_ms / 1000,
+                "endTime": (a.start_ms + a.duration_ms) / 1000,
+                "title": f"{a.question} ({a.doctor})",
+            }
+            for a in sorted(answers, key=lambda a: a.start_ms)
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def updated_date(episode: Episode) -> date:
+    return date.fromisoformat(episode.updated)
+

@@ -1,0 +1,161 @@
+"""feedgen extensions for the Podcasting 2.0 namespace and Podlove Simple Chapters.
+
+feedgen 1.0 has neither, and its iTunes extension only accepts ``yes``/``no``/``clean`` for
+``itunes:explicit`` where Apple and the W3C validator now want ``true``/``false``; these
+extensions write those elements through feedgen's own ``register_extension`` hook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from lxml import etree
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PSC_NS = "http://podlove.org/simple-chapters"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def _sub(parent, ns: str, tag: str, text: str | None = None, **attrs) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{ns}}}{tag}")
+    for k, v in attrs.items():
+        if v is not None:
+            el.set(k, str(v))
+    if text is not None:
+        el.text = text
+    return el
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str = "author"
+    group: str = "writing"
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    url: str
+    type: str
+    rel: str | None = None
+    language: str | None = None
+
+
+class PodcastExtension(BaseExtension):
+    """Channel level: ``podcast:guid``, ``podcast:locked``, ``itunes:explicit`` (true/false)."""
+
+    def __init__(self):
+        self._guid = None
+        self._locked = None
+        self._locked_owner = None
+        self._explicit = None
+
+    def extend_ns(self):
+        return {"podcast": PODCAST_NS, "itunes": ITUNES_NS}
+
+    def guid(self, value=None):
+        if value is not None:
+            self._guid = value
+        return self._guid
+
+    def locked(self, value: bool | None = None, owner: str | None = None):
+        if value is not None:
+            self._locked, self._locked_owner = value, owner
+        return self._locked
+
+    def explicit(self, value: bool | None = None):
+        if value is not None:
+            self._explicit = bool(value)
+        return self._explicit
+
+    def extend_rss(self, rss_feed):
+        channel = rss_feed[0]
+        if self._explicit is not None:
+            _sub(channel, ITUNES_NS, "explicit", "true" if self._explicit else "false")
+        if self._locked is not None:
+            _sub(channel, PODCAST_NS, "locked", "yes" if self._locked else "no", owner=self._locked_owner)
+        if self._guid:
+            _sub(channel, PODCAST_NS, "guid", self._guid)
+        return rss_feed
+
+
+class PodcastEntryExtension(BaseEntryExtension):
+    """Item level: ``podcast:chapters``, ``podcast:person``, ``podcast:transcript``, ``itunes:explicit``."""
+
+    def __init__(self):
+        self._chapters = None
+        self._persons: list[Person] = []
+        self._transcripts: list[Transcript] = []
+        self._explicit = None
+
+    def chapters(self, url: str | None = None, type: str = "application/json+chapters"):  # noqa: A002
+        if url is not None:
+            self._chapters = (url, type)
+        return self._chapters
+
+    def person(self, person: Person | None = None):
+        if person is not None:
+            self._persons.append(person)
+        return list(self._persons)
+
+    def transcript(self, transcript: Transcript | None = None):
+        if transcript is not None:
+            self._transcripts.append(transcript)
+        return list(self._transcripts)
+
+    def explicit(self, value: bool | None = None):
+        if value is not None:
+            self._explicit = bool(value)
+        return self._explicit
+
+    def extend_rss(self, item):
+        if self._explicit is not None:
+            _sub(item, ITUNES_NS, "explicit", "true" if self._explicit else "false")
+        if self._chapters:
+            _sub(item, PODCAST_NS, "chapters", url=self._chapters[0], type=self._chapters[1])
+        for p in self._persons:
+            _sub(item, PODCAST_NS, "person", p.name, group=p.group, role=p.role, href=p.href)
+        for t in self._transcripts:
+            _sub(item, PODCAST_NS, "transcript", url=t.url, type=t.type, rel=t.rel, language=t.language)
+        return item
+
+
+class PodloveExtension(BaseExtension):
+    """Podlove Simple Chapters has no channel element; this only declares the namespace."""
+
+    def extend_ns(self):
+        return {"psc": PSC_NS}
+
+
+class PodloveEntryExtension(BaseEntryExtension):
+    """Item level: ``<psc:chapters version="1.2">`` with one ``psc:chapter`` per chapter."""
+
+    def __init__(self):
+        self._chapters: list[tuple[float, str]] = []
+
+    def chapter(self, start_seconds: float | None = None, title: str | None = None):
+        if start_seconds is not None:
+            self._chapters.append((start_seconds, title or ""))
+        return list(self._chapters)
+
+    def extend_rss(self, item):
+        if self._chapters:
+            chapters = _sub(item, PSC_NS, "chapters", version="1.2")
+            for start, title in sorted(self._chapters):
+                _sub(chapters, PSC_NS, "chapter", start=npt(start), title=title)
+        return item
+
+
+def npt(seconds: float) -> str:
+    """Normal Play Time, as Podlove Simple Chapters writes starts.
+
+    >>> npt(0), npt(71.04), npt(3723.5)
+    ('00:00:00.000', '00:01:11.040', '01:02:03.500')
+    """
+    ms = round(seconds * 1000)
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"

@@ -1,0 +1,171 @@
+"""Fitting: speech in, audio of an exact length out.
+
+An answer's audio must last exactly its listed runtime. The speaking rate does most of the work,
+inside a natural band (:data:`RATE_BAND`, espeak-ng words per minute); silence inserted into,
+or taken out of, the pauses that are already there closes the rest to the sample. The voice is
+never sped up or slowed down by signal processing. An answer that would need a rate above the
+band is refused (:class:`FitError`); one that would need a rate below it is spoken at the bottom
+of the band and padded with extra silence, which the result reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .speech import SAMPLE_RATE, Sentence, Speech
+
+RATE_BAND = (100, 240)
+REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fitted
+MIN_PAUSE = round(0.120 * SAMPLE_RATE)  # a gap this long counts as a pause we may edit
+KEEP_PAUSE = round(0.060 * SAMPLE_RATE)  # never shorten a pause below this
+SILENCE_LEVEL = 64  # |sample| at or below this is silence (-54 dBFS)
+
+
+@dataclass(frozen=True)
+class FittedSpeech:
+    """Speech edited to an exact length."""
+
+    samples: np.ndarray
+    rate: int
+    silence_added: float  # seconds; negative when pauses were shortened
+    speech_seconds: float  # length of the speech as synthesized at ``rate``
+    needed_rate: float  # the rate that would have filled the target with no silence edit
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+class FitError(ValueError):
+    """The text cannot fill its runtime at a natural rate."""
+
+    def __init__(self, message: str, needed_rate: float):
+        super().__init__(message)
+        self.needed_rate = needed_rate
+
+
+Speak = Callable[[int], Speech]
+
+
+def find_pauses(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of silence at least :data:`MIN_PAUSE` long, as (start, end) sample indices.
+
+    >>> x = np.r_[np.ones(100), np.zeros(MIN_PAUSE), np.ones(5), np.zeros(10)].astype(np.int16) * 1000
+    >>> find_pauses(x)
+    [(100, 2746)]
+    """
+    quiet = np.abs(samples.astype(np.int32)) <= SILENCE_LEVEL
+    edges = np.diff(np.concatenate(([0], quiet.view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (ends - starts) >= MIN_PAUSE
+    return list(zip(starts[keep].tolist(), ends[keep].tolist()))
+
+
+def _share(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights``, in whole samples that add up exactly."""
+    if not weights or total == 0:
+        return [0] * len(weights)
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    parts = [math.floor(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: parts[i] - raw[i])[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def removable(samples: np.ndarray) -> int:
+    """How many samples of silence can be taken out of the pauses."""
+    return sum(max(0, e - s - KEEP_PAUSE) for s, e in find_pauses(samples))
+
+
+def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentence, ...]]:
+    """Add or remove silence in the middle of pauses so that the audio is ``target`` samples long.
+
+    Each pause gives or takes in proportion to its length (sentence breaks, being longer,
+    take most). Sentence starts move with the audio.
+    """
+    samples = speech.samples
+    delta = target - len(samples)
+    pauses = find_pauses(samples)
+    if delta > 0:
+        if not pauses:  # nothing to stretch: pad the end
+            pauses = [(len(samples), len(samples))]
+        parts = _share(delta, [max(1, e - s) for s, e in pauses])
+    else:
+        room = [max(0, e - s - KEEP_PAUSE) for s, e in pauses]
+        if sum(room) < -delta:
+            raise ValueError("not enough silence to remove")
+        parts = [-p for p in _share(-delta, room)]
+    pieces, cuts, cursor = [], [], 0
+    for (s, e), part in zip(pauses, parts):
+        mid = (s + e) // 2
+        if part >= 0:
+            pieces += [samples[cursor:mid], np.zeros(part, dtype=samples.dtype)]
+            cursor = mid
+        else:
+            pieces.append(samples[cursor : mid + part // 2])
+            cursor = mid + part // 2 - part
+        cuts.append((mid, part))
+    pieces.append(samples[cursor:])
+    out = np.concatenate(pieces)
+
+    def moved(sample: int) -> int:
+        return sample + sum(part for mid, part in cuts if mid <= sample)
+
+    sentences = tuple(Sentence(s.offset, moved(s.sample)) for s in speech.sentences)
+    assert len(out) == target, (len(out), target)
+    return out, sentences
+
+
+def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND) -> FittedSpeech:
+    """Fit speech to exactly ``target`` samples.
+
+    ``speak(rate)`` renders the text at a rate. Raises :class:`FitError` when even the top of
+    ``band`` (with every pause shortened) is too slow.
+    """
+    low, high = band
+    first = speak(REFERENCE_RATE)
+    # Length is close to inversely proportional to the rate (within 1% over 100-240 wpm).
+    needed = REFERENCE_RATE * len(first.samples) / target
+    rate = min(high, max(low, math.ceil(needed)))
+    tried: dict[int, Speech] = {REFERENCE_RATE: first}
+    while True:
+        speech = tried.get(rate) or tried.setdefault(rate, speak(rate))
+        surplus = len(speech.samples) - target
+        if surplus <= 0 or surplus <= removable(speech.samples):
+            break
+        if rate >= high:
+            raise FitError(
+                f"needs {needed:.0f} wpm to fit, above the natural band {low}-{high} wpm",
+                needed_rate=needed,
+            )
+        # Still too long: speed up by the shortfall, at least one step.
+        rate = min(high, max(rate + 1, math.ceil(rate * len(speech.samples) / target)))
+    samples, sentences = edit_silence(speech, target)
+    return FittedSpeech(
+        samples=samples,
+        rate=rate,
+        silence_added=(target - len(speech.samples)) / SAMPLE_RATE,
+        speech_seconds=speech.seconds,
+        needed_rate=needed,
+        sentences=sentences,
+    )
+
+
+def pad_to(speech: Speech, target: int) -> FittedSpeech:
+    """Speech that has no runtime to meet (a lead answer), padded at the end to ``target``."""
+    extra = target - len(speech.samples)
+    samples = np.concatenate([speech.samples, np.zeros(max(0, extra), dtype=speech.samples.dtype)])[:target]
+    return FittedSpeech(
+        samples=samples,
+        rate=speech.rate,
+        silence_added=extra / SAMPLE_RATE,
+        speech_seconds=speech.seconds,
+        needed_rate=float(speech.rate),
+        sentences=speech.sentences,
+    )

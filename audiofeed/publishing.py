@@ -1,0 +1,160 @@
+"""Publishing: :class:`Episode` records in, ``feed.xml`` and ``answers.xml`` out (feedgen).
+
+``feed.xml`` has one item per page, with a chapter per doctor's answer (ID3 in the MP3,
+Podcasting 2.0 JSON, Podlove Simple Chapters). ``answers.xml`` has one item per answer, grouped by
+page with ``itunes:season`` (page) and ``itunes:episode`` (answer).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timezone
+from html import escape
+
+from feedgen.feed import FeedGenerator
+
+from . import __version__
+from .episode import Episode, timestamp, updated_date
+from .feedext import (
+    Person,
+    PodcastEntryExtension,
+    PodcastExtension,
+    PodloveEntryExtension,
+    PodloveExtension,
+)
+
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+FEED_FILE = "feed.xml"
+ANSWERS_FILE = "answers.xml"
+COVER_FILE = "cover.png"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Podcast-level settings; every field has a default and a ``build`` option."""
+
+    title: str = "Doctors' Answers, Read Aloud"
+    description: str = (
+        "Doctors answer common health questions. Each episode is one question page read aloud, "
+        "with a chapter for every doctor's answer."
+    )
+    author: str = "audiofeed"
+    owner_email: str = "podcasts@example.org"
+    language: str = "en"
+    base_url: str = "http://127.0.0.1:8000/"
+    category: str = "Health & Fitness"
+    subcategory: str = "Medicine"
+    explicit: bool = False
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes.
+
+    >>> podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml")
+    '917393e3-1b1e-5cef-ace4-edaa54e1f810'
+    """
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def _published(episode: Episode) -> datetime:
+    return datetime.combine(updated_date(episode), time(12, 0), tzinfo=timezone.utc)
+
+
+def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episode]) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension("podcastindex", PodcastExtension, PodcastEntryExtension)
+    fg.register_extension("podlove", PodloveExtension, PodloveEntryExtension)
+    feed_url = channel.url(feed_file)
+    fg.title(title)
+    fg.description(channel.description)
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=channel.base_url, rel="alternate")  # feedgen uses the last link as <link>
+    fg.language(channel.language)
+    fg.author({"name": channel.author, "email": channel.owner_email})
+    fg.generator(f"audiofeed {__version__}", uri="https://pypi.org/project/audiofeed/")
+    fg.image(url=channel.url(COVER_FILE), title=title, link=channel.base_url)
+    # A fixed build date keeps rebuilds byte-identical: the newest content's date.
+    newest = max((_published(e) for e in episodes), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    fg.lastBuildDate(newest)
+    fg.podcast.itunes_author(channel.author)
+    fg.podcast.itunes_owner(name=channel.author, email=channel.owner_email)
+    fg.podcast.itunes_image(channel.url(COVER_FILE))
+    fg.podcast.itunes_category(channel.category, channel.subcategory)
+    fg.podcast.itunes_summary(channel.description)
+    fg.podcastindex.explicit(channel.explicit)
+    fg.podcastindex.locked(True, owner=channel.owner_email)
+    fg.podcastindex.guid(podcast_guid(feed_url))
+    return fg
+
+
+def show_notes_html(episode: Episode) -> str:
+    rows = "".join(
+        f"<li>{timestamp(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
+        for a in episode.answers
+    )
+    return (
+        f"<p>{escape(episode.title)}: {len(episode.answers)} doctors' answers, "
+        f"by {escape(', '.join(dict.fromkeys(a.doctor for a in episode.answers)))}.</p>"
+        f"<p>Chapters:</p><ul>{rows}</ul>"
+    )
+
+
+def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
+    """``feed.xml``: one item per page."""
+    fg = _new_feed(channel, FEED_FILE, channel.title, episodes)
+    fg.podcast.itunes_type("episodic")
+    # feedgen prepends entries; add oldest first so the newest ends up on top.
+    for ep in sorted(episodes, key=lambda e: (_published(e), e.slug)):
+        fe = fg.add_entry()
+        fe.guid(ep.guid, permalink=False)
+        fe.title(ep.title)
+        fe.description(show_notes_html(ep))
+        fe.enclosure(channel.url(ep.file), str(ep.bytes), "audio/mpeg")
+        fe.pubDate(_published(ep))
+        fe.author({"name": ep.doctor, "email": channel.owner_email})
+        fe.podcast.itunes_author(", ".join(dict.fromkeys(a.doctor for a in ep.answers)))
+        fe.podcast.itunes_duration(round(ep.duration_ms / 1000))
+        fe.podcast.itunes_image(channel.url(COVER_FILE))
+        fe.podcast.itunes_episode_type("full")
+        fe.podcastindex.explicit(channel.explicit)
+        fe.podcastindex.chapters(channel.url(ep.chapters_file))
+        for doctor in dict.fromkeys(a.doctor for a in ep.answers):
+            fe.podcastindex.person(Person(doctor))
+        for a in ep.answers:
+            fe.podlove.chapter(a.start_ms / 1000, f"{a.question} ({a.doctor})")
+    return fg.rss_str(pretty=True)
+
+
+def answers_feed(channel: Channel, episodes: list[Episode]) -> bytes:
+    """``answers.xml``: one item per doctor's answer, seasons by page, episodes by answer."""
+    fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes)
+    fg.podcast.itunes_type("serial")
+    ordered = sorted(episodes, key=lambda e: e.slug)
+    for season, ep in enumerate(ordered, start=1):
+        for number, a in enumerate(ep.answers, start=1):
+            fe = fg.add_entry(order="append")
+            fe.guid(a.guid, permalink=False)
+            fe.title(a.question)
+            fe.description(
+                f"<p>{escape(a.doctor)} ({escape(a.specialty)}) answers: {escape(a.question)}</p>"
+                f"<p>From: {escape(ep.title)}</p>"
+            )
+            fe.enclosure(channel.url(a.file), str(a.bytes), "audio/mpeg")
+            fe.pubDate(_published(ep))
+            fe.author({"name": a.doctor, "email": channel.owner_email})
+            fe.podcast.itunes_author(a.doctor)
+            duration = a.listed_runtime if a.listed_runtime is not None else round(a.duration_ms / 1000)
+            fe.podcast.itunes_duration(duration)
+            fe.podcast.itunes_image(channel.url(COVER_FILE))
+            fe.podcast.itunes_season(season)
+            fe.podcast.itunes_episode(number)
+            fe.podcast.itunes_episode_type("full")
+            fe.podcastindex.explicit(channel.explicit)
+            fe.podcastindex.person(Person(a.doctor))
+    return fg.rss_str(pretty=True)
