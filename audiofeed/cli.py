@@ -104,8 +104,8 @@ def _seconds(ms: int | None) -> str:
 
 def summary_table(report: BuildReport) -> Table:
     table = Table(title="Answers", title_justify="left")
-    table.add_column("page", max_width=14, no_wrap=True, overflow="ellipsis")
-    table.add_column("answer", ratio=1, min_width=16, no_wrap=True, overflow="ellipsis")
+    table.add_column("page", max_width=12, no_wrap=True, overflow="ellipsis")
+    table.add_column("answer", max_width=34, no_wrap=True, overflow="ellipsis")
     for name in ("listed", "actual", "rate (wpm)", "silence added"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("status", overflow="fold")
