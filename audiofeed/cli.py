@@ -71,7 +71,8 @@ def build_command(articles, output, base_url, jobs, title, description, author, 
         language=language, base_url=base_url, explicit=explicit,
     )
     options = BuildOptions(articles=articles, output=output, channel=channel, jobs=jobs, band=rate_band)
-    out, err = Console(), Console(stderr=True)
+    err = Console(stderr=True)
+    out = Console() if Console().is_terminal else Console(width=120)  # logs and pipes get full rows
     with Progress(
         TextColumn("[bold]Building"), BarColumn(), MofNCompleteColumn(), TextColumn("answers"),
         TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -105,10 +106,10 @@ def _seconds(ms: int | None) -> str:
 def summary_table(report: BuildReport) -> Table:
     table = Table(title="Answers", title_justify="left")
     table.add_column("page", max_width=12, no_wrap=True, overflow="ellipsis")
-    table.add_column("answer", max_width=34, no_wrap=True, overflow="ellipsis")
+    table.add_column("answer", min_width=12, max_width=34, no_wrap=True, overflow="ellipsis")
     for name in ("listed", "actual", "rate (wpm)", "silence added"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("status", overflow="fold")
+        table.add_column(name, justify="right", min_width=8, no_wrap=True)
+    table.add_column("status", min_width=7, overflow="fold")
     for a in report.answers:
         style = {"refused": "red", "padded": "yellow"}.get(a.status)
         table.add_row(
