@@ -1,0 +1,59 @@
+"""Shared fixtures: one real build of the sample articles, made the way a producer makes it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "articles"
+SEED = ROOT.parent / "shared" / "seed"
+BASE_URL = "https://podcast.example.org/health/"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    output: Path
+
+
+def run_build(articles: Path, output: Path, *args: str) -> Run:
+    """Run ``audiofeed build`` in a subprocess, exactly as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(output), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr, output)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Run:
+    """The sample articles built once with a public base URL."""
+    out = tmp_path_factory.mktemp("build") / "output"
+    run = run_build(ARTICLES, out, "--base-url", BASE_URL)
+    assert run.code == 0, run.stderr
+    return run
+
+
+@pytest.fixture
+def articles_copy(tmp_path) -> Path:
+    """A scratch copy of the sample articles to spoil."""
+    dest = tmp_path / "articles"
+    shutil.copytree(ARTICLES, dest)
+    return dest
+
+
+def pytest_report_header(config):
+    from audiofeed.ffmpeg import ffmpeg_exe
+
+    return [f"ffmpeg: {ffmpeg_exe()}", f"cores: {os.cpu_count()}"]
