@@ -32,6 +32,7 @@ import espeakng_loader
 
 SAMPLE_RATE = 22050
 BUFFER_MS = 20
+RANDOM_SEED = 1
 
 # pyttsx3's binding loads "libespeak-ng.so.1" by soname when imported; loading the wheel's copy
 # globally first makes that lookup resolve to it, so no system espeak-ng is needed.
@@ -160,6 +161,9 @@ def _render(text: str, properties: dict) -> tuple[bytes, list[tuple[int, int, in
         return 0
 
     _espeak.SetSynthCallback(on_synth)
+    # Breathy variants mix in noise from espeak's random generator, which espeak seeds from
+    # the clock; a fixed seed makes the noise, and so the samples, the same on every run.
+    _LIBRARY.espeak_ng_SetRandSeed(ctypes.c_long(RANDOM_SEED))
     if _espeak.SetVoiceByName(properties["voice"].encode()) != _espeak.EE_OK:
         raise SynthesisError(f"espeak-ng refused voice {properties['voice']!r}")
     _espeak.SetParameter(_espeak.RATE, properties["rate"], 0)
