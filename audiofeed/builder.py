@@ -239,6 +239,11 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
                         f"(listed {format_runtime(answer.listed_runtime)})"
                     )
                     report.answers.append(_row(page, index, None, "refused", f"needs {e.needed_rate:.0f} wpm"))
+                except Exception as e:  # noqa: BLE001  (one answer's failure must not stop the build)
+                    report.problems.append(
+                        f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(e).__name__}: {e}"
+                    )
+                    report.answers.append(_row(page, index, None, "failed", str(e)))
                 else:
                     report.answers.append(_row(page, index, audio[(page.slug, index)], *_status(audio[(page.slug, index)], answer, options.band)))
                 done += 1

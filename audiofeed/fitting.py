@@ -45,8 +45,11 @@ class FitError(ValueError):
     """The text cannot fill its runtime at a natural rate."""
 
     def __init__(self, message: str, needed_rate: float):
-        super().__init__(message)
+        super().__init__(message, needed_rate)  # both in args, so it survives pickling
         self.needed_rate = needed_rate
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 Speak = Callable[[int], Speech]
