@@ -1,0 +1,55 @@
+"""The naive single pass a user would write: one pyttsx3 synthesis per answer at a fixed rate,
+one pydub MP3 export each, sequential. No fitting, no tags, no feeds. The yardstick for
+``bench_build.py``.
+
+Usage: python benchmarks/naive_pass.py ARTICLES OUTPUT
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import espeakng_loader
+
+# pip-only setup, as FINDINGS.md describes: load the wheel's libespeak-ng before pyttsx3.
+os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
+ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+
+import pyttsx3  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from pydub import AudioSegment  # noqa: E402
+
+from audiofeed.ffmpeg import ffmpeg_exe  # noqa: E402
+from audiofeed.reading import find_pages, read_page  # noqa: E402
+
+AudioSegment.converter = ffmpeg_exe()
+
+
+def main(articles: Path, output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    engine = pyttsx3.init("espeak")
+    engine.runAndWait()  # drains pyttsx3's start-up queue; without it the first file is lost
+    engine.setProperty("rate", 175)
+    for path in find_pages(articles):
+        page = read_page(path)
+        for i, answer in enumerate(page.answers):
+            wav = output / f"{page.slug}-{i:02d}.wav"
+            engine.save_to_file(f"{answer.question}\n\n{answer.text}", str(wav))
+            engine.runAndWait()
+            deadline = time.time() + 10
+            while not wav.exists() and time.time() < deadline:  # espeak writes it on its own thread
+                time.sleep(0.005)
+            time.sleep(0.02)
+            AudioSegment.from_wav(wav).export(output / f"{page.slug}-{i:02d}.mp3", format="mp3")
+
+
+if __name__ == "__main__":
+    sys.stdout = open(os.devnull, "w")  # the espeak driver prints "Audio saved to ..."
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
