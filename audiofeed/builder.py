@@ -19,13 +19,13 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait, FIRST_COMPLETED
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from .encoding import content_samples, duration_ms, encode, frames_for_content, frames_for_runtime
 from .episode import RECORD_FILE, AnswerAudio, Episode, format_runtime, make_episode
-from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
+from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, needed_rate, pad_to, planned_rate
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .speech import assign_voices, speaker, spoken_text
@@ -89,6 +89,12 @@ class AnswerJob:
     target_frames: int | None  # None: no runtime to meet (lead answer)
     rate: int
     band: tuple[int, int]
+    reference_samples: int | None = None  # length at REFERENCE_RATE, once measured
+
+
+def measure_answer(job: AnswerJob) -> int:
+    """The answer's length in samples at :data:`REFERENCE_RATE`: what fitting starts from."""
+    return len(speaker().speak(job.text, job.voice, REFERENCE_RATE).samples)
 
 
 def render_answer(job: AnswerJob) -> AnswerAudio:
@@ -102,7 +108,10 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         fitted = pad_to(speech, content_samples(frames))
     else:
         fitted = fit_to_runtime(
-            lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band
+            lambda rate: speak(job.text, job.voice, rate),
+            content_samples(job.target_frames),
+            job.band,
+            job.reference_samples,
         )
     return AnswerAudio(
         mp3=encode(fitted.samples),
@@ -188,75 +197,12 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
         if page.slug in slugs:
             report.problems.append(f"{page.source}: same page name as {slugs[page.slug]}; rename one")
             pages.remove(page)
-        slugs[page.slug] = page.source
+        else:
+            slugs[page.slug] = page.source
 
     # speak, fit, encode
     voices = assign_voices([page.doctors for page in pages])
-    audio: dict[tuple[str, int], AnswerAudio] = {}
-    total = sum(len(p.answers) for p in pages)
-    done = 0
-    own_executor = executor is None
-    executor = executor or make_executor(options.jobs or default_jobs())
-    try:
-        running: dict[Future, tuple[Page, int]] = {}
-
-        def submit(page: Page, index: int, rate: int = REFERENCE_RATE) -> None:
-            answer = page.answers[index]
-            text, offset = spoken_text(answer.question, answer.text)
-            job = AnswerJob(
-                slug=page.slug,
-                index=index,
-                text=text,
-                answer_offset=offset,
-                voice=voices[answer.doctor],
-                target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-                rate=rate,
-                band=options.band,
-            )
-            running[executor.submit(render_answer, job)] = (page, index)
-
-        waiting_leads: dict[str, int] = {}  # answers still to render before a page's lead can start
-        by_length = sorted(
-            ((p, i) for p in pages for i, a in enumerate(p.answers) if a.listed_runtime is not None),
-            key=lambda pi: -(pi[0].answers[pi[1]].listed_runtime or 0),
-        )
-        for page in pages:
-            waiting_leads[page.slug] = sum(1 for a in page.answers if a.listed_runtime is not None)
-            if waiting_leads[page.slug] == 0:
-                submit(page, 0)
-        for page, index in by_length:
-            submit(page, index)
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                page, index = running.pop(future)
-                answer = page.answers[index]
-                try:
-                    audio[(page.slug, index)] = future.result()
-                except FitError as e:
-                    report.problems.append(
-                        f"{page.source}:{answer.line}: refused {answer.question!r}: {e} "
-                        f"(listed {format_runtime(answer.listed_runtime)})"
-                    )
-                    report.answers.append(_row(page, index, None, "refused", f"needs {e.needed_rate:.0f} wpm"))
-                except Exception as e:  # noqa: BLE001  (one answer's failure must not stop the build)
-                    report.problems.append(
-                        f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(e).__name__}: {e}"
-                    )
-                    report.answers.append(_row(page, index, None, "failed", str(e)))
-                else:
-                    report.answers.append(_row(page, index, audio[(page.slug, index)], *_status(audio[(page.slug, index)], answer, options.band)))
-                done += 1
-                if progress:
-                    progress(done, total, page.title)
-                if answer.listed_runtime is not None:
-                    waiting_leads[page.slug] -= 1
-                    if waiting_leads[page.slug] == 0:
-                        rates = [audio[(page.slug, i)].rate for i in range(1, len(page.answers)) if (page.slug, i) in audio]
-                        submit(page, 0, round(statistics.median(rates)) if rates else REFERENCE_RATE)
-    finally:
-        if own_executor:
-            executor.shutdown(cancel_futures=True)
+    audio = _render_all(pages, voices, options, report, progress, executor)
 
     # encode and tag, publish: into a staging folder, swapped in at the end
     staging = output.with_name(f".{output.name}.staging")
@@ -289,6 +235,123 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
     report.answers.sort(key=lambda r: (r.source, r.index))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _render_all(
+    pages: list[Page], voices: dict[str, str], options: BuildOptions, report: BuildReport,
+    progress: Progress | None, executor: Executor | None,
+) -> dict[tuple[str, int], AnswerAudio]:
+    """Render every answer in the pool.
+
+    Answers with a runtime are first measured at the reference rate (quick), which plans their
+    rate; a page's lead answer is spoken at the median of its page's rates, so it is submitted
+    as soon as that page is measured rather than after the page is done. If fitting ends on
+    other rates than planned (rare) and the median moves, the lead is rendered again.
+    """
+    audio: dict[tuple[str, int], AnswerAudio] = {}
+    total = sum(len(p.answers) for p in pages)
+    done = 0
+    own_executor = executor is None
+    executor = executor or make_executor(options.jobs or default_jobs())
+    running: dict[Future, tuple[str, Page, int]] = {}
+    jobs: dict[tuple[str, int], AnswerJob] = {}
+    planned: dict[str, dict[int, int]] = {p.slug: {} for p in pages}
+    lead_rate: dict[str, int] = {}
+
+    def submit(kind: str, page: Page, index: int, job: AnswerJob) -> None:
+        jobs[(page.slug, index)] = job
+        fn = measure_answer if kind == "measure" else render_answer
+        running[executor.submit(fn, job)] = (kind, page, index)
+
+    def submit_lead(page: Page, rates: list[int]) -> None:
+        lead_rate[page.slug] = round(statistics.median(rates)) if rates else REFERENCE_RATE
+        submit("render", page, 0, replace(_job(page, 0, voices, options), rate=lead_rate[page.slug]))
+
+    measuring = {p.slug: sum(1 for a in p.answers if a.listed_runtime is not None) for p in pages}
+    for page in pages:
+        if not measuring[page.slug]:
+            submit_lead(page, [])
+    for page, index in sorted(
+        ((p, i) for p in pages for i, a in enumerate(p.answers) if a.listed_runtime is not None),
+        key=lambda pi: -(pi[0].answers[pi[1]].listed_runtime or 0),  # longest first: better packing
+    ):
+        submit("measure", page, index, _job(page, index, voices, options))
+    try:
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                kind, page, index = running.pop(future)
+                answer = page.answers[index]
+                if kind == "measure":
+                    try:
+                        reference = future.result()
+                    except Exception as e:  # noqa: BLE001  (one answer's failure must not stop the build)
+                        reference = None
+                        _failed(report, page, index, e)
+                        done += 1
+                    else:
+                        job = replace(jobs[(page.slug, index)], reference_samples=reference)
+                        submit("render", page, index, job)
+                        target = content_samples(job.target_frames)
+                        if needed_rate(reference, target) <= options.band[1]:
+                            planned[page.slug][index] = planned_rate(reference, target, options.band)
+                    measuring[page.slug] -= 1
+                    if measuring[page.slug] == 0:
+                        submit_lead(page, list(planned[page.slug].values()))
+                    continue
+                try:
+                    result = future.result()
+                except FitError as e:
+                    report.problems.append(
+                        f"{page.source}:{answer.line}: refused {answer.question!r}: {e} "
+                        f"(listed {format_runtime(answer.listed_runtime)})"
+                    )
+                    report.answers.append(_row(page, index, None, "refused", f"needs {e.needed_rate:.0f} wpm"))
+                except Exception as e:  # noqa: BLE001
+                    _failed(report, page, index, e)
+                else:
+                    audio[(page.slug, index)] = result
+                    if index == 0:
+                        lead_rate[page.slug] = result.rate
+                    report.answers.append(_row(page, index, result, *_status(result, answer, options.band)))
+                done += 1
+                if progress:
+                    progress(done, total, page.title)
+            if not running:
+                for page in pages:  # did fitting move a page's median rate?
+                    rates = [audio[(page.slug, i)].rate for i in range(1, len(page.answers)) if (page.slug, i) in audio]
+                    if rates and (page.slug, 0) in audio and round(statistics.median(rates)) != lead_rate[page.slug]:
+                        report.answers = [r for r in report.answers if not (r.page == page.slug and r.index == 0)]
+                        del audio[(page.slug, 0)]
+                        done -= 1
+                        submit_lead(page, rates)
+    finally:
+        if own_executor:
+            executor.shutdown(cancel_futures=True)
+    return audio
+
+
+def _job(page: Page, index: int, voices: dict[str, str], options: BuildOptions) -> AnswerJob:
+    answer = page.answers[index]
+    text, offset = spoken_text(answer.question, answer.text)
+    return AnswerJob(
+        slug=page.slug,
+        index=index,
+        text=text,
+        answer_offset=offset,
+        voice=voices[answer.doctor],
+        target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
+        rate=REFERENCE_RATE,
+        band=options.band,
+    )
+
+
+def _failed(report: BuildReport, page: Page, index: int, error: Exception) -> None:
+    answer = page.answers[index]
+    report.problems.append(
+        f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(error).__name__}: {error}"
+    )
+    report.answers.append(_row(page, index, None, "failed", str(error)))
 
 
 def _keep_published(output: Path, staging: Path, slug: str) -> Episode | None:

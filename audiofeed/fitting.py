@@ -125,18 +125,35 @@ def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentenc
     return out, sentences
 
 
-def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND) -> FittedSpeech:
+def needed_rate(reference_samples: int, target: int) -> float:
+    """The rate that fills ``target`` samples, from the length at :data:`REFERENCE_RATE`.
+
+    Length is close to inversely proportional to the rate (within 1% over 100-240 wpm).
+    """
+    return REFERENCE_RATE * reference_samples / target
+
+
+def planned_rate(reference_samples: int, target: int, band: tuple[int, int] = RATE_BAND) -> int:
+    """The rate fitting starts from: the needed rate rounded up (so silence is added, not cut), in the band."""
+    return min(band[1], max(band[0], math.ceil(needed_rate(reference_samples, target))))
+
+
+def fit_to_runtime(
+    speak: Speak, target: int, band: tuple[int, int] = RATE_BAND, reference_samples: int | None = None
+) -> FittedSpeech:
     """Fit speech to exactly ``target`` samples.
 
-    ``speak(rate)`` renders the text at a rate. Raises :class:`FitError` when even the top of
+    ``speak(rate)`` renders the text at a rate. ``reference_samples`` is its length at
+    :data:`REFERENCE_RATE`, if already measured. Raises :class:`FitError` when even the top of
     ``band`` (with every pause shortened) is too slow.
     """
     low, high = band
-    first = speak(REFERENCE_RATE)
-    # Length is close to inversely proportional to the rate (within 1% over 100-240 wpm).
-    needed = REFERENCE_RATE * len(first.samples) / target
-    rate = min(high, max(low, math.ceil(needed)))
-    tried: dict[int, Speech] = {REFERENCE_RATE: first}
+    tried: dict[int, Speech] = {}
+    if reference_samples is None:
+        tried[REFERENCE_RATE] = speak(REFERENCE_RATE)
+        reference_samples = len(tried[REFERENCE_RATE].samples)
+    needed = needed_rate(reference_samples, target)
+    rate = planned_rate(reference_samples, target, band)
     while True:
         speech = tried.get(rate) or tried.setdefault(rate, speak(rate))
         surplus = len(speech.samples) - target
