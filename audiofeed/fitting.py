@@ -62,9 +62,15 @@ def find_pauses(samples: np.ndarray) -> list[tuple[int, int]]:
     >>> find_pauses(x)
     [(100, 2746)]
     """
-    quiet = np.abs(samples.astype(np.int32)) <= SILENCE_LEVEL
-    edges = np.diff(np.concatenate(([0], quiet.view(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    quiet = (samples <= SILENCE_LEVEL) & (samples >= -SILENCE_LEVEL)
+    # Run boundaries only: far fewer than samples, so the rest works on small arrays.
+    changes = np.flatnonzero(quiet[1:] != quiet[:-1]) + 1
+    bounds = np.concatenate(([0], changes, [len(samples)]))
+    first_quiet = bool(quiet[0]) if len(samples) else False
+    starts, ends = bounds[:-1], bounds[1:]
+    is_quiet = np.zeros(len(starts), dtype=bool)
+    is_quiet[0 if first_quiet else 1 :: 2] = True
+    starts, ends = starts[is_quiet], ends[is_quiet]
     keep = (ends - starts) >= MIN_PAUSE
     return list(zip(starts[keep].tolist(), ends[keep].tolist()))
 

@@ -37,16 +37,18 @@ def main(articles: Path, output: Path) -> None:
     engine = pyttsx3.init("espeak")
     engine.runAndWait()  # drains pyttsx3's start-up queue; without it the first file is lost
     engine.setProperty("rate", 175)
+    finished = []
+    engine.connect("finished-utterance", lambda name, completed: finished.append(completed))
     for path in find_pages(articles):
         page = read_page(path)
         for i, answer in enumerate(page.answers):
             wav = output / f"{page.slug}-{i:02d}.wav"
+            finished.clear()
             engine.save_to_file(f"{answer.question}\n\n{answer.text}", str(wav))
             engine.runAndWait()
             deadline = time.time() + 10
-            while not wav.exists() and time.time() < deadline:  # espeak writes it on its own thread
-                time.sleep(0.005)
-            time.sleep(0.02)
+            while not finished and time.time() < deadline:  # espeak finishes on its own thread
+                time.sleep(0.001)
             AudioSegment.from_wav(wav).export(output / f"{page.slug}-{i:02d}.mp3", format="mp3")
 
 

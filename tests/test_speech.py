@@ -106,3 +106,27 @@ def test_each_doctor_a_distinct_stable_voice():
         assert len({voices[d] for d in page.doctors}) == len(page.doctors), page.title
     again = assign_voices([p.doctors for p in reversed(pages)])
     assert again == voices  # order of pages does not matter
+
+
+PURE_FIRST = """
+import ctypes, hashlib, json, sys
+import espeakng_loader
+ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+from pyttsx3.drivers import _espeak
+from audiofeed import espeak_driver
+_espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 20, espeakng_loader.get_data_path().encode(), 0)
+pcm, _ = espeak_driver._render(sys.argv[3], {"voice": sys.argv[1], "rate": int(sys.argv[2]), "volume": 1.0, "pitch": 50})
+print(json.dumps([len(pcm) // 2, hashlib.sha256(pcm).hexdigest()]))
+"""
+
+
+def test_every_utterance_equals_the_first_of_a_fresh_engine():
+    """Our isolated rendering gives what a brand-new espeak gives for its very first utterance."""
+    s = speaker()
+    s.speak("Warm the engine up with something else first.", VOICES[1], 300)
+    for voice, rate in ((VOICES[0], 175), (VOICES[1], 110), (VOICES[2], 230)):
+        out = subprocess.run([sys.executable, "-c", PURE_FIRST, voice, str(rate), TEXT],
+                             capture_output=True, text=True, check=True).stdout
+        expected = tuple(json.loads(out.strip().splitlines()[-1]))
+        speech = s.speak(TEXT, voice, rate)
+        assert (len(speech.samples), hashlib.sha256(speech.samples.tobytes()).hexdigest()) == expected
