@@ -12,9 +12,11 @@ prints: it reports progress through a callback and returns a :class:`BuildReport
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import shutil
+import signal
 import statistics
 import time
 from collections.abc import Callable
@@ -128,11 +130,24 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool and leaves the output as it was.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the parent is killed outright, go with it rather than linger (Linux only).
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def make_executor(jobs: int) -> Executor:
     """A process pool. Any ``concurrent.futures.Executor`` will do (the build only submits)."""
     # fork: workers start at once with everything imported; espeak state is isolated per
     # utterance by the driver, so nothing the parent did leaks into the audio.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init
+    )
 
 
 Progress = Callable[[int, int, str], None]

@@ -87,6 +87,10 @@ def build_command(articles, output, base_url, jobs, title, description, author, 
             report = build(options, progress)
         except BuildError as e:
             raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted: {output}/ is left as it was before this build", highlight=False)
+            sys.exit(130)
     for line in report.problems:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(summary_table(report))

@@ -239,3 +239,46 @@ def test_summary_table_and_progress(built):
         assert column in out
     assert "70.992 s" in out and "39.000 s" in out
     assert "4 page(s), 14 answer(s) built" in out
+
+
+def _published_ok(out: Path) -> int:
+    """Every enclosure in both feeds exists with its listed size; returns how many were checked."""
+    n = 0
+    for name in ("feed.xml", "answers.xml"):
+        d = feedparser.parse(str(out / name))
+        assert not d.bozo
+        for e in d.entries:
+            enclosure = next(l for l in e.links if l.rel == "enclosure")
+            path = out / enclosure.href.split("/", 3)[3]
+            assert path.stat().st_size == int(enclosure.length)
+            n += 1
+    return n
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_interrupted_build_leaves_last_output_usable(tmp_path, articles_copy, how):
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    assert run_build(articles_copy, out).code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # Change every page so that the new build would rewrite everything.
+    for page in articles_copy.glob("*.txt"):
+        page.write_bytes(page.read_bytes().replace(b"Updated on", b"Updated on", 1).replace(b"Urology", b"Urology (adult)"))
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.2)  # mid-build: rendering takes about 3 s
+    proc.send_signal(getattr(signal, how))
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    if how == "SIGINT":
+        assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert _published_ok(out) == 18
+    # and the next build recovers from the leftovers
+    assert run_build(articles_copy, out).code == 0
+    assert _published_ok(out) == 18
+    assert "Urology (adult)" in (out / "000_4fe75e9a818bb161" / "episode.json").read_text()
