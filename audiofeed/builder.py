@@ -26,11 +26,12 @@ from importlib import resources
 from pathlib import Path
 
 from .encoding import content_samples, duration_ms, encode, frames_for_content, frames_for_runtime
-from .episode import RECORD_FILE, AnswerAudio, Episode, format_runtime, make_episode
+from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, needed_rate, pad_to, planned_rate
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .speech import assign_voices, speaker, spoken_text
+from .transcripts import sentence_cues
 
 MARKER_FILE = ".audiofeed"
 
@@ -73,6 +74,7 @@ class BuildReport:
     pages_built: int = 0
     pages_kept: int = 0  # pages that failed to read but keep their last published episode
     seconds: float = 0.0
+    refused: dict[str, list] = field(default_factory=dict)  # page slug -> RefusedAnswer
 
     @property
     def ok(self) -> bool:
@@ -86,12 +88,12 @@ class AnswerJob:
     slug: str
     index: int
     text: str
-    answer_offset: int
     voice: str
     target_frames: int | None  # None: no runtime to meet (lead answer)
     rate: int
     band: tuple[int, int]
     reference_samples: int | None = None  # length at REFERENCE_RATE, once measured
+    speaker: str = ""  # the doctor, named in transcripts
 
 
 def measure_answer(job: AnswerJob) -> int:
@@ -121,8 +123,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         silence_added=fitted.silence_added,
         speech_seconds=fitted.speech_seconds,
         needed_rate=fitted.needed_rate,
-        sentences=fitted.sentences,
-        answer_offset=job.answer_offset,
+        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker)),
     )
 
 
@@ -229,7 +230,8 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
     for page in pages:
         page_audio = {i: audio[(page.slug, i)] for i in range(len(page.answers)) if (page.slug, i) in audio}
         made = make_episode(
-            page, page_audio, album=channel.title, publisher=channel.author, cover=cover, base_url=channel.url("")
+            page, page_audio, album=channel.title, publisher=channel.author, cover=cover,
+            base_url=channel.url(""), language=channel.language, refused=report.refused.get(page.slug),
         )
         for name, data in made.files.items():
             _atomic_write(staging / name, data)
@@ -322,6 +324,9 @@ def _render_all(
                         f"(listed {format_runtime(answer.listed_runtime)})"
                     )
                     report.answers.append(_row(page, index, None, "refused", f"needs {e.needed_rate:.0f} wpm"))
+                    report.refused.setdefault(page.slug, []).append(
+                        RefusedAnswer(index, answer.question, answer.doctor, answer.listed_runtime, round(e.needed_rate, 1))
+                    )
                 except Exception as e:  # noqa: BLE001
                     _failed(report, page, index, e)
                 else:
@@ -348,16 +353,16 @@ def _render_all(
 
 def _job(page: Page, index: int, voices: dict[str, str], options: BuildOptions) -> AnswerJob:
     answer = page.answers[index]
-    text, offset = spoken_text(answer.question, answer.text)
+    text, _ = spoken_text(answer.question, answer.text)
     return AnswerJob(
         slug=page.slug,
         index=index,
         text=text,
-        answer_offset=offset,
         voice=voices[answer.doctor],
         target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
         rate=REFERENCE_RATE,
         band=options.band,
+        speaker=answer.doctor,
     )
 
 

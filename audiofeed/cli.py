@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
 from pathlib import Path
 
@@ -125,6 +127,101 @@ def summary_table(report: BuildReport) -> Table:
             "-" if a.silence_added is None else f"{a.silence_added:+.2f} s",
             a.status + (f": {a.message}" if a.message and a.status != "lead" else ""),
             style=style,
+        )
+    return table
+
+
+@cli.command("check")
+@click.argument("output", type=click.Path(path_type=Path), default="output")
+@click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
+              help="Source pages, for the listed runtimes.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per answer, then the problems.")
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per answer (problems go to stderr).")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=30, show_default=True,
+              help="Largest allowed difference from the listed runtime, in milliseconds.")
+def check_command(output, articles, as_json, as_csv, tolerance):
+    """Check every duration a listener sees in a published OUTPUT folder (default: output/).
+
+    Reads the files as podcast apps and players do. For every answer it reports the listed
+    runtime (from the source page) next to what each reader says:
+    - ffmpeg's decoded duration;
+    - the MP3 header (mutagen);
+    - the TLEN tag;
+    - the answer's chapter span in the episode MP3 (CHAP), in the chapters JSON and in
+      psc:chapters;
+    - itunes:duration in feed.xml (page total) and answers.xml.
+    It also reports the speaking rate and the silence added.
+
+    It exits with status 1 if a duration is out of tolerance, an enclosure length is not the
+    file's size, a file is missing or unreadable, chapters are out of order or overlap, a feed
+    does not parse, or a GUID is used twice. Fast speech (over 180 wpm), heavy padding (over 20%
+    silence) and answers refused at build time are warnings.
+
+    \b
+    Examples:
+      audiofeed check output
+      audiofeed check output --json > durations.json
+      audiofeed check output --csv --tolerance 20 > durations.csv
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    from .checking import check
+
+    report = check(output, articles if articles.is_dir() else None, tolerance)
+    out, err = Console(), Console(stderr=True)
+    if as_json:
+        doc = {"output": str(output), "tolerance_ms": tolerance, "ok": report.ok, "answers": report.records(),
+               "problems": [vars(p) for p in report.problems]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif as_csv:
+        records = report.records()
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["page"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        for p in report.problems:
+            click.echo(f"{p.severity}: {p.line()}", err=True)
+    else:
+        if not out.is_terminal:
+            out = Console(width=170)
+        out.print(check_table(report))
+        for p in report.problems:
+            err.print(f"[{'red' if p.severity == 'error' else 'yellow'}]{p.severity}[/]: ", end="")
+            err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
+        out.print(
+            f"{len(report.answers)} answer(s) checked with tolerance {tolerance:g} ms: "
+            f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
+            highlight=False,
+        )
+    sys.exit(0 if report.ok else 1)
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value / 1000:.3f}"
+
+
+def check_table(report) -> Table:
+    table = Table(title="Durations (seconds) by reader", title_justify="left")
+    table.add_column("page", max_width=12, no_wrap=True, overflow="ellipsis")
+    table.add_column("answer", max_width=24, no_wrap=True, overflow="ellipsis")
+    for name in ("listed", "ffmpeg", "header", "TLEN", "CHAP", "JSON", "psc", "answers.xml", "feed.xml", "wpm",
+                 "silence"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("status", min_width=8, overflow="fold")
+    for a in report.answers:
+        def cell(value, reference=a.listed_ms if a.listed_ms is not None else a.decoded_ms):
+            text = _ms(value)
+            if value is not None and reference is not None and abs(value - reference) > report.tolerance_ms:
+                return f"[bold red]{text}[/]"
+            return text
+        table.add_row(
+            a.page, f"{a.index}. {a.question}", _ms(a.listed_ms), cell(a.decoded_ms), cell(a.header_ms),
+            cell(a.tlen_ms), cell(a.chap_ms), cell(a.json_chapter_ms), cell(a.psc_chapter_ms),
+            "-" if a.answers_feed_s is None else str(a.answers_feed_s),
+            "-" if a.page_feed_s is None else str(a.page_feed_s),
+            "-" if a.rate_wpm is None else str(a.rate_wpm),
+            "-" if a.silence_added_s is None else f"{a.silence_added_s:+.2f}",
+            {"ok": "ok", "warning": "[yellow]warning[/]", "mismatch": "[bold red]mismatch[/]"}[a.status]
+            + (f" ({'; '.join(a.notes)})" if a.notes else ""),
         )
     return table
 

@@ -3,7 +3,7 @@
 An episode is one page: its MP3 holds every answer in page order (lead first), made by joining
 the answers' MP3 frames, so no second encode is needed and each chapter starts exactly on a
 join. Each answer also gets an MP3 of its own. :class:`Episode` records everything the feeds and
-checks need, and is saved beside the audio (``episode.json``) so feeds can be rebuilt, and a
+checks need, and is saved beside the audio (``build.json``) so feeds can be rebuilt, and a
 page that stops parsing can keep its last published episode, without the audio being redone.
 """
 
@@ -16,13 +16,13 @@ from datetime import date
 
 from .encoding import duration_ms, frame_count
 from .reading import Answer, Page
-from .speech import Sentence
 from .tagging import Chapter, TrackTags, tagged_mp3
+from .transcripts import KINDS, Cue, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
 EPISODE_FILE = "episode.mp3"
 CHAPTERS_FILE = "chapters.json"
-RECORD_FILE = "episode.json"
+RECORD_FILE = "build.json"
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ class AnswerAudio:
     silence_added: float
     speech_seconds: float
     needed_rate: float
-    sentences: tuple[Sentence, ...]
-    answer_offset: int  # where the answer starts in the spoken text (after the question)
+    cues: tuple[Cue, ...]  # one per spoken sentence, timed in the decoded MP3
 
     @property
     def frames(self) -> int:
@@ -60,6 +59,18 @@ class EpisodeAnswer:
     silence_added: float
     guid: str
     text: str
+    transcripts: dict[str, str] = field(default_factory=dict)  # kind (vtt, srt, html, json) -> file
+
+
+@dataclass
+class RefusedAnswer:
+    """An answer the build would not publish: it needs a rate above the natural band."""
+
+    index: int
+    question: str
+    doctor: str
+    listed_runtime: int | None
+    needed_rate: float
 
 
 @dataclass
@@ -78,6 +89,8 @@ class Episode:
     duration_ms: int
     chapters_file: str
     answers: list[EpisodeAnswer] = field(default_factory=list)
+    transcripts: dict[str, str] = field(default_factory=dict)
+    refused: list[RefusedAnswer] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
@@ -86,6 +99,7 @@ class Episode:
     def from_json(cls, text: str) -> Episode:
         data = json.loads(text)
         data["answers"] = [EpisodeAnswer(**a) for a in data["answers"]]
+        data["refused"] = [RefusedAnswer(**r) for r in data.get("refused", [])]
         return cls(**data)
 
 
@@ -122,14 +136,29 @@ class EpisodeFiles:
     episode: Episode
 
 
+def _transcript_files(stem: str, title: str, sections: list[tuple[str, str, list[Cue]]], language: str) -> dict[str, bytes]:
+    cues = [c for _, _, section in sections for c in section]
+    texts = {"vtt": to_vtt(cues), "srt": to_srt(cues), "json": to_json(cues), "html": to_html(title, sections, language)}
+    return {f"{stem}.{kind}": texts[kind].encode() for kind in KINDS}
+
+
 def make_episode(
-    page: Page, audio: dict[int, AnswerAudio], *, album: str, publisher: str, cover: bytes, base_url: str
+    page: Page,
+    audio: dict[int, AnswerAudio],
+    *,
+    album: str,
+    publisher: str,
+    cover: bytes,
+    base_url: str,
+    language: str = "en",
+    refused: list[RefusedAnswer] | None = None,
 ) -> EpisodeFiles:
-    """Tag each answer's MP3, join them into the episode MP3, and describe the result.
+    """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
     ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
     """
     files: dict[str, bytes] = {}
+    page_sections: list[tuple[str, str, list[Cue]]] = []
     answers: list[EpisodeAnswer] = []
     chapters: list[Chapter] = []
     start_frames = 0
@@ -153,10 +182,16 @@ def make_episode(
             publisher=publisher,
             url=f"{base_url}{name}",
             cover=cover,
+            speaking_rate=a.rate,
+            silence_added=round(a.silence_added, 3),
         )
         data = tagged_mp3(a.mp3, tags)
         files[name] = data
         start = duration_ms(start_frames)
+        stem = name[: -len(".mp3")]
+        section = (answer.question, f"{answer.doctor}, {answer.specialty}", list(a.cues))
+        files.update(_transcript_files(stem, answer.question, [section], language))
+        page_sections.append((answer.question, section[1], [c.shifted(start / 1000) for c in a.cues]))
         chapters.append(Chapter(chapter_title(answer), start, start + length))
         answers.append(
             EpisodeAnswer(
@@ -174,6 +209,7 @@ def make_episode(
                 silence_added=round(a.silence_added, 3),
                 guid=answer_guid(page.slug, answer),
                 text=answer.text,
+                transcripts={kind: f"{stem}.{kind}" for kind in KINDS},
             )
         )
         joined.append(a.mp3)
@@ -199,6 +235,8 @@ def make_episode(
     files[episode_name] = data
     chapters_name = f"{page.slug}/{CHAPTERS_FILE}"
     files[chapters_name] = chapters_json(answers).encode()
+    episode_stem = episode_name[: -len(".mp3")]
+    files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
         source=page.source.name,
@@ -212,6 +250,8 @@ def make_episode(
         duration_ms=total,
         chapters_file=chapters_name,
         answers=answers,
+        transcripts={kind: f"{episode_stem}.{kind}" for kind in KINDS},
+        refused=list(refused or []),
     )
     files[f"{page.slug}/{RECORD_FILE}"] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode)

@@ -16,8 +16,10 @@ from feedgen.feed import FeedGenerator
 
 from . import __version__
 from .episode import Episode, timestamp, updated_date
+from .transcripts import KINDS
 from .feedext import (
     Person,
+    Transcript,
     PodcastEntryExtension,
     PodcastExtension,
     PodloveEntryExtension,
@@ -93,6 +95,12 @@ def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episo
     return fg
 
 
+def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
+    for kind, (mime, rel) in KINDS.items():
+        if kind in files:
+            entry.podcastindex.transcript(Transcript(channel.url(files[kind]), mime, rel, channel.language))
+
+
 def show_notes_html(episode: Episode) -> str:
     rows = "".join(
         f"<li>{timestamp(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
@@ -128,6 +136,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
             fe.podcastindex.person(Person(doctor))
         for a in ep.answers:
             fe.podlove.chapter(a.start_ms / 1000, f"{a.question} ({a.doctor})")
+        _transcripts(fe, channel, ep.transcripts)
     return fg.rss_str(pretty=True)
 
 
@@ -157,4 +166,5 @@ def answers_feed(channel: Channel, episodes: list[Episode]) -> bytes:
             fe.podcast.itunes_episode_type("full")
             fe.podcastindex.explicit(channel.explicit)
             fe.podcastindex.person(Person(a.doctor))
+            _transcripts(fe, channel, a.transcripts)
     return fg.rss_str(pretty=True)

@@ -65,6 +65,8 @@ class TrackTags:
     cover: bytes
     cover_mime: str = "image/png"
     language: str = "eng"
+    speaking_rate: int | None = None  # espeak-ng words per minute
+    silence_added: float | None = None  # seconds added to (or, negative, taken from) pauses
 
 
 class OrderedChaptersID3(ID3):
@@ -92,6 +94,10 @@ def _tag(tags: TrackTags, chapters: list[Chapter]) -> OrderedChaptersID3:
     id3.add(TPUB(encoding=3, text=tags.publisher))
     if tags.listed_runtime:
         id3.add(TXXX(encoding=3, desc="listed_runtime", text=tags.listed_runtime))
+    if tags.speaking_rate is not None:
+        id3.add(TXXX(encoding=3, desc="speaking_rate_wpm", text=str(tags.speaking_rate)))
+    if tags.silence_added is not None:
+        id3.add(TXXX(encoding=3, desc="silence_added_seconds", text=f"{tags.silence_added:.3f}"))
     id3.add(COMM(encoding=3, lang=tags.language, desc="", text=tags.description))
     id3.add(USLT(encoding=3, lang=tags.language, desc="", text=tags.text))
     id3.add(IPLS(encoding=3, people=[list(p) for p in tags.people]))

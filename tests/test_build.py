@@ -281,4 +281,4 @@ def test_interrupted_build_leaves_last_output_usable(tmp_path, articles_copy, ho
     # and the next build recovers from the leftovers
     assert run_build(articles_copy, out).code == 0
     assert _published_ok(out) == 18
-    assert "Urology (adult)" in (out / "000_4fe75e9a818bb161" / "episode.json").read_text()
+    assert "Urology (adult)" in (out / "000_4fe75e9a818bb161" / "build.json").read_text()

@@ -1,0 +1,504 @@
+"""Checking: a published output folder in, a :class:`CheckReport` out.
+
+Reads what was published the way clients do, from the files alone and not from the build's
+memory. It parses the feeds, follows each enclosure to its file, and reads each duration with
+every reader a listener's software might use:
+- ffmpeg decoding;
+- the MP3 header (mutagen);
+- the TLEN tag;
+- the chapter span in the episode MP3 (CHAP), in the Podcasting 2.0 chapters JSON and in the
+  Podlove chapters;
+- ``itunes:duration`` in both feeds.
+Each is compared with the runtime the source page lists. Transcripts are checked too. Every
+problem names its file and field; corrupt files give problems, never exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import srt
+import webvtt
+from lxml import etree
+from mutagen import MutagenError
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
+
+from .episode import RECORD_FILE
+from .feedext import ITUNES_NS, PODCAST_NS, PSC_NS
+from .ffmpeg import ffmpeg_exe
+from .reading import PageError, find_pages, read_page
+from .transcripts import KINDS
+
+NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": "http://www.w3.org/2005/Atom"}
+FAST_WPM = 180  # flagged as hard to follow
+PADDED_SHARE = 0.20  # more than this share of silence added is flagged
+
+
+@dataclass
+class Problem:
+    file: str
+    field: str
+    message: str
+    severity: str = "error"  # error (fails the check) or warning
+
+    def line(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}"
+
+
+@dataclass
+class AnswerCheck:
+    """One answer, as each reader sees it (durations in milliseconds; None where unreadable)."""
+
+    page: str
+    index: int
+    question: str
+    doctor: str
+    file: str
+    listed_ms: int | None = None
+    decoded_ms: float | None = None
+    header_ms: float | None = None
+    tlen_ms: int | None = None
+    chap_ms: int | None = None
+    json_chapter_ms: int | None = None
+    psc_chapter_ms: int | None = None
+    answers_feed_s: int | None = None
+    page_feed_s: int | None = None
+    page_decoded_ms: float | None = None
+    rate_wpm: int | None = None
+    silence_added_s: float | None = None
+    transcripts: str = ""  # kinds found and valid, e.g. "vtt srt html json"
+    status: str = "ok"  # ok, warning, mismatch
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckReport:
+    output: Path
+    tolerance_ms: float
+    answers: list[AnswerCheck] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def records(self) -> list[dict]:
+        """One flat record per answer, for ``--json`` and ``--csv``."""
+        return [{k: (" | ".join(v) if isinstance(v, list) else v) for k, v in asdict(a).items()} for a in self.answers]
+
+
+def decoded_ms(path: Path) -> float:
+    """Duration as a player decodes it: ffmpeg's sample count at 48 kHz."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
+         "-f", "s16le", "-"],
+        capture_output=True,
+    )
+    if out.returncode != 0 or not out.stdout:
+        raise ValueError(out.stderr.decode(errors="replace").strip().splitlines()[-1] if out.stderr else "no audio")
+    return len(out.stdout) / 2 / 48
+
+
+class _Checker:
+    def __init__(self, output: Path, articles: Path | None, tolerance_ms: float):
+        self.out = output.resolve()
+        self.articles = articles
+        self.tol = tolerance_ms
+        self.report = CheckReport(output=output, tolerance_ms=tolerance_ms)
+        self.base = ""
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def problem(self, file, field_, message, severity="error"):
+        self.report.problems.append(Problem(str(file), field_, message, severity))
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.out))
+        except ValueError:
+            return str(path)
+
+    def local(self, url: str, file: str, field_: str) -> Path | None:
+        if not url or not url.startswith(self.base):
+            self.problem(file, field_, f"URL {url!r} is not under the feed's base {self.base!r}")
+            return None
+        path = (self.out / url[len(self.base):]).resolve()
+        if self.out.resolve() not in path.parents:
+            self.problem(file, field_, f"URL {url!r} points outside the output folder")
+            return None
+        return path
+
+    def parse_feed(self, name: str):
+        path = self.out / name
+        if not path.is_file():
+            self.problem(name, "file", "missing")
+            return None
+        try:
+            doc = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as e:
+            self.problem(name, "xml", f"does not parse: {e}")
+            return None
+        channel = doc.find("channel")
+        if doc.getroot().tag != "rss" or channel is None:
+            self.problem(name, "rss", "not an RSS 2.0 feed (no <rss><channel>)")
+            return None
+        if not self.base:
+            self_link = channel.find("atom:link[@rel='self']", NS)
+            href = self_link.get("href") if self_link is not None else ""
+            self.base = href[: len(href) - len(name)] if href.endswith(name) else ""
+            if not self.base:
+                self.problem(name, "atom:link", "no rel=self link ending in the feed's own name")
+        guids = [(g.text or "").strip() for g in channel.iterfind("item/guid")]
+        for guid, count in Counter(guids).items():
+            if count > 1:
+                self.problem(name, "guid", f"GUID {guid!r} is used by {count} items")
+        return channel
+
+    def enclosure(self, item, feed: str) -> Path | None:
+        enc = item.find("enclosure")
+        title = (item.findtext("title") or "").strip()
+        where = f"{feed} item {title[:50]!r}"
+        if enc is None:
+            self.problem(where, "enclosure", "missing")
+            return None
+        path = self.local(enc.get("url", ""), where, "enclosure url")
+        if path is None:
+            return None
+        if not path.is_file():
+            self.problem(self.rel(path), "file", f"missing (the enclosure of {where})")
+            return None
+        length = enc.get("length", "")
+        if not length.isdigit() or int(length) != path.stat().st_size:
+            self.problem(where, "enclosure length", f"{length!r} but the file has {path.stat().st_size} bytes")
+        if enc.get("type") != "audio/mpeg":
+            self.problem(where, "enclosure type", f"{enc.get('type')!r}, expected 'audio/mpeg'")
+        return path
+
+    def mp3_readings(self, path: Path) -> tuple[float | None, float | None, int | None, ID3 | None]:
+        name = self.rel(path)
+        decoded = header = tlen = None
+        tags = None
+        result = self.decoded.get(path)
+        if isinstance(result, Exception):
+            self.problem(name, "audio", f"ffmpeg cannot decode it: {result}")
+        else:
+            decoded = result
+        try:
+            header = MP3(path).info.length * 1000
+        except (MutagenError, OSError) as e:
+            self.problem(name, "MP3 header", f"unreadable: {e}")
+        try:
+            tags = ID3(path)
+            tlen = int(tags["TLEN"].text[0])
+        except (MutagenError, OSError, KeyError, ValueError) as e:
+            self.problem(name, "TLEN", f"missing or unreadable: {e}")
+        return decoded, header, tlen, tags
+
+    def close(self, a: float | None, b: float | None) -> bool:
+        return a is not None and b is not None and abs(a - b) <= self.tol
+
+    # -- the check -------------------------------------------------------------------------------
+    def run(self) -> CheckReport:
+        if not self.out.is_dir():
+            self.problem(self.out, "folder", "missing")
+            return self.report
+        episodes = self.parse_feed("feed.xml")
+        answers = self.parse_feed("answers.xml")
+        sources = self.read_sources()
+        items = []  # (feed, item, path)
+        for feed, channel in (("feed.xml", episodes), ("answers.xml", answers)):
+            if channel is not None:
+                items += [(feed, item, self.enclosure(item, feed)) for item in channel.iterfind("item")]
+        paths = sorted({p for _, _, p in items if p is not None})
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(self._decode_safely, paths))
+        self.decoded = dict(zip(paths, results))
+        pages = {}
+        for feed, item, path in items:
+            if feed == "feed.xml" and path is not None:
+                pages[path.parent.name] = self.check_episode(item, path)
+        for feed, item, path in items:
+            if feed == "answers.xml":
+                self.check_answer(item, path, pages.get(path.parent.name) if path else None, sources)
+        self.check_refused(sources, answers)
+        return self.report
+
+    def _decode_safely(self, path: Path):
+        try:
+            return decoded_ms(path)
+        except ValueError as e:
+            return e
+
+    def read_sources(self) -> dict[str, object]:
+        if self.articles is None or not self.articles.is_dir():
+            return {}
+        pages = {}
+        for path in find_pages(self.articles):
+            try:
+                page = read_page(path)
+            except PageError as e:
+                self.problem(path, "source", f"cannot be read ({e.lines()[0]}); listed runtimes taken from the tags",
+                             "warning")
+                continue
+            pages[page.slug] = page
+        return pages
+
+    def check_episode(self, item, path: Path) -> dict:
+        """The page episode: its readers agree, its chapters are ordered, spans recorded by title."""
+        name = self.rel(path)
+        title = (item.findtext("title") or "").strip()
+        decoded = self.decoded.get(path)
+        decoded = None if isinstance(decoded, Exception) else decoded
+        info = {"decoded": decoded, "feed_s": None, "chap": {}, "json": {}, "psc": {}}
+        d, header, tlen, tags = self.mp3_readings(path)
+        for reader, value in (("MP3 header", header), ("TLEN", tlen)):
+            if decoded is not None and value is not None and not self.close(decoded, value):
+                self.problem(name, reader, f"{value:.0f} ms but it decodes to {decoded:.0f} ms")
+        duration = item.findtext("itunes:duration", namespaces=NS)
+        if duration is None or not duration.strip().isdigit():
+            self.problem(f"feed.xml item {title[:50]!r}", "itunes:duration", f"missing or not whole seconds: {duration!r}")
+        else:
+            info["feed_s"] = int(duration)
+            if decoded is not None and abs(int(duration) * 1000 - decoded) > 500 + self.tol:
+                self.problem(f"feed.xml item {title[:50]!r}", "itunes:duration",
+                             f"{duration} s but the episode decodes to {decoded / 1000:.3f} s")
+        end = decoded if decoded is not None else header
+        if tags is not None:
+            chaps = [f for f in tags.getall("CHAP")]
+            info["chap"] = self.spans(name, "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps], end,
+                                      stored_order=[c.start_time for c in chaps])
+        json_el = item.find("podcast:chapters", NS)
+        if json_el is None:
+            self.problem(f"feed.xml item {title[:50]!r}", "podcast:chapters", "missing")
+        else:
+            jpath = self.local(json_el.get("url", ""), f"feed.xml item {title[:50]!r}", "podcast:chapters url")
+            if jpath is not None:
+                try:
+                    doc = json.loads(jpath.read_text(encoding="utf-8"))
+                    rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
+                            for c in doc["chapters"]]
+                    info["json"] = self.spans(self.rel(jpath), "chapters", rows, end, stored_order=[r[0] for r in rows])
+                except FileNotFoundError:
+                    self.problem(self.rel(jpath), "file", "missing (referenced by podcast:chapters)")
+                except (ValueError, KeyError, TypeError) as e:
+                    self.problem(self.rel(jpath), "chapters", f"not valid JSON chapters: {e}")
+        psc = item.findall("psc:chapters/psc:chapter", NS)
+        if not psc:
+            self.problem(f"feed.xml item {title[:50]!r}", "psc:chapters", "missing")
+        else:
+            try:
+                rows = [(_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
+                info["psc"] = self.spans(f"feed.xml item {title[:50]!r}", "psc:chapters", rows, end,
+                                         stored_order=[r[0] for r in rows])
+            except ValueError as e:
+                self.problem(f"feed.xml item {title[:50]!r}", "psc:chapters", str(e))
+        self.check_transcripts(item, f"feed.xml item {title[:50]!r}", end)
+        return info
+
+    def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, int]:
+        """Chapter spans by title; problems for out-of-order or overlapping chapters."""
+        if stored_order != sorted(stored_order):
+            self.problem(file, what, f"chapters out of order: starts {stored_order}")
+        rows = sorted(rows, key=lambda r: r[0])
+        spans = {}
+        for i, (start, stop, title) in enumerate(rows):
+            following = rows[i + 1][0] if i + 1 < len(rows) else end
+            if stop is None:
+                stop = following
+            if following is not None and stop is not None and stop > following + 1:
+                self.problem(file, what, f"chapter {title[:50]!r} ({start}-{stop} ms) overlaps the next, at {following} ms")
+            if stop is not None:
+                spans[title] = stop - start
+        return spans
+
+    def check_transcripts(self, item, where: str, end_ms: float | None) -> str:
+        found = []
+        refs = {t.get("type"): t for t in item.findall("podcast:transcript", NS)}
+        for kind, (mime, rel) in KINDS.items():
+            el = refs.get(mime)
+            if el is None:
+                self.problem(where, "podcast:transcript", f"no {mime} transcript")
+                continue
+            if rel and el.get("rel") != rel:
+                self.problem(where, "podcast:transcript", f"{mime} transcript without rel={rel!r}")
+            path = self.local(el.get("url", ""), where, f"podcast:transcript {kind}")
+            if path is None:
+                continue
+            if not path.is_file():
+                self.problem(self.rel(path), "file", f"missing (referenced by {where})")
+                continue
+            try:
+                starts = _cue_starts(kind, path)
+            except Exception as e:  # noqa: BLE001  (any parse failure is a problem to report)
+                self.problem(self.rel(path), "transcript", f"does not parse as {kind}: {e}")
+                continue
+            if starts != sorted(starts):
+                self.problem(self.rel(path), "transcript", "cues out of order")
+            elif starts and end_ms is not None and starts[-1] * 1000 > end_ms:
+                self.problem(self.rel(path), "transcript", f"a cue starts at {starts[-1]:.3f} s, after the audio ends")
+            found.append(kind)
+        return " ".join(found)
+
+    def check_answer(self, item, path: Path | None, page: dict | None, sources: dict) -> None:
+        title = (item.findtext("title") or "").strip()
+        doctor = (item.findtext("itunes:author", namespaces=NS) or "").strip()
+        where = f"answers.xml item {title[:50]!r}"
+        row = AnswerCheck(page=path.parent.name if path else "?", index=_index(path), question=title, doctor=doctor,
+                          file=self.rel(path) if path else "")
+        self.report.answers.append(row)
+        duration = item.findtext("itunes:duration", namespaces=NS)
+        row.answers_feed_s = int(duration) if duration and duration.strip().isdigit() else None
+        if row.answers_feed_s is None:
+            self.problem(where, "itunes:duration", f"missing or not whole seconds: {duration!r}")
+        if path is None:
+            row.status = "mismatch"
+            return
+        row.decoded_ms, row.header_ms, row.tlen_ms, tags = self.mp3_readings(path)
+        source = sources.get(row.page)
+        answer = next((a for a in source.answers if a.question == title and a.doctor == doctor), None) if source else None
+        if answer is not None:
+            row.listed_ms = answer.listed_runtime * 1000 if answer.listed_runtime is not None else None
+        elif tags is not None and "TXXX:listed_runtime" in tags:
+            from .reading import parse_runtime
+
+            row.listed_ms = parse_runtime(str(tags["TXXX:listed_runtime"].text[0])) * 1000
+            row.notes.append("listed runtime from the MP3 tag (source page not found)")
+        if tags is not None:
+            row.rate_wpm = _int_tag(tags, "TXXX:speaking_rate_wpm")
+            row.silence_added_s = _float_tag(tags, "TXXX:silence_added_seconds")
+        key = f"{title} ({doctor})"
+        if page is not None:
+            row.page_feed_s = page["feed_s"]
+            row.page_decoded_ms = page["decoded"]
+            row.chap_ms, row.json_chapter_ms, row.psc_chapter_ms = (page[k].get(key) for k in ("chap", "json", "psc"))
+            for reader, value in (("CHAP", row.chap_ms), ("chapters JSON", row.json_chapter_ms), ("psc:chapters", row.psc_chapter_ms)):
+                if value is None:
+                    self.problem(f"{row.page}/episode", reader, f"no chapter titled {key[:60]!r}")
+        else:
+            self.problem(where, "episode", "no episode in feed.xml for this answer's page")
+        row.transcripts = self.check_transcripts(item, where, row.decoded_ms)
+        reference = row.listed_ms if row.listed_ms is not None else row.decoded_ms
+        readers = {"decoded (ffmpeg)": row.decoded_ms, "MP3 header (mutagen)": row.header_ms, "TLEN": row.tlen_ms,
+                   "CHAP span": row.chap_ms, "chapters JSON span": row.json_chapter_ms,
+                   "psc:chapters span": row.psc_chapter_ms}
+        mismatched = False
+        for reader, value in readers.items():
+            if value is not None and reference is not None and not self.close(value, reference):
+                mismatched = True
+                what = "listed runtime" if row.listed_ms is not None else "decoded duration"
+                self.problem(row.file if "span" not in reader else f"{row.page}/episode", reader,
+                             f"{value:.0f} ms, but the {what} is {reference:.0f} ms (tolerance {self.tol:.0f} ms)")
+        if row.listed_ms is not None and row.answers_feed_s is not None and row.answers_feed_s * 1000 != row.listed_ms:
+            mismatched = True
+            self.problem(where, "itunes:duration", f"{row.answers_feed_s} s but the page lists {row.listed_ms // 1000} s")
+        # readability
+        if row.rate_wpm is not None and row.rate_wpm > FAST_WPM:
+            row.notes.append(f"fast: {row.rate_wpm} wpm")
+            self.problem(row.file, "speaking rate", f"{row.rate_wpm} wpm is faster than {FAST_WPM} wpm", "warning")
+        if row.silence_added_s is not None and row.decoded_ms and row.silence_added_s * 1000 > PADDED_SHARE * row.decoded_ms:
+            share = row.silence_added_s * 1000 / row.decoded_ms
+            row.notes.append(f"padded: {share:.0%} silence")
+            self.problem(row.file, "silence added",
+                         f"{row.silence_added_s:.1f} s is {share:.0%} of the answer (over {PADDED_SHARE:.0%})", "warning")
+        if mismatched or any(p.file in (row.file, where) and p.severity == "error" for p in self.report.problems):
+            row.status = "mismatch"
+        elif row.notes:
+            row.status = "warning"
+
+    def check_refused(self, sources: dict, answers_channel) -> None:
+        published = set()
+        if answers_channel is not None:
+            for item in answers_channel.iterfind("item"):
+                published.add(((item.findtext("title") or "").strip(), (item.findtext("itunes:author", namespaces=NS) or "").strip()))
+        for slug, page in sources.items():
+            record = self.out / slug / RECORD_FILE
+            needed = {}
+            if record.is_file():
+                try:
+                    needed = {(r["question"], r["doctor"]): r["needed_rate"] for r in json.loads(record.read_text()).get("refused", [])}
+                except (ValueError, KeyError, TypeError):
+                    pass
+            for i, a in enumerate(page.answers):
+                if (a.question, a.doctor) not in published:
+                    rate = needed.get((a.question, a.doctor))
+                    figure = f": it needs {rate:.0f} wpm" if rate else ""
+                    self.problem(f"{page.source.name}", f"answer {i}",
+                                 f"{a.question!r} is not published (refused at build time{figure})", "warning")
+
+
+def _title(chap) -> str:
+    sub = chap.sub_frames.get("TIT2")
+    return str(sub.text[0]) if sub else ""
+
+
+def _index(path: Path | None) -> int:
+    try:
+        return int(path.stem.rsplit("-", 1)[1]) if path else -1
+    except (IndexError, ValueError):
+        return -1
+
+
+def _int_tag(tags, key) -> int | None:
+    try:
+        return int(str(tags[key].text[0]))
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def _float_tag(tags, key) -> float | None:
+    try:
+        return float(str(tags[key].text[0]))
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def _npt_ms(value: str) -> int:
+    """Milliseconds of a Normal Play Time value.
+
+    >>> _npt_ms("00:01:11.040"), _npt_ms("37"), _npt_ms("7:48")
+    (71040, 37000, 468000)
+    """
+    try:
+        parts = [float(p) for p in value.split(":")]
+    except ValueError:
+        raise ValueError(f"start {value!r} is not Normal Play Time") from None
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + p
+    return round(seconds * 1000)
+
+
+def _cue_starts(kind: str, path: Path) -> list[float]:
+    text = path.read_text(encoding="utf-8")
+    if kind == "vtt":
+        return [_vtt_seconds(c.start) for c in webvtt.from_string(text)]
+    if kind == "srt":
+        return [s.start.total_seconds() for s in srt.parse(text)]
+    if kind == "json":
+        return [float(s["startTime"]) for s in json.loads(text)["segments"]]
+    if "<html" not in text.lower():
+        raise ValueError("no <html> element")
+    return []
+
+
+def _vtt_seconds(stamp: str) -> float:
+    h, m, s = stamp.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def check(output: Path, articles: Path | None = None, tolerance_ms: float = 30) -> CheckReport:
+    """Check every duration, chapter and transcript in a published output folder."""
+    return _Checker(output, articles, tolerance_ms).run()

@@ -1,0 +1,126 @@
+"""Transcripts: timed sentences in, WebVTT, SRT, HTML and Podcasting 2.0 JSON out.
+
+One cue per sentence, as espeak-ng split the spoken text. A cue starts where that sentence's
+speech starts in the MP3: espeak reports the sample where each sentence begins, fitting moves it
+with the silence it edits, the first non-silent sample from there is the speech onset, and
+LAME's encoder delay (1,105 samples at 48 kHz; the MP3s carry no gapless header to remove it) is
+added, since players decode it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from html import escape
+
+import numpy as np
+import srt
+import webvtt
+
+from .fitting import SILENCE_LEVEL
+from .speech import SAMPLE_RATE, Sentence
+
+ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
+
+KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)
+    "vtt": ("text/vtt", "captions"),
+    "srt": ("application/x-subrip", None),
+    "html": ("text/html", None),
+    "json": ("application/json", None),
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float  # seconds in the decoded MP3
+    end: float
+    text: str
+    speaker: str
+
+    def shifted(self, seconds: float) -> Cue:
+        return Cue(self.start + seconds, self.end + seconds, self.text, self.speaker)
+
+
+def sentence_cues(text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, speaker: str) -> list[Cue]:
+    """Cues for fitted speech: one per sentence, from speech onset to the end of its speech."""
+    loud = np.flatnonzero((samples > SILENCE_LEVEL) | (samples < -SILENCE_LEVEL))
+    if not len(loud):
+        return []
+    starts = sorted({s.offset: s for s in sentences}.values(), key=lambda s: s.offset)
+    cues = []
+    for i, sentence in enumerate(starts):
+        end_offset = starts[i + 1].offset if i + 1 < len(starts) else len(text)
+        body = " ".join(text[sentence.offset : end_offset].split())
+        limit = starts[i + 1].sample if i + 1 < len(starts) else len(samples)
+        k = np.searchsorted(loud, sentence.sample)
+        if not body or k >= len(loud) or loud[k] >= limit:
+            continue
+        onset = loud[k]
+        last = loud[np.searchsorted(loud, limit) - 1]
+        cues.append(
+            Cue(
+                start=round(onset / SAMPLE_RATE + ENCODER_DELAY, 3),
+                end=round((last + 1) / SAMPLE_RATE + ENCODER_DELAY, 3),
+                text=body,
+                speaker=speaker,
+            )
+        )
+    # Cues must not overlap; a cue ends no later than the next one starts.
+    return [
+        Cue(c.start, min(c.end, cues[i + 1].start) if i + 1 < len(cues) else c.end, c.text, c.speaker)
+        for i, c in enumerate(cues)
+    ]
+
+
+def _stamp(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def to_vtt(cues: list[Cue]) -> str:
+    """WebVTT captions; each cue carries its speaker as a voice span."""
+    doc = webvtt.WebVTT(
+        captions=[webvtt.Caption(_stamp(c.start), _stamp(c.end), f"<v {c.speaker}>{c.text}</v>") for c in cues]
+    )
+    return doc.content
+
+
+def to_srt(cues: list[Cue]) -> str:
+    subtitles = [
+        srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), c.text)
+        for i, c in enumerate(cues, start=1)
+    ]
+    return srt.compose(subtitles, reindex=False)
+
+
+def to_json(cues: list[Cue]) -> str:
+    """Podcasting 2.0 JSON transcript: segments with speaker, startTime, endTime and body."""
+    doc = {
+        "version": "1.0.0",
+        "segments": [
+            {"speaker": c.speaker, "startTime": c.start, "endTime": c.end, "body": c.text} for c in cues
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_html(title: str, sections: list[tuple[str, str, list[Cue]]], language: str = "en") -> str:
+    """A plain HTML transcript: per answer a heading (question, doctor) and its timed sentences."""
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{escape(language)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Transcript: {escape(title)}</title></head><body>",
+        f"<h1>{escape(title)}</h1>",
+    ]
+    for heading, doctor, cues in sections:
+        parts.append(f"<section><h2>{escape(heading)}</h2><p><em>{escape(doctor)}</em></p>")
+        for c in cues:
+            parts.append(f'<p><time datetime="PT{c.start:.3f}S">{_stamp(c.start)[:8]}</time> {escape(c.text)}</p>')
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
