@@ -1,0 +1,192 @@
+"""`audiofeed check` on a real build, then on copies of it spoiled one way each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mutagen.id3 import ID3, TLEN
+
+from .conftest import ARTICLES, run_build
+
+PAGE = "000_4fe75e9a818bb161"
+
+
+def run_check(output: Path, *args: str, articles: Path = ARTICLES) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(output), "--articles", str(articles), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def spoilt(built, tmp_path) -> Path:
+    """A private copy of the real build, to spoil."""
+    out = tmp_path / "output"
+    shutil.copytree(built.output, out)
+    return out
+
+
+def errors(result) -> list[str]:
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+    return [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+
+
+def test_clean_build_passes_with_every_reader_reported(built):
+    result = run_check(built.output, "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["ok"] and len(doc["answers"]) == 14
+    listed = [a for a in doc["answers"] if a["listed_ms"] is not None]
+    assert len(listed) == 10
+    for a in listed:
+        for reader in ("decoded_ms", "header_ms", "tlen_ms", "chap_ms", "json_chapter_ms", "psc_chapter_ms"):
+            assert abs(a[reader] - a["listed_ms"]) <= 30, (a["question"], reader)
+        assert a["answers_feed_s"] * 1000 == a["listed_ms"]
+        assert 100 <= a["rate_wpm"] <= 240 and a["silence_added_s"] is not None
+        assert a["transcripts"] == "vtt srt html json"
+    assert all(a["page_feed_s"] for a in doc["answers"])
+
+
+def test_table_and_csv(built):
+    table = run_check(built.output)
+    assert table.returncode == 0
+    for column in ("listed", "ffmpeg", "header", "TLEN", "CHAP", "JSON", "psc", "answers.xml", "feed.xml", "wpm"):
+        assert column in table.stdout
+    assert "0 error(s)" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(run_check(built.output, "--csv").stdout)))
+    assert len(rows) == 14 and {"listed_ms", "decoded_ms", "header_ms", "tlen_ms", "chap_ms"} <= set(rows[0])
+
+
+def test_tag_duration_beyond_tolerance(spoilt):
+    path = spoilt / PAGE / "answer-02.mp3"
+    tags = ID3(path)
+    tags.add(TLEN(encoding=3, text="39100"))
+    tags.save(path, v2_version=3)
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/answer-02.mp3: TLEN: 39100 ms" in e for e in errors(result))
+
+
+def test_tolerance_option(spoilt):
+    path = spoilt / PAGE / "answer-02.mp3"
+    tags = ID3(path)
+    tags.add(TLEN(encoding=3, text="39020"))
+    tags.save(path, v2_version=3)
+    assert run_check(spoilt).returncode == 0
+    assert run_check(spoilt, "--tolerance", "10").returncode == 1
+
+
+def test_enclosure_length_not_file_size(spoilt):
+    feed = spoilt / "answers.xml"
+    size = (spoilt / PAGE / "answer-03.mp3").stat().st_size
+    feed.write_text(feed.read_text().replace(f'length="{size}"', f'length="{size + 7}"'))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("enclosure length" in e and f"{size + 7}" in e and f"{size} bytes" in e for e in errors(result))
+
+
+def test_missing_file(spoilt):
+    (spoilt / PAGE / "answer-04.mp3").unlink()
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/answer-04.mp3: file: missing" in e for e in errors(result))
+
+
+def test_unreadable_file(spoilt):
+    (spoilt / PAGE / "answer-05.mp3").write_bytes(b"this is not audio at all\n" * 100)
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/answer-05.mp3" in e and ("unreadable" in e or "cannot decode" in e) for e in errors(result))
+
+
+def test_truncated_mp3(spoilt):
+    path = spoilt / PAGE / "answer-01.mp3"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    errs = errors(result)
+    assert any(f"{PAGE}/answer-01.mp3: decoded (ffmpeg)" in e and "listed runtime is 71000 ms" in e for e in errs)
+    assert any("enclosure length" in e for e in errs)
+
+
+def test_chapters_out_of_order_and_overlapping(spoilt):
+    path = spoilt / PAGE / "chapters.json"
+    doc = json.loads(path.read_text())
+    doc["chapters"][1], doc["chapters"][2] = doc["chapters"][2], doc["chapters"][1]
+    path.write_text(json.dumps(doc))
+    result = run_check(spoilt)
+    assert result.returncode == 1 and any("chapters out of order" in e for e in errors(result))
+    doc = json.loads(path.read_text())
+    doc["chapters"].sort(key=lambda c: c["startTime"])
+    doc["chapters"][0]["endTime"] += 5
+    path.write_text(json.dumps(doc))
+    result = run_check(spoilt)
+    assert result.returncode == 1 and any("overlaps the next" in e for e in errors(result))
+
+
+def test_deleted_chapters_file(spoilt):
+    (spoilt / PAGE / "chapters.json").unlink()
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/chapters.json: file: missing" in e for e in errors(result))
+
+
+def test_feed_that_does_not_parse(spoilt):
+    (spoilt / "feed.xml").write_text("<rss><channel><title>cut off")
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("feed.xml: xml: does not parse" in e for e in errors(result))
+
+
+def test_guid_used_twice(spoilt):
+    feed = spoilt / "answers.xml"
+    text = feed.read_text()
+    guids = [part.split("<", 1)[0] for part in text.split('<guid isPermaLink="false">')[1:]]
+    feed.write_text(text.replace(guids[1], guids[0]))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"answers.xml: guid: GUID '{guids[0]}' is used by 2 items" in e for e in errors(result))
+
+
+def test_itunes_duration_mismatch(spoilt):
+    feed = spoilt / "answers.xml"
+    feed.write_text(feed.read_text().replace("<itunes:duration>71</itunes:duration>", "<itunes:duration>75</itunes:duration>"))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("itunes:duration: 75 s but the page lists 71 s" in e for e in errors(result))
+
+
+def test_missing_transcript(spoilt):
+    (spoilt / PAGE / "answer-02.vtt").unlink()
+    (spoilt / PAGE / "episode.srt").write_text("1\nnot a time\nhello\n")
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    errs = errors(result)
+    assert any(f"{PAGE}/answer-02.vtt: file: missing" in e for e in errs)
+    assert any(f"{PAGE}/episode.srt: transcript: does not parse as srt" in e for e in errs)
+
+
+def test_output_that_is_not_there(tmp_path):
+    result = run_check(tmp_path / "nothing")
+    assert result.returncode == 1 and errors(result)
+
+
+def test_readability_warnings(tmp_path, articles_copy):
+    seed = articles_copy / f"{PAGE}.txt"
+    # 71 s of speech asked to fit 58 s (fast), 39 s asked to fill 90 s (padded), 47 s asked to fit 20 s (refused)
+    seed.write_text(seed.read_text().replace("1min 11sec", "58sec").replace("39sec", "1min 30sec").replace("47sec", "20sec"))
+    assert run_build(articles_copy, tmp_path / "out").code == 1
+    result = run_check(tmp_path / "out", "--json", articles=articles_copy)
+    assert result.returncode == 0, result.stderr  # warnings only
+    doc = json.loads(result.stdout)
+    warnings = [p["message"] for p in doc["problems"] if p["severity"] == "warning"]
+    assert any("wpm is faster than 180 wpm" in w for w in warnings), warnings
+    assert any("of the answer (over 20%)" in w for w in warnings), warnings
+    assert any("Is late-stage kidney cancer contagious?" in w and "refused at build time: it needs" in w for w in warnings)
+    statuses = {a["question"]: a["status"] for a in doc["answers"]}
+    assert statuses["Will there be metastasis after kidney cancer removal?"] == "warning"
