@@ -30,10 +30,13 @@ from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_ru
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, needed_rate, pad_to, planned_rate
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
+from .site import assets as site_assets
+from .site import render_index, render_page
 from .speech import assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
 MARKER_FILE = ".audiofeed"
+INDEX_FILE = "index.html"
 
 
 class BuildError(Exception):
@@ -235,6 +238,7 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
         )
         for name, data in made.files.items():
             _atomic_write(staging / name, data)
+        _atomic_write(staging / page.slug / "index.html", render_page(channel, made.episode, made.sections).encode())
         episodes.append(made.episode)
         report.pages_built += 1
     for path in failed:
@@ -244,6 +248,9 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
             report.pages_kept += 1
             report.problems.append(f"{path}: not rebuilt; its last published episode stays in the feeds until it is fixed")
     _atomic_write(staging / COVER_FILE, cover)
+    for name, data in site_assets().items():
+        _atomic_write(staging / name, data)
+    _atomic_write(staging / INDEX_FILE, render_index(channel, episodes).encode())
     _atomic_write(staging / MARKER_FILE, b"made by audiofeed; safe to delete with everything here\n")
     # Feeds last: they reference everything above.
     _atomic_write(staging / ANSWERS_FILE, answers_feed(channel, episodes))

@@ -226,5 +226,88 @@ def check_table(report) -> Table:
     return table
 
 
+@cli.command("serve")
+@click.argument("output", type=click.Path(path_type=Path), default="output")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--watch", is_flag=True, help="Rebuild OUTPUT when a page in --articles changes.")
+@click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
+              help="Pages to rebuild from with --watch.")
+def serve_command(output, host, port, watch, articles):
+    """Serve OUTPUT (default: output/) over HTTP for podcast apps and browsers.
+
+    Serves the right types (audio/mpeg, application/rss+xml, application/json+chapters,
+    text/vtt). It answers Range requests with 206 so that players can seek, and answers HEAD.
+    It never serves a file outside OUTPUT. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      audiofeed serve output
+      audiofeed serve output --host 0.0.0.0 --port 8080 --watch
+    """
+    import asyncio
+
+    from .serving import serve
+
+    if not output.is_dir():
+        raise click.ClickException(f"{output}: no such folder; run 'audiofeed build' first")
+    err = Console(stderr=True)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {output}/ at {url}")
+        click.echo(f"  player:        {url}index.html")
+        click.echo(f"  episodes feed: {url}feed.xml")
+        click.echo(f"  answers feed:  {url}answers.xml")
+        built_for = _built_base_url(output)
+        if built_for and built_for != url:
+            click.echo(f"  note: the feeds were built for {built_for}; apps will fetch the audio from there "
+                       f"(rebuild with --base-url {url} to point them here)")
+        click.echo("Press Ctrl-C to stop.", nl=True)
+        sys.stdout.flush()
+
+    async def main_loop(url_holder: list[str]) -> None:
+        tasks = [asyncio.create_task(serve(output, host, port, lambda u: (url_holder.append(u), ready(u))))]
+        if watch:
+            tasks.append(asyncio.create_task(_watch(articles, output, url_holder, err)))
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(main_loop([]))
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
+def _built_base_url(output: Path) -> str | None:
+    import re
+
+    try:
+        head = (output / "feed.xml").read_text(encoding="utf-8")[:5000]
+    except OSError:
+        return None
+    m = re.search(r'<atom:link href="([^"]+)feed\.xml" rel="self"', head)
+    return m.group(1) if m else None
+
+
+async def _watch(articles: Path, output: Path, url_holder: list[str], err: Console) -> None:
+    import asyncio
+
+    from watchfiles import awatch
+
+    async for changes in awatch(articles):
+        base = url_holder[0] if url_holder else DEFAULTS.base_url
+        options = BuildOptions(articles=articles, output=output, channel=Channel(base_url=base))
+        try:
+            report = await asyncio.to_thread(build, options)
+        except BuildError as e:
+            err.print(f"rebuild failed: {e}", markup=False)
+            continue
+        for line in report.problems:
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        err.print(f"rebuilt after {len(changes)} change(s): {report.pages_built} page(s) in {report.seconds:.1f} s",
+                  highlight=False)
+
+
 def main() -> None:
     cli(prog_name="audiofeed")

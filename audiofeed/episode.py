@@ -134,6 +134,7 @@ class EpisodeFiles:
 
     files: dict[str, bytes]
     episode: Episode
+    sections: list  # (question, "doctor, specialty", cues timed in the episode MP3) per answer
 
 
 def _transcript_files(stem: str, title: str, sections: list[tuple[str, str, list[Cue]]], language: str) -> dict[str, bytes]:
@@ -254,7 +255,7 @@ def make_episode(
         refused=list(refused or []),
     )
     files[f"{page.slug}/{RECORD_FILE}"] = episode.to_json().encode()
-    return EpisodeFiles(files=files, episode=episode)
+    return EpisodeFiles(files=files, episode=episode, sections=page_sections)
 
 
 def timestamp(ms: int) -> str:

@@ -1,0 +1,87 @@
+"""Serving: an output folder over HTTP for podcast apps and browsers (aiohttp).
+
+aiohttp's ``FileResponse`` answers ``Range`` with 206 and ``Content-Range``, ``HEAD``, and
+advertises ``Accept-Ranges``, which apps and browsers need to seek (Python's ``http.server``
+does none of it). Types are set per file, and no path outside the folder is ever served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".xml": "application/rss+xml; charset=utf-8",
+}
+SPECIAL = {"chapters.json": "application/json+chapters"}
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type a file is served with.
+
+    >>> content_type(Path("x/chapters.json")), content_type(Path("feed.xml")), content_type(Path("a.vtt"))
+    ('application/json+chapters', 'application/rss+xml; charset=utf-8', 'text/vtt; charset=utf-8')
+    """
+    return SPECIAL.get(path.name) or CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def resolve(root: Path, url_path: str) -> Path | None:
+    """The file a URL path names under ``root``, or None if it is outside, hidden or absent."""
+    parts = [p for p in url_path.split("/") if p]
+    if any(p in ("..", ".") or p.startswith(".") or "\\" in p or "\0" in p for p in parts):
+        return None
+    path = root.joinpath(*parts) if parts else root
+    try:
+        path = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if path != root and root not in path.parents:
+        return None
+    if path.is_dir():
+        path = path / "index.html"
+    return path if path.is_file() else None
+
+
+def make_app(output: Path) -> web.Application:
+    root = output.resolve()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path = resolve(root, request.match_info["path"])
+        if path is None:
+            raise web.HTTPNotFound(text="not found\n")
+        if path.name == "index.html" and not request.path.endswith(("/", ".html")):
+            raise web.HTTPMovedPermanently(request.path + "/")  # so the page's relative links work
+        return web.FileResponse(path, headers={"Content-Type": content_type(path), "Cache-Control": "no-cache"})
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", handle)  # GET and HEAD
+    return app
+
+
+async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None,
+                on_start: Callable[[], None] | None = None) -> None:
+    """Serve ``output`` until cancelled."""
+    runner = web.AppRunner(make_app(output), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        if ready:
+            ready(f"http://{host}:{port}/" if ":" not in host else f"http://[{host}]:{port}/")
+        if on_start:
+            on_start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,83 @@
+"""The web player: episodes in, ``index.html`` and one player page per article out (Jinja2).
+
+Pages use relative links and local assets only (no CDN, no network), so the output folder can
+be served from any path, or opened from disk.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .episode import Episode
+from .publishing import ANSWERS_FILE, FEED_FILE, Channel
+from .transcripts import Cue
+
+ASSETS = ("player.js", "player.css")
+
+_env = Environment(loader=PackageLoader("audiofeed", "templates"), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def clock(ms: int) -> str:
+    """A position as players show it.
+
+    >>> clock(0), clock(71_040), clock(3_723_000)
+    ('00:00', '01:11', '1:02:03')
+    """
+    s = int(ms) // 1000
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def long_date(iso: str) -> str:
+    """'2025-02-12' as the source pages write it: 'February 12, 2025'."""
+    d = date.fromisoformat(iso)
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+_env.globals.update(clock=clock, long_date=long_date)
+
+
+def subscribe_links(url: str) -> list[dict]:
+    """Links that open a feed in common podcast apps."""
+    bare = url.split("://", 1)[-1]
+    return [
+        {"name": "Apple Podcasts", "url": f"podcast://{bare}"},
+        {"name": "Overcast", "url": f"overcast://x-callback-url/add?url={quote(url, safe='')}"},
+        {"name": "Pocket Casts", "url": f"pktc://subscribe/{bare}"},
+        {"name": "Castro", "url": f"castro://subscribe/{bare}"},
+        {"name": "RSS", "url": url},
+    ]
+
+
+def render_index(channel: Channel, episodes: list[Episode]) -> str:
+    feeds = [
+        {"label": "Every page, a chapter per doctor", "url": channel.url(FEED_FILE)},
+        {"label": "Every answer on its own", "url": channel.url(ANSWERS_FILE)},
+    ]
+    for feed in feeds:
+        feed["apps"] = subscribe_links(feed["url"])
+    ordered = sorted(episodes, key=lambda e: (e.updated, e.slug), reverse=True)
+    return _env.get_template("index.html").render(
+        channel=channel, episodes=ordered, feeds=feeds, root="", language=channel.language,
+        feed_url=channel.url(FEED_FILE),
+    )
+
+
+def render_page(channel: Channel, episode: Episode, sections: list[tuple[str, str, list[Cue]]]) -> str:
+    others = [a for a in episode.answers if a.listed_runtime is not None]
+    return _env.get_template("page.html").render(
+        channel=channel, episode=episode, sections=sections, others=others, root="../",
+        language=channel.language, feed_url=channel.url(FEED_FILE),
+    )
+
+
+def assets() -> dict[str, bytes]:
+    """Static files for the player, by path relative to the output folder."""
+    folder = resources.files("audiofeed").joinpath("assets")
+    return {f"assets/{name}": folder.joinpath(name).read_bytes() for name in ASSETS}

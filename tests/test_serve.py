@@ -1,0 +1,144 @@
+"""`audiofeed serve` over loopback: types, Range, HEAD, traversal, load, and --watch."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import random
+import shutil
+import time
+from urllib.parse import urlparse
+
+import aiohttp
+import pytest
+
+from .server import serving
+
+PAGE = "000_4fe75e9a818bb161"
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    out = tmp_path_factory.mktemp("served") / "output"
+    shutil.copytree(built.output, out)
+    os.symlink("/etc", out / "outside-link")  # a link out of the folder must not be followed
+    with serving(out) as (url, proc):
+        yield url, out
+
+
+def request(url: str, method: str = "GET", path: str = "/", headers: dict | None = None):
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request(method, path, headers=headers or {})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp, body
+
+
+def test_start_prints_feed_urls(built):
+    with serving(built.output) as (url, proc):
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert f"episodes feed: {url}feed.xml" in out and f"answers feed:  {url}answers.xml" in out
+
+
+@pytest.mark.parametrize("path, expected", [
+    (f"/{PAGE}/episode.mp3", "audio/mpeg"),
+    ("/feed.xml", "application/rss+xml"),
+    ("/answers.xml", "application/rss+xml"),
+    (f"/{PAGE}/chapters.json", "application/json+chapters"),
+    (f"/{PAGE}/answer-01.vtt", "text/vtt"),
+    (f"/{PAGE}/answer-01.json", "application/json"),
+    ("/index.html", "text/html"),
+])
+def test_content_types(server, path, expected):
+    resp, _ = request(server[0], path=path)
+    assert resp.status == 200
+    assert resp.getheader("Content-Type").split(";")[0] == expected
+
+
+def test_range_and_head(server):
+    url, out = server
+    data = (out / PAGE / "episode.mp3").read_bytes()
+    resp, body = request(url, path=f"/{PAGE}/episode.mp3", headers={"Range": "bytes=1000-1999"})
+    assert resp.status == 206
+    assert resp.getheader("Content-Range") == f"bytes 1000-1999/{len(data)}"
+    assert body == data[1000:2000]
+    resp, body = request(url, path=f"/{PAGE}/episode.mp3", headers={"Range": f"bytes={len(data) - 500}-"})
+    assert resp.status == 206 and body == data[-500:]
+    resp, body = request(url, "HEAD", f"/{PAGE}/episode.mp3")
+    assert resp.status == 200 and body == b""
+    assert int(resp.getheader("Content-Length")) == len(data)
+    assert resp.getheader("Accept-Ranges") == "bytes"
+    resp, _ = request(url, path=f"/{PAGE}/episode.mp3", headers={"Range": f"bytes={len(data) + 10}-"})
+    assert resp.status == 416
+
+
+@pytest.mark.parametrize("path", [
+    "/../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd",
+    f"/{PAGE}/../../../etc/passwd", "/.audiofeed", "//etc/passwd", "/%00", "/outside-link/passwd",
+])
+def test_no_path_outside_the_output(server, path):
+    url, out = server
+    resp, body = request(url, path=path)
+    assert resp.status in (400, 403, 404), (path, resp.status)
+    assert b"root:" not in body
+
+
+def test_directory_pages(server):
+    url, _ = server
+    resp, body = request(url, path=f"/{PAGE}/")
+    assert resp.status == 200 and b"<audio" in body
+    resp, _ = request(url, path=f"/{PAGE}")
+    assert resp.status == 301 and resp.getheader("Location").endswith(f"/{PAGE}/")
+
+
+def test_200_concurrent_range_requests(server):
+    url, out = server
+    files = sorted(f for f in out.glob("*/*.mp3") if not f.is_symlink())
+    blobs = {f: f.read_bytes() for f in files}
+    rng = random.Random(7)
+    jobs = []
+    for _ in range(200):
+        f = rng.choice(files)
+        start = rng.randrange(0, len(blobs[f]) - 1)
+        end = min(len(blobs[f]) - 1, start + rng.randrange(1, 200_000))
+        jobs.append((f, start, end))
+
+    async def run():
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+            async def one(f, start, end):
+                async with session.get(url + str(f.relative_to(out)), headers={"Range": f"bytes={start}-{end}"}) as r:
+                    return r.status, await r.read(), (f, start, end)
+            return await asyncio.wait_for(asyncio.gather(*(one(*j) for j in jobs)), timeout=60)
+
+    started = time.perf_counter()
+    results = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    assert len(results) == 200
+    for status, body, (f, start, end) in results:
+        assert status == 206 and body == blobs[f][start : end + 1]
+    print(f"\n200 concurrent range requests in {elapsed:.2f} s")
+
+
+def test_watch_rebuilds_when_an_article_changes(tmp_path, articles_copy):
+    out = tmp_path / "out"
+    for p in articles_copy.glob("*.txt"):
+        if not p.name.startswith("001"):
+            p.unlink()  # one small page keeps the rebuild quick
+    from .conftest import run_build
+    assert run_build(articles_copy, out).code == 0
+    with serving(out, "--watch", "--articles", str(articles_copy)) as (url, proc):
+        page = next(articles_copy.glob("001*.txt"))
+        page.write_text(page.read_text().replace("How long is a person", "For how long is a person"))
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            _, body = request(url, path="/feed.xml")
+            if b"For how long is a person" in body:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("no rebuild within 60 s")
+        assert f"{url}001_seasonal_flu_lead_only/episode.mp3".encode() in body  # rebuilt for the served address
