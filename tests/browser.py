@@ -17,13 +17,3 @@ def chromium_path() -> str:
     if not path:
         pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (see README, Quick start)")
     return path
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield b
-        b.close()

@@ -53,6 +53,19 @@ def articles_copy(tmp_path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole session, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM_FLAGS, chromium_path
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
 def pytest_report_header(config):
     from audiofeed.ffmpeg import ffmpeg_exe
 

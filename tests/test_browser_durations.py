@@ -6,13 +6,12 @@ from mutagen.mp3 import MP3
 
 from audiofeed.reading import read_page
 
-from .browser import browser  # noqa: F401  (fixture)
 from .conftest import ARTICLES
 
 TOLERANCE_S = 0.030
 
 
-def test_chromium_reports_listed_runtimes(built, browser):  # noqa: F811
+def test_chromium_reports_listed_runtimes(built, browser):
     mp3s, expected = [], {}
     for path in sorted(ARTICLES.glob("*.txt")):
         page = read_page(path)

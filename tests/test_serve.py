@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import os
 import random
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-import aiohttp
 import pytest
 
 from .server import serving
@@ -107,15 +107,20 @@ def test_200_concurrent_range_requests(server):
         end = min(len(blobs[f]) - 1, start + rng.randrange(1, 200_000))
         jobs.append((f, start, end))
 
-    async def run():
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
-            async def one(f, start, end):
-                async with session.get(url + str(f.relative_to(out)), headers={"Range": f"bytes={start}-{end}"}) as r:
-                    return r.status, await r.read(), (f, start, end)
-            return await asyncio.wait_for(asyncio.gather(*(one(*j) for j in jobs)), timeout=60)
+    def one(job):
+        f, start, end = job
+        resp, body = request(url, path="/" + str(f.relative_to(out)), headers={"Range": f"bytes={start}-{end}"})
+        return resp.status, body, job
+
+    barrier = threading.Barrier(200)
+
+    def together(job):
+        barrier.wait(timeout=30)  # all 200 requests in flight at once
+        return one(job)
 
     started = time.perf_counter()
-    results = asyncio.run(run())
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        results = list(pool.map(together, jobs, timeout=60))
     elapsed = time.perf_counter() - started
     assert len(results) == 200
     for status, body, (f, start, end) in results:
