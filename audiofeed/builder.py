@@ -1,18 +1,30 @@
 """The build: ``articles/`` in, ``output/`` out, through the stages in order.
 
-read (:mod:`.reading`) -> speak (:mod:`.speech`) -> fit (:mod:`.fitting`) -> encode
-(:mod:`.encoding`) and tag (:mod:`.tagging`, :mod:`.episode`) -> publish (:mod:`.publishing`).
+read (:mod:`.reading`) -> speak (:mod:`.speech`) -> fit (:mod:`.fitting`) -> level
+(:mod:`.loudness`) -> encode (:mod:`.encoding`) and tag (:mod:`.tagging`, :mod:`.episode`) ->
+publish (:mod:`.publishing`, :mod:`.site`).
 
-Everything is read first, then answers are rendered in a process pool (speak, fit and encode are
-per answer), then pages are assembled and the feeds written. The build is written to a staging
-folder beside the output and swapped in at the end, so an interrupted build leaves the last good
-output as it was. A page that fails to read keeps its last published episode. The core never
-prints: it reports progress through a callback and returns a :class:`BuildReport`.
+- **Incremental.** Each page has a key: a hash of its source and of every setting that shapes
+  its episode. A page whose key matches the last build's is linked into the new output as it
+  is, with nothing re-rendered. Answers of changed pages come from a content-addressed cache
+  (:mod:`.cache`) when they were rendered before. A rebuild with no change writes nothing.
+- **Parallel.** Answers render in a process pool, through the ``concurrent.futures.Executor``
+  interface only, so another executor can take its place. A few pages are open at a time and
+  each is written as soon as it is complete, so memory does not grow with the number of pages.
+- **Safe.** The new output is assembled in a staging folder beside the old one. Unchanged files
+  are hard links to the old files. The feeds are written last, and the folders are swapped in
+  at the end, so an interrupted build leaves the last good output as it was. A page that fails
+  to read keeps its last published episode. A lock refuses a second build on the same output.
+
+The core never prints. It reports progress through a callback and returns a
+:class:`BuildReport`.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -20,23 +32,29 @@ import signal
 import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait, FIRST_COMPLETED
-from dataclasses import dataclass, field, replace
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
+from . import __version__
+from .cache import AudioCache, engine_fingerprint, key
 from .encoding import content_samples, duration_ms, encode, frames_for_content, frames_for_runtime
 from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, needed_rate, pad_to, planned_rate
+from .loudness import normalize
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
 from .site import render_index, render_page
-from .speech import assign_voices, speaker, spoken_text
+from .speech import Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
-MARKER_FILE = ".audiofeed"
+MARKER_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the build manifest
 INDEX_FILE = "index.html"
+MANIFEST_FORMAT = 1
 
 
 class BuildError(Exception):
@@ -50,6 +68,12 @@ class BuildOptions:
     channel: Channel = Channel()
     jobs: int = 0  # 0: one per core
     band: tuple[int, int] = RATE_BAND
+    force: bool = False  # render everything again, ignoring the last build and the cache
+    cache: Path | None = None  # None: .audiofeed-cache beside the output folder
+    lexicon: tuple[tuple[str, str], ...] = ()  # pronunciations, for speech only
+    pinned_voices: tuple[tuple[str, str], ...] = ()  # doctor -> espeak-ng voice
+    default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
+    cover: Path | None = None  # show art; None: audiofeed's own
 
 
 @dataclass
@@ -65,8 +89,10 @@ class AnswerReport:
     actual_ms: int | None
     rate: int | None
     silence_added: float | None
-    status: str  # ok, lead, padded, refused
+    status: str  # ok, lead, padded, refused, failed, unchanged
     message: str = ""
+    loudness: float | None = None  # LUFS integrated
+    true_peak: float | None = None  # dBTP
 
 
 @dataclass
@@ -75,7 +101,12 @@ class BuildReport:
     answers: list[AnswerReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line each: FILE:LINE: what is wrong
     pages_built: int = 0
+    pages_unchanged: int = 0
     pages_kept: int = 0  # pages that failed to read but keep their last published episode
+    pages_removed: int = 0
+    answers_rendered: int = 0  # synthesized and encoded in this build
+    answers_cached: int = 0  # taken from the cache
+    nothing_changed: bool = False
     seconds: float = 0.0
     refused: dict[str, list] = field(default_factory=dict)  # page slug -> RefusedAnswer
 
@@ -90,13 +121,22 @@ class AnswerJob:
 
     slug: str
     index: int
-    text: str
+    text: str  # what is spoken (after the lexicon)
+    display: str  # what is shown, for transcripts
+    offsets: tuple[tuple[int, int], ...]  # spoken offset -> display offset, where they diverge
     voice: str
     target_frames: int | None  # None: no runtime to meet (lead answer)
     rate: int
     band: tuple[int, int]
-    reference_samples: int | None = None  # length at REFERENCE_RATE, once measured
     speaker: str = ""  # the doctor, named in transcripts
+    reference_samples: int | None = None  # length at REFERENCE_RATE, once measured
+
+    def measure_key(self) -> str:
+        return key("measure", text=self.text, voice=self.voice)
+
+    def render_key(self) -> str:
+        return key("render", text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
+                   band=list(self.band), rate=self.rate if self.target_frames is None else None, speaker=self.speaker)
 
 
 def measure_answer(job: AnswerJob) -> int:
@@ -105,7 +145,7 @@ def measure_answer(job: AnswerJob) -> int:
 
 
 def render_answer(job: AnswerJob) -> AnswerAudio:
-    """Speak, fit and encode one answer. Raises :class:`FitError` if it cannot fit."""
+    """Speak, fit, level and encode one answer. Raises :class:`FitError` if it cannot fit."""
     speak = speaker().speak
     if job.target_frames is None:
         speech = speak(job.text, job.voice, job.rate)
@@ -120,13 +160,16 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
             job.band,
             job.reference_samples,
         )
+    levelled = normalize(fitted.samples)
     return AnswerAudio(
-        mp3=encode(fitted.samples),
+        mp3=encode(levelled.samples),
         rate=fitted.rate,
         silence_added=fitted.silence_added,
         speech_seconds=fitted.speech_seconds,
         needed_rate=fitted.needed_rate,
-        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker)),
+        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker, job.display, job.offsets)),
+        loudness=levelled.loudness,
+        true_peak=levelled.true_peak,
     )
 
 
@@ -177,6 +220,13 @@ def _check_output(output: Path) -> None:
         )
 
 
+def _recover(output: Path) -> None:
+    """If a build was killed between the two renames of a swap, put the last output back."""
+    old = output.with_name(f".{output.name}.old")
+    if old.is_dir() and not output.exists():
+        os.replace(old, output)
+
+
 def _swap_in(staging: Path, output: Path) -> None:
     """Replace ``output`` by ``staging`` with two renames; the old output lives until the second."""
     old = output.with_name(f".{output.name}.old")
@@ -189,215 +239,304 @@ def _swap_in(staging: Path, output: Path) -> None:
         shutil.rmtree(old)
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, copy_function=_link_or_copy)
+
+
+def _load_manifest(output: Path) -> dict:
+    try:
+        data = json.loads((output / MARKER_FILE).read_text(encoding="utf-8"))
+        return data if data.get("format") == MANIFEST_FORMAT else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def build(options: BuildOptions, progress: Progress | None = None, executor: Executor | None = None) -> BuildReport:
     """Build every page under ``options.articles`` into ``options.output``.
 
     Returns a report with one row per answer and one line per problem. Pages with problems are
     not built (their last published episode, if any, is kept); the others are.
     """
-    started = time.perf_counter()
-    articles, output, channel = options.articles, options.output, options.channel
-    if not articles.is_dir():
-        raise BuildError(f"{articles}: no such folder of articles")
-    _check_output(output)
-    report = BuildReport(output=output)
-
-    # read
-    pages: list[Page] = []
-    failed: list[Path] = []
-    for path in find_pages(articles):
-        try:
-            pages.append(read_page(path))
-        except PageError as e:
-            report.problems.extend(e.lines())
-            failed.append(path)
-    slugs: dict[str, Path] = {}
-    for page in list(pages):
-        if page.slug in slugs:
-            report.problems.append(f"{page.source}: same page name as {slugs[page.slug]}; rename one")
-            pages.remove(page)
-        else:
-            slugs[page.slug] = page.source
-
-    # speak, fit, encode
-    voices = assign_voices([page.doctors for page in pages])
-    audio = _render_all(pages, voices, options, report, progress, executor)
-
-    # encode and tag, publish: into a staging folder, swapped in at the end
-    staging = output.with_name(f".{output.name}.staging")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    cover = resources.files("audiofeed").joinpath("assets", "cover.png").read_bytes()
-    episodes: list[Episode] = []
-    for page in pages:
-        page_audio = {i: audio[(page.slug, i)] for i in range(len(page.answers)) if (page.slug, i) in audio}
-        made = make_episode(
-            page, page_audio, album=channel.title, publisher=channel.author, cover=cover,
-            base_url=channel.url(""), language=channel.language, refused=report.refused.get(page.slug),
-        )
-        for name, data in made.files.items():
-            _atomic_write(staging / name, data)
-        _atomic_write(staging / page.slug / "index.html", render_page(channel, made.episode, made.sections).encode())
-        episodes.append(made.episode)
-        report.pages_built += 1
-    for path in failed:
-        kept = _keep_published(output, staging, slug_for(path))
-        if kept:
-            episodes.append(kept)
-            report.pages_kept += 1
-            report.problems.append(f"{path}: not rebuilt; its last published episode stays in the feeds until it is fixed")
-    _atomic_write(staging / COVER_FILE, cover)
-    for name, data in site_assets().items():
-        _atomic_write(staging / name, data)
-    _atomic_write(staging / INDEX_FILE, render_index(channel, episodes).encode())
-    _atomic_write(staging / MARKER_FILE, b"made by audiofeed; safe to delete with everything here\n")
-    # Feeds last: they reference everything above.
-    _atomic_write(staging / ANSWERS_FILE, answers_feed(channel, episodes))
-    _atomic_write(staging / FEED_FILE, episodes_feed(channel, episodes))
-    _swap_in(staging, output)
-    report.answers.sort(key=lambda r: (r.source, r.index))
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _render_all(
-    pages: list[Page], voices: dict[str, str], options: BuildOptions, report: BuildReport,
-    progress: Progress | None, executor: Executor | None,
-) -> dict[tuple[str, int], AnswerAudio]:
-    """Render every answer in the pool.
-
-    Answers with a runtime are first measured at the reference rate (quick), which plans their
-    rate; a page's lead answer is spoken at the median of its page's rates, so it is submitted
-    as soon as that page is measured rather than after the page is done. If fitting ends on
-    other rates than planned (rare) and the median moves, the lead is rendered again.
-    """
-    audio: dict[tuple[str, int], AnswerAudio] = {}
-    total = sum(len(p.answers) for p in pages)
-    done = 0
-    own_executor = executor is None
-    executor = executor or make_executor(options.jobs or default_jobs())
-    running: dict[Future, tuple[str, Page, int]] = {}
-    jobs: dict[tuple[str, int], AnswerJob] = {}
-    planned: dict[str, dict[int, int]] = {p.slug: {} for p in pages}
-    lead_rate: dict[str, int] = {}
-
-    def submit(kind: str, page: Page, index: int, job: AnswerJob) -> None:
-        jobs[(page.slug, index)] = job
-        fn = measure_answer if kind == "measure" else render_answer
-        running[executor.submit(fn, job)] = (kind, page, index)
-
-    def submit_lead(page: Page, rates: list[int]) -> None:
-        lead_rate[page.slug] = round(statistics.median(rates)) if rates else REFERENCE_RATE
-        submit("render", page, 0, replace(_job(page, 0, voices, options), rate=lead_rate[page.slug]))
-
-    measuring = {p.slug: sum(1 for a in p.answers if a.listed_runtime is not None) for p in pages}
-    for page in pages:
-        if not measuring[page.slug]:
-            submit_lead(page, [])
-    for page, index in sorted(
-        ((p, i) for p in pages for i, a in enumerate(p.answers) if a.listed_runtime is not None),
-        key=lambda pi: -(pi[0].answers[pi[1]].listed_runtime or 0),  # longest first: better packing
-    ):
-        submit("measure", page, index, _job(page, index, voices, options))
+    output = options.output
+    if not options.articles.is_dir():
+        raise BuildError(f"{options.articles}: no such folder of articles")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(output.with_name(f".{output.name}.lock")))
     try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BuildError(
+            f"{output}: another build is writing this output folder; wait for it to finish "
+            f"(lock: {output.with_name(f'.{output.name}.lock')})"
+        ) from None
+    try:
+        _recover(output)
+        _check_output(output)
+        return _Build(options, progress, executor).run()
+    finally:
+        lock.release()
+
+
+class _Build:
+    def __init__(self, options: BuildOptions, progress: Progress | None, executor: Executor | None):
+        self.options = options
+        self.channel = options.channel
+        self.progress = progress
+        self.executor = executor
+        self.own_executor = executor is None
+        self.report = BuildReport(output=options.output)
+        self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
+        self.lexicon = Lexicon(dict(options.lexicon))
+        self.cover = options.cover.read_bytes() if options.cover else \
+            resources.files("audiofeed").joinpath("assets", "cover.png").read_bytes()
+        self.started = time.perf_counter()
+
+    # -- reading ------------------------------------------------------------------------------
+    def read(self) -> tuple[list[Page], dict[str, bytes], list[Path]]:
+        pages, sources, failed = [], {}, []
+        slugs: dict[str, Path] = {}
+        for path in find_pages(self.options.articles):
+            try:
+                page = read_page(path)
+            except PageError as e:
+                self.report.problems.extend(e.lines())
+                failed.append(path)
+                continue
+            if page.slug in slugs:
+                self.report.problems.append(f"{page.source}: same page name as {slugs[page.slug]}; rename one")
+                continue
+            slugs[page.slug] = path
+            pages.append(page)
+            sources[page.slug] = path.read_bytes()
+        return pages, sources, failed
+
+    def settings_key(self) -> str:
+        o = self.options
+        return _digest(__version__, engine_fingerprint(), asdict(self.channel), list(o.band), list(o.lexicon),
+                       o.default_voice, hashlib.sha256(self.cover).hexdigest(),
+                       hashlib.sha256(b"".join(site_assets().values())).hexdigest())
+
+    # -- the build ----------------------------------------------------------------------------
+    def run(self) -> BuildReport:
+        o, output, report = self.options, self.options.output, self.report
+        pages, sources, failed = self.read()
+        self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice)
+        settings = self.settings_key()
+        keys = {p.slug: _digest(settings, sources[p.slug], {d: self.voices[d] for d in p.doctors}) for p in pages}
+        manifest = {} if o.force else _load_manifest(output)
+        old_pages = manifest.get("pages", {})
+        unchanged = [p for p in pages if old_pages.get(p.slug) == keys[p.slug] and (output / p.slug / RECORD_FILE).is_file()]
+        changed = [p for p in pages if p not in unchanged]
+        failed_slugs = [slug_for(path) for path in failed]
+        kept = [s for s in failed_slugs if (output / s / RECORD_FILE).is_file()]
+        removed = [s for s in old_pages if s not in keys and s not in failed_slugs]
+        report.pages_unchanged, report.pages_removed = len(unchanged), len(removed)
+        new_manifest = {"format": MANIFEST_FORMAT, "settings": settings,
+                        "pages": {**{s: old_pages[s] for s in kept if s in old_pages}, **keys}}
+
+        episodes: list[Episode] = []
+        for page in unchanged:
+            episode = Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8"))
+            episodes.append(episode)
+            report.answers.extend(_rows_from_record(page, episode))
+        for path, slug in zip(failed, failed_slugs):
+            if slug in kept:
+                report.problems.append(f"{path}: not rebuilt; its last published episode stays in the feeds until it is fixed")
+
+        if not changed and not removed and manifest.get("settings") == settings and kept == [
+                s for s in failed_slugs if s in old_pages]:
+            report.nothing_changed = True  # nothing to write: the output is already this build
+            return self.finish()
+
+        staging = output.with_name(f".{output.name}.staging")
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        for page in unchanged:
+            _link_tree(output / page.slug, staging / page.slug)
+        for slug in kept:
+            _link_tree(output / slug, staging / slug)
+            episodes.append(Episode.from_json((output / slug / RECORD_FILE).read_text(encoding="utf-8")))
+            report.pages_kept += 1
+        try:
+            self.render(changed, staging, episodes)
+        finally:
+            if self.own_executor and self.executor is not None:
+                self.executor.shutdown(cancel_futures=True)
+        _atomic_write(staging / COVER_FILE, self.cover)
+        for name, data in site_assets().items():
+            _atomic_write(staging / name, data)
+        _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
+        _atomic_write(staging / MARKER_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
+        # Feeds last: they reference everything above.
+        _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
+        _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))
+        _swap_in(staging, output)
+        return self.finish()
+
+    def finish(self) -> BuildReport:
+        self.report.answers.sort(key=lambda r: (r.source, r.index))
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
+
+    # -- rendering ----------------------------------------------------------------------------
+    def job(self, page: Page, index: int) -> AnswerJob:
+        answer = page.answers[index]
+        display, _ = spoken_text(answer.question, answer.text)
+        text, offsets = self.lexicon.apply(display)
+        return AnswerJob(
+            slug=page.slug, index=index, text=text, display=display, offsets=offsets,
+            voice=self.voices[answer.doctor],
+            target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
+            rate=REFERENCE_RATE, band=self.options.band, speaker=answer.doctor,
+        )
+
+    def submit(self, fn, job: AnswerJob) -> Future:
+        if self.executor is None:
+            self.executor = make_executor(self.options.jobs or default_jobs())
+        return self.executor.submit(fn, job)
+
+    def render(self, pages: list[Page], staging: Path, episodes: list[Episode]) -> None:
+        """Render the pages' answers (cache first), writing each page as soon as it is complete.
+
+        Answers with a runtime are first measured at the reference rate (quick), which plans
+        their rate. A page's lead answer is spoken at the median of its page's rates, so it is
+        submitted as soon as that page is measured. If fitting ends on other rates than planned
+        (rare) and the median moves, the lead is rendered again.
+        """
+        total = sum(len(p.answers) for p in pages)
+        self.done = 0
+        window = max(2, 2 * (self.options.jobs or default_jobs()))  # pages open at once
+        queue = list(pages)
+        running: dict[Future, tuple[str, Page, AnswerJob]] = {}
+        state: dict[str, dict] = {}
+
+        def start(kind: str, page: Page, job: AnswerJob) -> None:
+            k = job.measure_key() if kind == "measure" else job.render_key()
+            cached = None if self.options.force else self.cache.get(k)
+            if cached is not None:
+                finish(kind, page, job, cached, cached=True)
+            else:
+                running[self.submit(measure_answer if kind == "measure" else render_answer, job)] = (kind, page, job)
+
+        def open_page(page: Page) -> None:
+            s = state[page.slug] = {"audio": {}, "planned": {}, "measuring": 0, "pending": len(page.answers),
+                                    "lead_rate": None}
+            others = [i for i, a in enumerate(page.answers) if a.listed_runtime is not None]
+            s["measuring"] = len(others)
+            if not others:
+                start_lead(page, [])
+            for i in sorted(others, key=lambda i: -(page.answers[i].listed_runtime or 0)):
+                start("measure", page, self.job(page, i))
+
+        def start_lead(page: Page, rates: list[int]) -> None:
+            rate = round(statistics.median(rates)) if rates else REFERENCE_RATE
+            state[page.slug]["lead_rate"] = rate
+            start("render", page, replace(self.job(page, 0), rate=rate))
+
+        def finish(kind: str, page: Page, job: AnswerJob, result, cached: bool = False) -> None:
+            s = state[page.slug]
+            if kind == "measure":
+                if isinstance(result, BaseException):
+                    self.failed(page, job.index, result)
+                    s["pending"] -= 1
+                else:
+                    if not cached:
+                        self.cache.put(job.measure_key(), result)
+                    target = content_samples(job.target_frames)
+                    if needed_rate(result, target) <= self.options.band[1]:
+                        s["planned"][job.index] = planned_rate(result, target, self.options.band)
+                    start("render", page, replace(job, reference_samples=result))
+                s["measuring"] -= 1
+                if s["measuring"] == 0:
+                    start_lead(page, list(s["planned"].values()))
+                return
+            answer = page.answers[job.index]
+            if isinstance(result, FitError):
+                self.report.problems.append(
+                    f"{page.source}:{answer.line}: refused {answer.question!r}: {result} "
+                    f"(listed {format_runtime(answer.listed_runtime)})"
+                )
+                self.report.answers.append(_row(page, job.index, None, "refused", f"needs {result.needed_rate:.0f} wpm"))
+                self.report.refused.setdefault(page.slug, []).append(
+                    RefusedAnswer(job.index, answer.question, answer.doctor, answer.listed_runtime,
+                                  round(result.needed_rate, 1)))
+            elif isinstance(result, BaseException):
+                self.failed(page, job.index, result)
+            else:
+                if cached:
+                    self.report.answers_cached += 1
+                else:
+                    self.report.answers_rendered += 1
+                    self.cache.put(job.render_key(), result)
+                s["audio"][job.index] = result
+                self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
+            s["pending"] -= 1
+            self.done += 1
+            if self.progress:
+                self.progress(self.done, total, page.title)
+            if s["pending"] == 0:
+                rates = [a.rate for i, a in s["audio"].items() if i != 0]
+                if 0 in s["audio"] and rates and round(statistics.median(rates)) != s["lead_rate"]:
+                    # Fitting moved the page's median rate: speak the lead again at the new one.
+                    del s["audio"][0]
+                    self.report.answers = [r for r in self.report.answers if not (r.page == page.slug and r.index == 0)]
+                    s["pending"] += 1
+                    self.done -= 1
+                    start_lead(page, rates)
+                    return
+                self.write_page(page, s["audio"], staging, episodes)
+                del state[page.slug]
+                if queue:
+                    open_page(queue.pop(0))
+
+        while queue and len(state) < window:
+            open_page(queue.pop(0))
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                kind, page, index = running.pop(future)
-                answer = page.answers[index]
-                if kind == "measure":
-                    try:
-                        reference = future.result()
-                    except Exception as e:  # noqa: BLE001  (one answer's failure must not stop the build)
-                        reference = None
-                        _failed(report, page, index, e)
-                        done += 1
-                    else:
-                        job = replace(jobs[(page.slug, index)], reference_samples=reference)
-                        submit("render", page, index, job)
-                        target = content_samples(job.target_frames)
-                        if needed_rate(reference, target) <= options.band[1]:
-                            planned[page.slug][index] = planned_rate(reference, target, options.band)
-                    measuring[page.slug] -= 1
-                    if measuring[page.slug] == 0:
-                        submit_lead(page, list(planned[page.slug].values()))
-                    continue
+                kind, page, job = running.pop(future)
                 try:
                     result = future.result()
-                except FitError as e:
-                    report.problems.append(
-                        f"{page.source}:{answer.line}: refused {answer.question!r}: {e} "
-                        f"(listed {format_runtime(answer.listed_runtime)})"
-                    )
-                    report.answers.append(_row(page, index, None, "refused", f"needs {e.needed_rate:.0f} wpm"))
-                    report.refused.setdefault(page.slug, []).append(
-                        RefusedAnswer(index, answer.question, answer.doctor, answer.listed_runtime, round(e.needed_rate, 1))
-                    )
-                except Exception as e:  # noqa: BLE001
-                    _failed(report, page, index, e)
-                else:
-                    audio[(page.slug, index)] = result
-                    if index == 0:
-                        lead_rate[page.slug] = result.rate
-                    report.answers.append(_row(page, index, result, *_status(result, answer, options.band)))
-                done += 1
-                if progress:
-                    progress(done, total, page.title)
-            if not running:
-                for page in pages:  # did fitting move a page's median rate?
-                    rates = [audio[(page.slug, i)].rate for i in range(1, len(page.answers)) if (page.slug, i) in audio]
-                    if rates and (page.slug, 0) in audio and round(statistics.median(rates)) != lead_rate[page.slug]:
-                        report.answers = [r for r in report.answers if not (r.page == page.slug and r.index == 0)]
-                        del audio[(page.slug, 0)]
-                        done -= 1
-                        submit_lead(page, rates)
-    finally:
-        if own_executor:
-            executor.shutdown(cancel_futures=True)
-    return audio
+                except Exception as e:  # noqa: BLE001  (a FitError or any failure: reported per answer)
+                    result = e
+                finish(kind, page, job, result)
+            while queue and len(state) < window:
+                open_page(queue.pop(0))
 
+    def failed(self, page: Page, index: int, error: BaseException) -> None:
+        answer = page.answers[index]
+        self.report.problems.append(
+            f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(error).__name__}: {error}"
+        )
+        self.report.answers.append(_row(page, index, None, "failed", str(error)))
 
-def _job(page: Page, index: int, voices: dict[str, str], options: BuildOptions) -> AnswerJob:
-    answer = page.answers[index]
-    text, _ = spoken_text(answer.question, answer.text)
-    return AnswerJob(
-        slug=page.slug,
-        index=index,
-        text=text,
-        voice=voices[answer.doctor],
-        target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-        rate=REFERENCE_RATE,
-        band=options.band,
-        speaker=answer.doctor,
-    )
-
-
-def _failed(report: BuildReport, page: Page, index: int, error: Exception) -> None:
-    answer = page.answers[index]
-    report.problems.append(
-        f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(error).__name__}: {error}"
-    )
-    report.answers.append(_row(page, index, None, "failed", str(error)))
-
-
-def _keep_published(output: Path, staging: Path, slug: str) -> Episode | None:
-    record = output / slug / RECORD_FILE
-    if not record.is_file():
-        return None
-    try:
-        episode = Episode.from_json(record.read_text(encoding="utf-8"))
-    except (ValueError, TypeError, KeyError):
-        return None
-    shutil.copytree(output / slug, staging / slug, copy_function=_link_or_copy)
-    return episode
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+    def write_page(self, page: Page, audio: dict[int, AnswerAudio], staging: Path, episodes: list[Episode]) -> None:
+        channel = self.channel
+        made = make_episode(
+            page, audio, album=channel.title, publisher=channel.author, cover=self.cover,
+            base_url=channel.url(""), language=channel.language, refused=self.report.refused.get(page.slug),
+        )
+        for name, data in made.files.items():
+            _atomic_write(staging / name, data)
+        _atomic_write(staging / page.slug / INDEX_FILE, render_page(channel, made.episode, made.sections).encode())
+        episodes.append(made.episode)
+        self.report.pages_built += 1
 
 
 def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[str, str]:
@@ -422,4 +561,17 @@ def _row(page: Page, index: int, a: AnswerAudio | None, status: str, message: st
         silence_added=a.silence_added if a else None,
         status=status,
         message=message,
+        loudness=a.loudness if a else None,
+        true_peak=a.true_peak if a else None,
     )
+
+
+def _rows_from_record(page: Page, episode: Episode) -> list[AnswerReport]:
+    return [
+        AnswerReport(
+            source=page.source.name, page=page.slug, index=a.index, question=a.question, doctor=a.doctor,
+            listed=a.listed_runtime, actual_ms=a.duration_ms, rate=a.rate, silence_added=a.silence_added,
+            status="unchanged", loudness=a.loudness, true_peak=a.true_peak,
+        )
+        for a in episode.answers
+    ]

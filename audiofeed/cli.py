@@ -40,41 +40,55 @@ def _rate_band(ctx, param, value: str) -> tuple[int, int]:
 @click.argument("articles", type=click.Path(path_type=Path), default="articles")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default="output", show_default=True,
               help="Folder to publish into (replaced as a whole when the build succeeds).")
-@click.option("--base-url", default=DEFAULTS.base_url, show_default=True,
-              help="Public URL of the output folder; enclosures and feed links start with it.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration file. [default: audiofeed.toml beside ARTICLES, if there]")
+@click.option("--base-url", help=f"Public URL of the output folder. [default: {DEFAULTS.base_url}]")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default="all cores",
               help="Answers rendered in parallel.")
-@click.option("--title", default=DEFAULTS.title, show_default=True, help="Podcast title.")
-@click.option("--description", default=DEFAULTS.description, help="Podcast description.")
-@click.option("--author", default=DEFAULTS.author, show_default=True, help="Podcast author and owner name.")
-@click.option("--email", default=DEFAULTS.owner_email, show_default=True, help="Owner e-mail (itunes:owner).")
-@click.option("--language", default=DEFAULTS.language, show_default=True, help="Feed language (RFC 5646).")
-@click.option("--explicit/--not-explicit", default=DEFAULTS.explicit, show_default=True,
-              help="itunes:explicit for the show and every episode.")
-@click.option("--rate-band", default=f"{RATE_BAND[0]}-{RATE_BAND[1]}", show_default=True, callback=_rate_band,
-              help="Natural speaking rates, words per minute. Answers needing more are refused.")
-def build_command(articles, output, base_url, jobs, title, description, author, email, language, explicit, rate_band):
-    """Build podcast feeds and MP3s from the pages in ARTICLES (default: articles/).
+@click.option("--force", is_flag=True, help="Render everything again, ignoring the last build and the cache.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
+              help="Cache of rendered answers. [default: .audiofeed-cache beside OUTPUT]")
+@click.option("--title", help=f"Podcast title. [default: {DEFAULTS.title}]")
+@click.option("--description", help="Podcast description.")
+@click.option("--author", help=f"Podcast author and owner name. [default: {DEFAULTS.author}]")
+@click.option("--email", help=f"Owner e-mail (itunes:owner). [default: {DEFAULTS.owner_email}]")
+@click.option("--language", help=f"Feed language (RFC 5646). [default: {DEFAULTS.language}]")
+@click.option("--explicit/--not-explicit", default=None, help="itunes:explicit for the show and every episode. [default: not explicit]")
+@click.option("--rate-band", callback=lambda c, p, v: None if v is None else _rate_band(c, p, v),
+              help=f"Natural speaking rates, words per minute; answers needing more are refused. [default: {RATE_BAND[0]}-{RATE_BAND[1]}]")
+def build_command(articles, output, config_path, base_url, jobs, force, cache_dir, title, description, author,
+                  email, language, explicit, rate_band):
+    """Build podcast feeds, MP3s and web pages from the pages in ARTICLES (default: articles/).
 
     Every doctor's answer is spoken with a voice of its own and fitted to exactly its listed
     runtime. Writes OUTPUT/feed.xml (an episode per page, a chapter per answer),
-    OUTPUT/answers.xml (an episode per answer) and the MP3s, chapters and cover they link to.
-    Pages with problems are reported (FILE:LINE: what is wrong) and skipped; the rest are
-    built, and the command exits with status 1.
+    OUTPUT/answers.xml (an episode per answer), and the MP3s, chapters, transcripts, player
+    pages and cover they link to. Pages are read from .txt (the scraped format) and .md
+    (Markdown with front matter). Settings come from audiofeed.toml beside ARTICLES
+    (`audiofeed init` writes one), and these options override it.
+
+    Rebuilds are incremental: pages that did not change are kept as they are, and answers
+    rendered before come from the cache. Pages with problems are reported (FILE:LINE: what is
+    wrong) and skipped, and the command then exits with status 1.
 
     \b
     Example:
       audiofeed build articles -o output --base-url https://example.org/podcast/
     """
-    if not base_url.endswith("/"):
-        base_url += "/"
-    channel = Channel(
-        title=title, description=description, author=author, owner_email=email,
-        language=language, base_url=base_url, explicit=explicit,
+    config = _load_config(articles, config_path)
+    given = {"title": title, "description": description, "author": author, "owner_email": email,
+             "language": language, "base_url": base_url, "explicit": explicit}
+    fields = {**config.channel, **{k: v for k, v in given.items() if v is not None}}
+    if "base_url" in fields and not fields["base_url"].endswith("/"):
+        fields["base_url"] += "/"
+    options = BuildOptions(
+        articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
+        band=rate_band or config.rate_band, force=force, cache=cache_dir,
+        lexicon=tuple(config.lexicon.items()), pinned_voices=tuple(config.voices.items()),
+        default_voice=config.default_voice, cover=config.cover,
     )
-    options = BuildOptions(articles=articles, output=output, channel=channel, jobs=jobs, band=rate_band)
     err = Console(stderr=True)
-    out = Console() if Console().is_terminal else Console(width=120)  # logs and pipes get full rows
+    out = Console() if Console().is_terminal else Console(width=140)  # logs and pipes get full rows
     with Progress(
         TextColumn("[bold]Building"), BarColumn(), MofNCompleteColumn(), TextColumn("answers"),
         TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -96,13 +110,53 @@ def build_command(articles, output, base_url, jobs, title, description, author, 
     for line in report.problems:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(summary_table(report))
-    out.print(
-        f"{report.pages_built} page(s), {len(report.answers)} answer(s) built into {report.output}/ "
-        f"in {report.seconds:.1f} s; feeds: {report.output}/feed.xml, {report.output}/answers.xml"
-        + (f"; {len(report.problems)} problem(s)" if report.problems else ""),
-        highlight=False,
-    )
+    if report.nothing_changed:
+        summary = f"Nothing changed since the last build: {report.output}/ is left as it was (checked in {report.seconds:.1f} s)"
+    else:
+        summary = (
+            f"{report.pages_built} page(s) built, {report.pages_unchanged} unchanged"
+            + (f", {report.pages_removed} removed" if report.pages_removed else "")
+            + (f", {report.pages_kept} kept from the last build" if report.pages_kept else "")
+            + f"; {report.answers_rendered} answer(s) rendered, {report.answers_cached} from the cache;"
+            f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/feed.xml, {report.output}/answers.xml"
+        )
+    out.print(summary + (f"; {len(report.problems)} problem(s)" if report.problems else ""), highlight=False)
     sys.exit(0 if report.ok else 1)
+
+
+def _load_config(articles: Path, explicit: Path | None):
+    from .config import ConfigError, find_config, load_config
+    from .speech import speaker
+
+    path = find_config(articles, explicit)
+    try:
+        return load_config(path, set(speaker().voices()) if path else None)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path), default=".")
+def init_command(folder):
+    """Start a project in FOLDER (default: here): a commented audiofeed.toml and an example page.
+
+    Writes FOLDER/audiofeed.toml and FOLDER/articles/example.md, and never overwrites a file.
+
+    \b
+    Example:
+      audiofeed init my-podcast && cd my-podcast && audiofeed build
+    """
+    from .config import CONFIG_FILE, EXAMPLE_ARTICLE, TEMPLATE
+
+    targets = {folder / CONFIG_FILE: TEMPLATE, folder / "articles" / "example.md": EXAMPLE_ARTICLE}
+    existing = [str(p) for p in targets if p.exists()]
+    if existing:
+        raise click.ClickException(f"{', '.join(existing)}: already there; not overwritten")
+    for path, text in targets.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {folder / CONFIG_FILE}, add pages to {folder / 'articles'}/, then run: audiofeed build")
 
 
 def _seconds(ms: int | None) -> str:
@@ -113,8 +167,8 @@ def summary_table(report: BuildReport) -> Table:
     table = Table(title="Answers", title_justify="left")
     table.add_column("page", max_width=12, no_wrap=True, overflow="ellipsis")
     table.add_column("answer", min_width=12, max_width=34, no_wrap=True, overflow="ellipsis")
-    for name in ("listed", "actual", "rate (wpm)", "silence added"):
-        table.add_column(name, justify="right", min_width=8, no_wrap=True)
+    for name in ("listed", "actual", "rate (wpm)", "silence added", "LUFS", "dBTP"):
+        table.add_column(name, justify="right", min_width=5, no_wrap=True)
     table.add_column("status", min_width=7, overflow="fold")
     for a in report.answers:
         style = {"refused": "red", "padded": "yellow"}.get(a.status)
@@ -125,6 +179,8 @@ def summary_table(report: BuildReport) -> Table:
             _seconds(a.actual_ms),
             "-" if a.rate is None else str(a.rate),
             "-" if a.silence_added is None else f"{a.silence_added:+.2f} s",
+            "-" if a.loudness is None else f"{a.loudness:.1f}",
+            "-" if a.true_peak is None else f"{a.true_peak:.1f}",
             a.status + (f": {a.message}" if a.message and a.status != "lead" else ""),
             style=style,
         )
@@ -137,8 +193,9 @@ def summary_table(report: BuildReport) -> Table:
               help="Source pages, for the listed runtimes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per answer, then the problems.")
 @click.option("--csv", "as_csv", is_flag=True, help="One CSV row per answer (problems go to stderr).")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=30, show_default=True,
-              help="Largest allowed difference from the listed runtime, in milliseconds.")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=None,
+              help="Largest allowed difference from the listed runtime, in milliseconds. "
+                   "[default: check.tolerance_ms in audiofeed.toml, else 30]")
 def check_command(output, articles, as_json, as_csv, tolerance):
     """Check every duration a listener sees in a published OUTPUT folder (default: output/).
 
@@ -167,6 +224,8 @@ def check_command(output, articles, as_json, as_csv, tolerance):
         raise click.UsageError("choose one of --json and --csv")
     from .checking import check
 
+    if tolerance is None:
+        tolerance = _load_config(articles, None).tolerance_ms
     report = check(output, articles if articles.is_dir() else None, tolerance)
     out, err = Console(), Console(stderr=True)
     if as_json:

@@ -35,6 +35,8 @@ class AnswerAudio:
     speech_seconds: float
     needed_rate: float
     cues: tuple[Cue, ...]  # one per spoken sentence, timed in the decoded MP3
+    loudness: float | None = None  # LUFS integrated, as levelled
+    true_peak: float | None = None  # dBTP before encoding
 
     @property
     def frames(self) -> int:
@@ -60,6 +62,8 @@ class EpisodeAnswer:
     guid: str
     text: str
     transcripts: dict[str, str] = field(default_factory=dict)  # kind (vtt, srt, html, json) -> file
+    loudness: float | None = None
+    true_peak: float | None = None
 
 
 @dataclass
@@ -211,6 +215,8 @@ def make_episode(
                 guid=answer_guid(page.slug, answer),
                 text=answer.text,
                 transcripts={kind: f"{stem}.{kind}" for kind in KINDS},
+                loudness=a.loudness,
+                true_peak=a.true_peak,
             )
         )
         joined.append(a.mp3)

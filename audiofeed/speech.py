@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import re
 import sys
 import wave
 from dataclasses import dataclass
@@ -107,15 +108,27 @@ def speaker() -> Speaker:
     return _speaker
 
 
-def _slot(name: str) -> int:
+def _slot(name: str, size: int = len(VOICE_PALETTE)) -> int:
     digest = hashlib.sha256(name.strip().casefold().encode()).digest()
-    return int.from_bytes(digest[:8], "big") % len(VOICE_PALETTE)
+    return int.from_bytes(digest[:8], "big") % size
 
 
-def assign_voices(pages_doctors: list[list[str]], pinned: dict[str, str] | None = None) -> dict[str, str]:
+def palette(default_voice: str | None = None) -> tuple[str, ...]:
+    """The voices doctors are given: every accent, or only ``default_voice``'s, with each variant."""
+    if default_voice:
+        base = default_voice.split("+", 1)[0]
+        return tuple(f"{base}+{variant}" for variant in VARIANTS)
+    return VOICE_PALETTE
+
+
+def assign_voices(
+    pages_doctors: list[list[str]], pinned: dict[str, str] | None = None, default_voice: str | None = None
+) -> dict[str, str]:
     """Give every doctor a voice: stable across builds, distinct from the others on each page.
 
     ``pages_doctors`` lists the doctors of each page. A doctor keeps one voice on every page.
+    ``pinned`` gives some doctors a voice of their own choosing; ``default_voice`` limits the
+    others to variants of one accent.
 
     >>> v = assign_voices([["Wang Jian", "Zhou Qi"], ["Zhou Qi", "Xu Chun Hua"]])
     >>> v["Zhou Qi"] == assign_voices([["Zhou Qi"]])["Zhou Qi"]
@@ -124,23 +137,24 @@ def assign_voices(pages_doctors: list[list[str]], pinned: dict[str, str] | None 
     (2, 2)
     """
     pinned = dict(pinned or {})
+    voices_palette = palette(default_voice)
     neighbours: dict[str, set[str]] = {}
     for doctors in pages_doctors:
         for d in doctors:
             neighbours.setdefault(d, set()).update(x for x in doctors if x != d)
     voices = dict(pinned)
-    for doctor in sorted(neighbours, key=lambda d: (_slot(d), d)):
+    for doctor in sorted(neighbours, key=lambda d: (_slot(d, len(voices_palette)), d)):
         if doctor in voices:
             continue
         taken = {voices[n] for n in neighbours[doctor] if n in voices}
-        start = _slot(doctor)
-        for step in range(len(VOICE_PALETTE)):
-            candidate = VOICE_PALETTE[(start + step) % len(VOICE_PALETTE)]
+        start = _slot(doctor, len(voices_palette))
+        for step in range(len(voices_palette)):
+            candidate = voices_palette[(start + step) % len(voices_palette)]
             if candidate not in taken:
                 voices[doctor] = candidate
                 break
         else:  # more doctors on one page than voices: share rather than fail
-            voices[doctor] = VOICE_PALETTE[start]
+            voices[doctor] = voices_palette[start]
     return voices
 
 
@@ -157,3 +171,52 @@ def spoken_text(question: str, answer: str) -> tuple[str, int]:
         question += "."
     text = f"{question}\n\n{answer.strip()}"
     return text, len(question) + 2
+
+
+class Lexicon:
+    """Pronunciations applied to what is spoken, never to what is shown.
+
+    Keys that are words match whole words only ("CT" but not "CTA"); keys with symbols match
+    anywhere ("°C", "≥"). :meth:`apply` also returns where the spoken text's pieces start in the
+    shown text, so that sentence timings found in speech map back to the shown text.
+
+    >>> spoken, offsets = Lexicon({"CT": "C T", "mg": "milligrams", "°C": " degrees Celsius"}).apply("A CT scan, 5 mg. Done.")
+    >>> spoken
+    'A C T scan, 5 milligrams. Done.'
+    >>> shown = "A CT scan, 5 mg. Done."
+    >>> Lexicon.to_display(offsets, spoken.index("Done")) == shown.index("Done")
+    True
+    """
+
+    def __init__(self, entries: dict[str, str] | None = None):
+        self.entries = dict(entries or {})
+        parts = []
+        for word in sorted(self.entries, key=len, reverse=True):
+            escaped = re.escape(word)
+            parts.append(rf"\b{escaped}\b" if re.fullmatch(r"\w+", word) else escaped)
+        self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def apply(self, text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """The text to speak, and (spoken offset, shown offset) pairs where the two realign."""
+        if self.pattern is None:
+            return text, ()
+        out, offsets, cursor, shift = [], [], 0, 0
+        for m in self.pattern.finditer(text):
+            out.append(text[cursor : m.start()])
+            replacement = self.entries[m.group(0)]
+            out.append(replacement)
+            shift += len(replacement) - len(m.group(0))
+            cursor = m.end()
+            offsets.append((m.end() + shift, m.end()))
+        out.append(text[cursor:])
+        return "".join(out), tuple(offsets)
+
+    @staticmethod
+    def to_display(offsets: tuple[tuple[int, int], ...], spoken_offset: int) -> int:
+        """A character offset in the spoken text, as an offset in the shown text."""
+        delta = 0
+        for spoken_at, shown_at in offsets:
+            if spoken_at > spoken_offset:
+                break
+            delta = spoken_at - shown_at
+        return spoken_offset - delta

@@ -42,8 +42,18 @@ class Cue:
         return Cue(self.start + seconds, self.end + seconds, self.text, self.speaker)
 
 
-def sentence_cues(text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, speaker: str) -> list[Cue]:
-    """Cues for fitted speech: one per sentence, from speech onset to the end of its speech."""
+def sentence_cues(
+    text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, speaker: str,
+    display: str | None = None, offsets: tuple[tuple[int, int], ...] = (),
+) -> list[Cue]:
+    """Cues for fitted speech: one per sentence, from speech onset to the end of its speech.
+
+    ``text`` is what was spoken; ``display`` (with ``offsets`` from the lexicon) is what cues
+    show, so "C T" spoken is "CT" in the captions.
+    """
+    from .speech import Lexicon
+
+    shown = display if display is not None else text
     loud = np.flatnonzero((samples > SILENCE_LEVEL) | (samples < -SILENCE_LEVEL))
     if not len(loud):
         return []
@@ -51,7 +61,7 @@ def sentence_cues(text: str, sentences: tuple[Sentence, ...], samples: np.ndarra
     cues = []
     for i, sentence in enumerate(starts):
         end_offset = starts[i + 1].offset if i + 1 < len(starts) else len(text)
-        body = " ".join(text[sentence.offset : end_offset].split())
+        body = " ".join(shown[Lexicon.to_display(offsets, sentence.offset) : Lexicon.to_display(offsets, end_offset)].split())
         limit = starts[i + 1].sample if i + 1 < len(starts) else len(samples)
         k = np.searchsorted(loud, sentence.sample)
         if not body or k >= len(loud) or loud[k] >= limit:

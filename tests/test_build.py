@@ -238,7 +238,9 @@ def test_summary_table_and_progress(built):
     for column in ("page", "answer", "listed", "actual", "rate (wpm)", "silence added", "status"):
         assert column in out
     assert "70.992 s" in out and "39.000 s" in out
-    assert "4 page(s), 14 answer(s) built" in out
+    assert "4 page(s) built, 0 unchanged; 14 answer(s) rendered" in out
+    for column in ("LUFS", "dBTP"):
+        assert column in out
 
 
 def _published_ok(out: Path) -> int:
@@ -267,9 +269,9 @@ def test_interrupted_build_leaves_last_output_usable(tmp_path, articles_copy, ho
     # Change every page so that the new build would rewrite everything.
     for page in articles_copy.glob("*.txt"):
         page.write_bytes(page.read_bytes().replace(b"Updated on", b"Updated on", 1).replace(b"Urology", b"Urology (adult)"))
-    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.2)  # mid-build: rendering takes about 3 s
+    time.sleep(1.5)  # mid-build: rendering everything again takes about 6 s
     proc.send_signal(getattr(signal, how))
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode != 0

@@ -62,7 +62,8 @@ def test_runtime_needing_a_rate_above_the_band_is_refused():
 
 
 def test_runtime_needing_a_rate_below_the_band_is_padded_and_reported():
-    job = AnswerJob(slug="x", index=1, text="Should I use ice or heat? Ice helps in the first two days.",
+    text = "Should I use ice or heat? Ice helps in the first two days."
+    job = AnswerJob(slug="x", index=1, text=text, display=text, offsets=(),
                     voice=VOICE, target_frames=frames_for_runtime(9), rate=175, band=RATE_BAND)
     audio = render_answer(job)
     assert audio.frames * FRAME_SECONDS == pytest.approx(9, abs=0.03)

@@ -1,0 +1,183 @@
+"""Configuration: ``audiofeed.toml`` in, build options out.
+
+The file sits beside ``articles/`` (or is named with ``--config``). Command-line options
+override it. Unknown keys and bad values are refused with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .fitting import RATE_BAND
+from .publishing import Channel
+
+CONFIG_FILE = "audiofeed.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class Config:
+    channel: dict = field(default_factory=dict)  # Channel fields
+    cover: Path | None = None
+    default_voice: str | None = None
+    voices: dict[str, str] = field(default_factory=dict)
+    rate_band: tuple[int, int] = RATE_BAND
+    tolerance_ms: float = 30.0
+    lexicon: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+
+_FEED_KEYS = {f.name: f.type for f in fields(Channel)} | {"cover": "path"}
+_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon"}
+
+
+def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
+    """The config file to use: ``explicit``, else ``audiofeed.toml`` beside ``articles``."""
+    if explicit is not None:
+        return explicit
+    candidate = articles.resolve().parent / CONFIG_FILE
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | None, known_voices: set[str] | None = None) -> Config:
+    """Read and check a config file (None: the defaults)."""
+    config = Config(path=path)
+    if path is None:
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8") from None
+
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{path}: {key}: {why}")
+
+    for section in data:
+        if section not in _SECTIONS:
+            raise bad(section, f"unknown section (known: {', '.join(sorted(_SECTIONS))})")
+        if not isinstance(data[section], dict):
+            raise bad(section, "must be a table, e.g. [" + section + "]")
+    for k, v in data.get("feed", {}).items():
+        if k not in _FEED_KEYS:
+            raise bad(f"feed.{k}", f"unknown key (known: {', '.join(sorted(_FEED_KEYS))})")
+        if k == "cover":
+            cover = (path.parent / str(v)).resolve()
+            if not cover.is_file() or cover.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+                raise bad("feed.cover", f"{v!r} is not a PNG or JPEG file (paths are relative to the config)")
+            config.cover = cover
+        elif k == "explicit":
+            if not isinstance(v, bool):
+                raise bad("feed.explicit", f"must be true or false, not {v!r}")
+            config.channel[k] = v
+        else:
+            if not isinstance(v, str) or not v.strip():
+                raise bad(f"feed.{k}", f"must be a non-empty string, not {v!r}")
+            if k == "base_url" and not v.startswith(("http://", "https://")):
+                raise bad("feed.base_url", f"must start with http:// or https://, not {v!r}")
+            if k == "owner_email" and "@" not in v:
+                raise bad("feed.owner_email", f"{v!r} is not an e-mail address")
+            config.channel[k] = v if k != "base_url" or v.endswith("/") else v + "/"
+    voices = data.get("voices", {})
+    for k, v in voices.items():
+        if k == "default":
+            config.default_voice = _voice(v, "voices.default", known_voices, bad)
+        elif k == "doctors":
+            if not isinstance(v, dict):
+                raise bad("voices.doctors", 'must be a table of doctor = "voice"')
+            for doctor, voice in v.items():
+                config.voices[doctor] = _voice(voice, f"voices.doctors.{doctor}", known_voices, bad)
+        else:
+            raise bad(f"voices.{k}", "unknown key (known: default, doctors)")
+    for k, v in data.get("fitting", {}).items():
+        if k != "rate_band":
+            raise bad(f"fitting.{k}", "unknown key (known: rate_band)")
+        if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and 80 <= v[0] < v[1] <= 449):
+            raise bad("fitting.rate_band", f"must be [low, high] words per minute within 80-449, not {v!r}")
+        config.rate_band = (v[0], v[1])
+    for k, v in data.get("check", {}).items():
+        if k != "tolerance_ms":
+            raise bad(f"check.{k}", "unknown key (known: tolerance_ms)")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+            raise bad("check.tolerance_ms", f"must be a number of milliseconds, not {v!r}")
+        config.tolerance_ms = float(v)
+    for k, v in data.get("lexicon", {}).items():
+        if not isinstance(v, str):
+            raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
+        config.lexicon[k] = v
+    return config
+
+
+def _voice(value, key: str, known: set[str] | None, bad) -> str:
+    if not isinstance(value, str):
+        raise bad(key, f"must be an espeak-ng voice id such as 'gmw/en-us+m3', not {value!r}")
+    if known is not None and value.split("+", 1)[0] not in known:
+        raise bad(key, f"unknown espeak-ng voice {value!r} (ids look like 'gmw/en-us' or 'gmw/en-gb-x-rp+f2')")
+    return value
+
+
+TEMPLATE = """\
+# audiofeed configuration. Command-line options override what is set here.
+# Paths are relative to this file.
+
+[feed]
+title = "Doctors' Answers, Read Aloud"
+description = "Doctors answer common health questions, read aloud."
+author = "Your organisation"
+owner_email = "podcasts@example.org"
+base_url = "https://example.org/podcast/"   # where output/ is published
+language = "en"
+category = "Health & Fitness"
+subcategory = "Medicine"
+explicit = false
+# cover = "cover.png"                       # PNG or JPEG, 1400-3000 px square
+
+[voices]
+# default = "gmw/en-gb-x-rp"                # draw every doctor's voice from this accent
+[voices.doctors]
+# "Wang Jian" = "gmw/en-us+m3"              # pin a doctor to a voice
+
+[fitting]
+rate_band = [100, 240]                      # natural speaking rates, words per minute
+
+[check]
+tolerance_ms = 30                           # audiofeed check's default tolerance
+
+[lexicon]
+# How to say things; applied to speech only, never to the text shown.
+"CT" = "C T"
+"MRI" = "M R I"
+"mg" = "milligrams"
+"≥" = "at least"
+"°C" = "degrees Celsius"
+"""
+
+EXAMPLE_ARTICLE = """\
+---
+title: Is it safe to exercise with a cold?
+date: 2025-03-01
+doctor: Ana Pereira
+specialty: Sports Medicine
+answers:
+  - question: Should I run with a fever?
+    doctor: Tomas Novak
+    specialty: Infectious Diseases
+    runtime: 14sec
+---
+
+Light exercise is usually fine when the symptoms are above the neck, such as a runny nose or a
+mild sore throat. Lower the intensity, drink enough, and stop if you feel worse.
+
+## Should I run with a fever?
+
+No. A temperature of 38 °C or more means your body is fighting an infection. Rest until the
+fever has gone.
+"""
