@@ -7,23 +7,15 @@ the reader's method. At 48 kHz and 64 kbit/s a frame is exactly 192 bytes and 24
 padding byte ever, so a runtime maps to a whole number of frames (within 12 ms) and an episode
 made by joining its answers' frames needs no second encode: chapter starts fall on the joins.
 
-LAME (through ``lameenc``, in process) writes no Xing header and always emits
-``floor(n / 1152) + 2`` frames for ``n`` input samples at 48 kHz (its encoder delay and padding),
-which :func:`content_samples` inverts.
+LAME (through ``lameenc``, in process) resamples the speech from 22,050 Hz, writes no Xing
+header, and always emits ``floor(n / 1152) + 2`` frames for ``n`` samples at 48 kHz (its encoder
+delay and padding; measured on 60 random lengths), which :func:`content_samples` inverts.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import lameenc
 import numpy as np
-
-with warnings.catch_warnings():
-    # pydub imports audioop (deprecated in 3.11) and warns when ffmpeg is not on PATH.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    warnings.simplefilter("ignore", RuntimeWarning)
-    from pydub import AudioSegment
 
 from .speech import SAMPLE_RATE as SPEECH_RATE
 
@@ -67,21 +59,21 @@ def frames_for_content(samples: int) -> int:
 
 
 def encode(samples: np.ndarray) -> bytes:
-    """Encode 16-bit mono speech (22,050 Hz) as 48 kHz CBR MP3 frames, without any header."""
+    """Encode 16-bit mono speech (22,050 Hz) as 48 kHz CBR MP3 frames, without any header.
+
+    LAME resamples (a windowed-sinc filter). Linear interpolation, tried first, took 3-4 dB off
+    at 8 kHz, which dulls the voice and cost 0.8 LU of loudness between the levelled speech
+    and the MP3.
+    """
     frames = frames_for_content(len(samples))
-    segment = AudioSegment(samples.astype("<i2").tobytes(), sample_width=2, frame_rate=SPEECH_RATE, channels=1)
-    pcm = segment.set_frame_rate(OUTPUT_RATE).raw_data
-    # Resampling may round the length by a sample or two; pin it to the middle of the frame.
-    n = (frames - 2) * FRAME_SAMPLES + FRAME_SAMPLES // 2
-    pcm = pcm[: 2 * n].ljust(2 * n, b"\0")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(BITRATE_KBPS)
-    encoder.set_in_sample_rate(OUTPUT_RATE)
+    encoder.set_in_sample_rate(SPEECH_RATE)
     encoder.set_out_sample_rate(OUTPUT_RATE)
     encoder.set_channels(1)
     encoder.set_quality(LAME_QUALITY)
     encoder.silence()
-    mp3 = bytes(encoder.encode(pcm) + encoder.flush())
+    mp3 = bytes(encoder.encode(samples.astype("<i2").tobytes()) + encoder.flush())
     if len(mp3) != frames * FRAME_BYTES:
         raise RuntimeError(f"LAME wrote {len(mp3)} bytes, expected {frames} frames of {FRAME_BYTES}")
     return mp3
