@@ -89,7 +89,7 @@ class AnswerReport:
     actual_ms: int | None
     rate: int | None
     silence_added: float | None
-    status: str  # ok, lead, padded, refused, failed, unchanged
+    status: str  # ok, lead, padded, refused, failed
     message: str = ""
     loudness: float | None = None  # LUFS integrated
     true_peak: float | None = None  # dBTP
@@ -349,19 +349,17 @@ class _Build:
         new_manifest = {"format": MANIFEST_FORMAT, "settings": settings,
                         "pages": {**{s: old_pages[s] for s in kept if s in old_pages}, **keys}}
 
-        episodes: list[Episode] = []
-        for page in unchanged:
-            episode = Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8"))
-            episodes.append(episode)
-            report.answers.extend(_rows_from_record(page, episode))
         for path, slug in zip(failed, failed_slugs):
             if slug in kept:
                 report.problems.append(f"{path}: not rebuilt; its last published episode stays in the feeds until it is fixed")
-
         if not changed and not removed and manifest.get("settings") == settings and kept == [
                 s for s in failed_slugs if s in old_pages]:
             report.nothing_changed = True  # nothing to write: the output is already this build
             return self.finish()
+
+        episodes: list[Episode] = []
+        for page in unchanged:  # their records feed the feeds and the index; the summary lists only what was built
+            episodes.append(Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8")))
 
         staging = output.with_name(f".{output.name}.staging")
         if staging.exists():
@@ -565,13 +563,3 @@ def _row(page: Page, index: int, a: AnswerAudio | None, status: str, message: st
         true_peak=a.true_peak if a else None,
     )
 
-
-def _rows_from_record(page: Page, episode: Episode) -> list[AnswerReport]:
-    return [
-        AnswerReport(
-            source=page.source.name, page=page.slug, index=a.index, question=a.question, doctor=a.doctor,
-            listed=a.listed_runtime, actual_ms=a.duration_ms, rate=a.rate, silence_added=a.silence_added,
-            status="unchanged", loudness=a.loudness, true_peak=a.true_peak,
-        )
-        for a in episode.answers
-    ]

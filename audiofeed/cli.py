@@ -109,7 +109,8 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             sys.exit(130)
     for line in report.problems:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(summary_table(report))
+    if report.answers:
+        out.print(summary_table(report))
     if report.nothing_changed:
         summary = f"Nothing changed since the last build: {report.output}/ is left as it was (checked in {report.seconds:.1f} s)"
     else:

@@ -256,3 +256,26 @@ def test_malformed_markdown_names_file_and_line(tmp_path):
     assert any(re.match(rf"{re.escape(str(md / 'bad.md'))}:\d+: section '## Is late-stage kidney cancer infectious\?'", l)
                for l in lines), lines
     assert "seasonal" in (tmp_path / "out" / "feed.xml").read_text()
+
+
+def test_any_executor_can_run_the_build(tmp_path):
+    """The build submits through the concurrent.futures.Executor interface only."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from audiofeed.builder import BuildOptions, build
+
+    articles = small_articles(tmp_path / "articles")
+    submitted = []
+
+    class CountingExecutor(ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    with CountingExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as executor:
+        report = build(BuildOptions(articles=articles, output=tmp_path / "out", cache=tmp_path / "cache"),
+                       executor=executor)
+        assert report.ok and report.pages_built == 2
+        assert submitted.count("render_answer") == 4 and submitted.count("measure_answer") == 2
+        assert executor.submit(sum, [1, 2]).result() == 3  # still usable: the build did not shut it down
