@@ -39,7 +39,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             out_a, out_b = Path(tmp, f"build{r}"), Path(tmp, f"naive{r}")
-            build_cmd = [sys.executable, "-m", "audiofeed", "build", str(args.articles), "-o", str(out_a), "-j", str(args.jobs)]
+            build_cmd = [sys.executable, "-m", "audiofeed", "build", str(args.articles), "-o", str(out_a), "-j", str(args.jobs),
+                         "--cache", str(Path(tmp, f"cache{r}"))]  # a clean build: a cold cache too
             naive_cmd = [sys.executable, str(HERE / "naive_pass.py"), str(args.articles), str(out_b)]
             pair = [("build", build_cmd, ours), ("naive", naive_cmd, naive)]
             for name, cmd, times in pair if r % 2 == 0 else reversed(pair):
