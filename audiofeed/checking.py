@@ -31,7 +31,7 @@ from mutagen.mp3 import MP3
 
 from .episode import RECORD_FILE
 from .feedext import ITUNES_NS, PODCAST_NS, PSC_NS
-from .ffmpeg import ffmpeg_exe
+from .ffmpeg import decoded_samples
 from .reading import PageError, find_pages, read_page
 from .transcripts import KINDS
 
@@ -103,14 +103,14 @@ class CheckReport:
 
 def decoded_ms(path: Path) -> float:
     """Duration as a player decodes it: ffmpeg's sample count at 48 kHz."""
-    out = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
-         "-f", "s16le", "-"],
-        capture_output=True,
-    )
-    if out.returncode != 0 or not out.stdout:
-        raise ValueError(out.stderr.decode(errors="replace").strip().splitlines()[-1] if out.stderr else "no audio")
-    return len(out.stdout) / 2 / 48
+    try:
+        samples = decoded_samples(path)
+    except subprocess.CalledProcessError as e:
+        lines = e.stderr.decode(errors="replace").strip().splitlines() if e.stderr else []
+        raise ValueError(lines[-1] if lines else "ffmpeg failed") from None
+    if not samples:
+        raise ValueError("no audio")
+    return samples / 48
 
 
 class _Checker:
