@@ -41,10 +41,11 @@ from filelock import FileLock, Timeout
 
 from . import __version__
 from .cache import AudioCache, engine_fingerprint, key
-from .encoding import content_samples, duration_ms, encode, frames_for_content, frames_for_runtime
+from .encoding import OUTPUT_RATE, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
 from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
-from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, needed_rate, pad_to, planned_rate
+from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
 from .loudness import normalize
+from .pacing import VoiceModel, calibrate
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
@@ -106,6 +107,8 @@ class BuildReport:
     pages_removed: int = 0
     answers_rendered: int = 0  # synthesized and encoded in this build
     answers_cached: int = 0  # taken from the cache
+    second_passes: int = 0  # rendered answers whose planned rate missed: synthesized more than once
+    voices_calibrated: int = 0  # voice models measured in this build (the others came from the cache)
     nothing_changed: bool = False
     seconds: float = 0.0
     refused: dict[str, list] = field(default_factory=dict)  # page slug -> RefusedAnswer
@@ -129,19 +132,15 @@ class AnswerJob:
     rate: int
     band: tuple[int, int]
     speaker: str = ""  # the doctor, named in transcripts
-    reference_samples: int | None = None  # length at REFERENCE_RATE, once measured
-
-    def measure_key(self) -> str:
-        return key("measure", text=self.text, voice=self.voice)
 
     def render_key(self) -> str:
         return key("render", text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
-                   band=list(self.band), rate=self.rate if self.target_frames is None else None, speaker=self.speaker)
+                   band=list(self.band), rate=self.rate, speaker=self.speaker)
 
 
-def measure_answer(job: AnswerJob) -> int:
-    """The answer's length in samples at :data:`REFERENCE_RATE`: what fitting starts from."""
-    return len(speaker().speak(job.text, job.voice, REFERENCE_RATE).samples)
+def calibrate_voice(voice: str) -> dict:
+    """A voice's pacing model (:mod:`.pacing`), as JSON-ready data."""
+    return calibrate(voice).to_json()
 
 
 def render_answer(job: AnswerJob) -> AnswerAudio:
@@ -155,12 +154,9 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         fitted = pad_to(speech, content_samples(frames))
     else:
         fitted = fit_to_runtime(
-            lambda rate: speak(job.text, job.voice, rate),
-            content_samples(job.target_frames),
-            job.band,
-            job.reference_samples,
+            lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
         )
-    levelled = normalize(fitted.samples)
+    levelled = normalize(resample(fitted.samples), OUTPUT_RATE)
     return AnswerAudio(
         mp3=encode(levelled.samples),
         rate=fitted.rate,
@@ -170,6 +166,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker, job.display, job.offsets)),
         loudness=levelled.loudness,
         true_peak=levelled.true_peak,
+        passes=fitted.passes,
     )
 
 
@@ -404,66 +401,72 @@ class _Build:
             rate=REFERENCE_RATE, band=self.options.band, speaker=answer.doctor,
         )
 
-    def submit(self, fn, job: AnswerJob) -> Future:
+    def submit(self, fn, arg) -> Future:
         if self.executor is None:
             self.executor = make_executor(self.options.jobs or default_jobs())
-        return self.executor.submit(fn, job)
+        return self.executor.submit(fn, arg)
+
+    def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
+        """Every voice's pacing model: from the cache, or measured now (in parallel) and cached."""
+        models, missing = {}, []
+        for voice in sorted({self.voices[d] for p in pages for d in p.doctors}):
+            data = None if self.options.force else self.cache.get_json(key("voice-model", voice=voice))
+            try:
+                models[voice] = VoiceModel.from_json(voice, data)
+            except (TypeError, KeyError, ValueError):
+                missing.append(voice)
+        futures = {voice: self.submit(calibrate_voice, voice) for voice in missing}
+        for voice, future in futures.items():
+            data = future.result()
+            self.cache.put_json(key("voice-model", voice=voice), data)
+            models[voice] = VoiceModel.from_json(voice, data)
+        self.report.voices_calibrated = len(missing)
+        return models
+
+    def plan(self, page: Page, models: dict[str, VoiceModel]) -> list[AnswerJob]:
+        """The page's jobs, longest first. Each answer's rate comes from its voice's model; the
+        lead (no runtime) is spoken at the median of the rates planned for the others."""
+        jobs = []
+        for i, answer in enumerate(page.answers):
+            job = self.job(page, i)
+            if job.target_frames is not None:
+                job = replace(job, rate=models[job.voice].rate_for(job.text, content_samples(job.target_frames),
+                                                                    self.options.band))
+            jobs.append(job)
+        rates = [j.rate for j in jobs if j.target_frames is not None]
+        jobs = [replace(j, rate=round(statistics.median(rates))) if j.target_frames is None and rates else j
+                for j in jobs]
+
+        def length(j: AnswerJob) -> float:
+            return content_samples(j.target_frames) if j.target_frames else models[j.voice].samples(j.text, j.rate)
+
+        return sorted(jobs, key=lambda j: (-length(j), j.index))
 
     def render(self, pages: list[Page], staging: Path, episodes: list[Episode]) -> None:
         """Render the pages' answers (cache first), writing each page as soon as it is complete.
 
-        Answers with a runtime are first measured at the reference rate (quick), which plans
-        their rate. A page's lead answer is spoken at the median of its page's rates, so it is
-        submitted as soon as that page is measured. If fitting ends on other rates than planned
-        (rare) and the median moves, the lead is rendered again.
+        Every answer is planned before anything is spoken (:meth:`plan`), so all of a page's
+        answers, its lead included, render at once. A few pages are open at a time.
         """
+        models = self.voice_models(pages)
         total = sum(len(p.answers) for p in pages)
         self.done = 0
         window = max(2, 2 * (self.options.jobs or default_jobs()))  # pages open at once
         queue = list(pages)
-        running: dict[Future, tuple[str, Page, AnswerJob]] = {}
-        state: dict[str, dict] = {}
-
-        def start(kind: str, page: Page, job: AnswerJob) -> None:
-            k = job.measure_key() if kind == "measure" else job.render_key()
-            cached = None if self.options.force else self.cache.get(k)
-            if cached is not None:
-                finish(kind, page, job, cached, cached=True)
-            else:
-                running[self.submit(measure_answer if kind == "measure" else render_answer, job)] = (kind, page, job)
+        running: dict[Future, tuple[Page, AnswerJob]] = {}
+        pending: dict[str, int] = {}
+        audio: dict[str, dict[int, AnswerAudio]] = {}
 
         def open_page(page: Page) -> None:
-            s = state[page.slug] = {"audio": {}, "planned": {}, "measuring": 0, "pending": len(page.answers),
-                                    "lead_rate": None}
-            others = [i for i, a in enumerate(page.answers) if a.listed_runtime is not None]
-            s["measuring"] = len(others)
-            if not others:
-                start_lead(page, [])
-            for i in sorted(others, key=lambda i: -(page.answers[i].listed_runtime or 0)):
-                start("measure", page, self.job(page, i))
-
-        def start_lead(page: Page, rates: list[int]) -> None:
-            rate = round(statistics.median(rates)) if rates else REFERENCE_RATE
-            state[page.slug]["lead_rate"] = rate
-            start("render", page, replace(self.job(page, 0), rate=rate))
-
-        def finish(kind: str, page: Page, job: AnswerJob, result, cached: bool = False) -> None:
-            s = state[page.slug]
-            if kind == "measure":
-                if isinstance(result, BaseException):
-                    self.failed(page, job.index, result)
-                    s["pending"] -= 1
+            pending[page.slug], audio[page.slug] = len(page.answers), {}
+            for job in self.plan(page, models):
+                cached = None if self.options.force else self.cache.get(job.render_key())
+                if cached is not None:
+                    finish(page, job, cached, cached=True)
                 else:
-                    if not cached:
-                        self.cache.put(job.measure_key(), result)
-                    target = content_samples(job.target_frames)
-                    if needed_rate(result, target) <= self.options.band[1]:
-                        s["planned"][job.index] = planned_rate(result, target, self.options.band)
-                    start("render", page, replace(job, reference_samples=result))
-                s["measuring"] -= 1
-                if s["measuring"] == 0:
-                    start_lead(page, list(s["planned"].values()))
-                return
+                    running[self.submit(render_answer, job)] = (page, job)
+
+        def finish(page: Page, job: AnswerJob, result, cached: bool = False) -> None:
             answer = page.answers[job.index]
             if isinstance(result, FitError):
                 self.report.problems.append(
@@ -481,41 +484,31 @@ class _Build:
                     self.report.answers_cached += 1
                 else:
                     self.report.answers_rendered += 1
+                    self.report.second_passes += result.passes > 1
                     self.cache.put(job.render_key(), result)
-                s["audio"][job.index] = result
+                audio[page.slug][job.index] = result
                 self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
-            s["pending"] -= 1
+            pending[page.slug] -= 1
             self.done += 1
             if self.progress:
                 self.progress(self.done, total, page.title)
-            if s["pending"] == 0:
-                rates = [a.rate for i, a in s["audio"].items() if i != 0]
-                if 0 in s["audio"] and rates and round(statistics.median(rates)) != s["lead_rate"]:
-                    # Fitting moved the page's median rate: speak the lead again at the new one.
-                    del s["audio"][0]
-                    self.report.answers = [r for r in self.report.answers if not (r.page == page.slug and r.index == 0)]
-                    s["pending"] += 1
-                    self.done -= 1
-                    start_lead(page, rates)
-                    return
-                self.write_page(page, s["audio"], staging, episodes)
-                del state[page.slug]
-                if queue:
-                    open_page(queue.pop(0))
+            if pending[page.slug] == 0:
+                self.write_page(page, audio.pop(page.slug), staging, episodes)
+                del pending[page.slug]
 
-        while queue and len(state) < window:
-            open_page(queue.pop(0))
-        while running:
+        while queue or running:
+            while queue and len(pending) < window:
+                open_page(queue.pop(0))
+            if not running:
+                continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                kind, page, job = running.pop(future)
+                page, job = running.pop(future)
                 try:
                     result = future.result()
                 except Exception as e:  # noqa: BLE001  (a FitError or any failure: reported per answer)
                     result = e
-                finish(kind, page, job, result)
-            while queue and len(state) < window:
-                open_page(queue.pop(0))
+                finish(page, job, result)
 
     def failed(self, page: Page, index: int, error: BaseException) -> None:
         answer = page.answers[index]

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
-AUDIO_PIPELINE_VERSION = "7"
+AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
 
 
 @cache
@@ -83,6 +83,24 @@ class AudioCache:
             return None
         self.hits += 1
         return value
+
+    def get_json(self, k: str):
+        """A JSON entry, or None."""
+        if self.folder is None:
+            return None
+        try:
+            return json.loads(self._path(k).with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put_json(self, k: str, value) -> None:
+        if self.folder is None:
+            return
+        path = self._path(k).with_suffix(".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
 
     def put(self, k: str, value) -> None:
         if self.folder is None:

@@ -118,7 +118,9 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             f"{report.pages_built} page(s) built, {report.pages_unchanged} unchanged"
             + (f", {report.pages_removed} removed" if report.pages_removed else "")
             + (f", {report.pages_kept} kept from the last build" if report.pages_kept else "")
-            + f"; {report.answers_rendered} answer(s) rendered, {report.answers_cached} from the cache;"
+            + f"; {report.answers_rendered} answer(s) rendered, {report.answers_cached} from the cache"
+            + (f" ({report.second_passes} of those rendered needed a second synthesis)" if report.answers_rendered else "")
+            + ";"
             f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/feed.xml, {report.output}/answers.xml"
         )
     out.print(summary + (f"; {len(report.problems)} problem(s)" if report.problems else ""), highlight=False)

@@ -37,6 +37,7 @@ class AnswerAudio:
     cues: tuple[Cue, ...]  # one per spoken sentence, timed in the decoded MP3
     loudness: float | None = None  # LUFS integrated, as levelled
     true_peak: float | None = None  # dBTP before encoding
+    passes: int = 1  # syntheses fitting took (1: the planned rate was kept)
 
     @property
     def frames(self) -> int:

@@ -20,6 +20,10 @@ from .speech import SAMPLE_RATE, Sentence, Speech
 
 RATE_BAND = (100, 240)
 REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fitted
+# A pass is kept when the silence edits that close it stay within this share of the runtime
+# (spread over all pauses: 2.5% of a 60 s answer is about 60 ms more or less in each of 25).
+MAX_SILENCE_EDIT = 0.025
+MAX_PASSES = 4
 MIN_PAUSE = round(0.120 * SAMPLE_RATE)  # a gap this long counts as a pause we may edit
 KEEP_PAUSE = round(0.060 * SAMPLE_RATE)  # never shorten a pause below this
 SILENCE_LEVEL = 64  # |sample| at or below this is silence (-54 dBFS)
@@ -35,6 +39,7 @@ class FittedSpeech:
     speech_seconds: float  # length of the speech as synthesized at ``rate``
     needed_rate: float  # the rate that would have filled the target with no silence edit
     sentences: tuple[Sentence, ...]
+    passes: int = 1  # syntheses it took
 
     @property
     def seconds(self) -> float:
@@ -131,55 +136,65 @@ def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentenc
     return out, sentences
 
 
-def needed_rate(reference_samples: int, target: int) -> float:
-    """The rate that fills ``target`` samples, from the length at :data:`REFERENCE_RATE`.
+def needed_rate(rate: int, samples: int, target: int) -> float:
+    """The rate that fills ``target`` samples, from a pass of ``samples`` at ``rate``.
 
     Length is close to inversely proportional to the rate (within 1% over 100-240 wpm).
+
+    >>> needed_rate(175, 1000, 875)
+    200.0
     """
-    return REFERENCE_RATE * reference_samples / target
+    return rate * samples / target
 
 
-def planned_rate(reference_samples: int, target: int, band: tuple[int, int] = RATE_BAND) -> int:
-    """The rate fitting starts from: the needed rate rounded up (so silence is added, not cut), in the band."""
-    return min(band[1], max(band[0], math.ceil(needed_rate(reference_samples, target))))
-
-
-def fit_to_runtime(
-    speak: Speak, target: int, band: tuple[int, int] = RATE_BAND, reference_samples: int | None = None
-) -> FittedSpeech:
+def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND, first_rate: int = REFERENCE_RATE,
+                   max_edit: float = MAX_SILENCE_EDIT) -> FittedSpeech:
     """Fit speech to exactly ``target`` samples.
 
-    ``speak(rate)`` renders the text at a rate. ``reference_samples`` is its length at
-    :data:`REFERENCE_RATE`, if already measured. Raises :class:`FitError` when even the top of
-    ``band`` (with every pause shortened) is too slow.
+    ``speak(rate)`` renders the text at a rate; the first pass is at ``first_rate`` (planned by
+    :mod:`.pacing`). A pass is kept when the silence edits can close what is left and it is no
+    more than ``max_edit`` of the target; otherwise the pass measures the text and the rate is
+    corrected in proportion. Raises :class:`FitError` when even the top of ``band`` (with every
+    pause shortened) is too slow. At the bottom of the band, the rest is padded with silence.
     """
     low, high = band
     tried: dict[int, Speech] = {}
-    if reference_samples is None:
-        tried[REFERENCE_RATE] = speak(REFERENCE_RATE)
-        reference_samples = len(tried[REFERENCE_RATE].samples)
-    needed = needed_rate(reference_samples, target)
-    rate = planned_rate(reference_samples, target, band)
+    rate = min(high, max(low, first_rate))
     while True:
-        speech = tried.get(rate) or tried.setdefault(rate, speak(rate))
-        surplus = len(speech.samples) - target
-        if surplus <= 0 or surplus <= removable(speech.samples):
+        speech = tried[rate] = tried.get(rate) or speak(rate)
+        length = len(speech.samples)
+        surplus = length - target
+        closable = surplus <= 0 or surplus <= removable(speech.samples)
+        if closable and (abs(surplus) <= max_edit * target or (surplus < 0 and rate == low)):
             break
-        if rate >= high:
+        if surplus > 0 and rate >= high and not closable:
             raise FitError(
-                f"needs {needed:.0f} wpm to fit, above the natural band {low}-{high} wpm",
-                needed_rate=needed,
+                f"needs {needed_rate(rate, length, target):.0f} wpm to fit, above the natural band {low}-{high} wpm",
+                needed_rate=needed_rate(rate, length, target),
             )
-        # Still too long: speed up by the shortfall, at least one step.
-        rate = min(high, max(rate + 1, math.ceil(rate * len(speech.samples) / target)))
+        # Correct in proportion, rounded up (so silence is added rather than cut), at least one step.
+        new = min(high, max(low, math.ceil(needed_rate(rate, length, target))))
+        if new == rate:
+            new = min(high, rate + 1) if surplus > 0 else max(low, rate - 1)
+        if new in tried or len(tried) >= MAX_PASSES:
+            # Settled between two rates: keep the closest pass that the silence edits can close.
+            fits = [s for s in tried.values() if len(s.samples) <= target or len(s.samples) - target <= removable(s.samples)]
+            if not fits:
+                raise FitError(f"cannot fit {target / SAMPLE_RATE:.1f} s in the natural band {low}-{high} wpm",
+                               needed_rate=needed_rate(rate, length, target))
+            speech = min(fits, key=lambda s: (abs(len(s.samples) - target), s.rate))
+            rate = speech.rate
+            break
+        rate = new
     samples, sentences = edit_silence(speech, target)
     return FittedSpeech(
         samples=samples,
         rate=rate,
         silence_added=(target - len(speech.samples)) / SAMPLE_RATE,
         speech_seconds=speech.seconds,
-        needed_rate=needed,
+        needed_rate=needed_rate(rate, len(speech.samples), target),
         sentences=sentences,
+        passes=len(tried),
     )
 
 

@@ -1,13 +1,19 @@
 """Loudness: fitted speech in, speech at the level podcast platforms ask for out.
 
-Every answer is brought to -16 LUFS integrated (ITU-R BS.1770-4, K-weighting and gating as
-libebur128 and ffmpeg's ebur128 compute them, in numpy alone: scipy's import alone costs
-0.9 s a process; the tests check the MP3s with ffmpeg) with
-a true peak of at most -1 dBTP. espeak-ng's voices differ in level by several LU, and their peaks
-sit about 21 dB above their loudness. So a gain alone cannot meet both targets. A gentle
-look-ahead peak limiter takes the few highest peaks down, and makeup gain brings the loudness
-back. The limiter's gain moves over 5 ms windows, so it never clips a waveform and never
-changes timing. This stage only changes level: rate, pauses and duration stay exactly as fitted.
+Every answer is brought to -16 LUFS integrated (ITU-R BS.1770-4) with a true peak of at most
+-1 dBTP. espeak-ng's voices differ in level by several LU, and their peaks sit about 21 dB above
+their loudness, so a gain alone cannot meet both targets: a look-ahead peak limiter takes the
+highest peaks down first, then one gain sets the loudness.
+
+The meter is libebur128 (through ``pyebur128``), the reference implementation that ffmpeg's
+``ebur128`` filter shares. Levelling is one measurement, one limiter pass and one verification,
+never a search: the limiter works in the signal's own scale, so its threshold follows from the
+first measurement (peaks may sit :data:`ALLOWED_CREST` dB above the loudness) less the energy the
+limiter itself takes, which its gain curve gives for free. The verification measures what the
+limiter left; the final gain is exact in loudness, because gain moves loudness dB for dB.
+
+The limiter's gain moves over 5 ms windows, so it never clips a waveform and never changes
+timing. This stage only changes level: rate, pauses and duration stay exactly as fitted.
 """
 
 from __future__ import annotations
@@ -16,98 +22,74 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pyebur128
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .speech import SAMPLE_RATE
-
 TARGET_LUFS = -16.0  # for the published MP3
-# LAME's low-pass at 64 kbit/s takes a little off the highs that K-weighting counts: the MP3s
-# measured (ffmpeg ebur128) 0.3-0.6 LU below the levelled speech on the sample pages.
+# LAME's low-pass at 64 kbit/s takes a little off the highs that K-weighting counts: measured
+# (ffmpeg ebur128 on the MP3s against libebur128 on the levelled speech) on the sample pages.
 ENCODER_LOSS = 0.45
 SPEECH_TARGET = TARGET_LUFS + ENCODER_LOSS
 TRUE_PEAK_MAX = -1.0  # dBTP, for the published MP3
 CEILING = -2.5  # dBTP aimed at before encoding: MP3 coding adds up to about 1 dB to peaks
+SAMPLE_MARGIN = 0.5  # dB the limiter keeps sample peaks under the ceiling, for inter-sample peaks
+ALLOWED_CREST = CEILING - SPEECH_TARGET  # dB peaks may sit above the loudness
 WINDOW = 0.005  # seconds over which the limiter's gain moves
+TRUE_PEAK_SEARCH = 4.0  # dB below the sample peak where inter-sample peaks are looked for
+MAX_LIMITING = 18.0  # dB the limiter may take off the highest peak
 
 
 @dataclass(frozen=True)
 class Levelled:
-    samples: np.ndarray  # int16
+    samples: np.ndarray  # float32 in [-1, 1], at the input's rate
     loudness: float  # LUFS integrated, as the MP3 will measure (see ENCODER_LOSS)
     true_peak: float  # dBTP (4x oversampled)
+    gain: float  # dB of makeup gain after the limiter
+    limited: float  # dB the limiter's threshold sits below the input's sample peak
 
 
-def _k_weighting(rate: int) -> list[tuple[list[float], list[float]]]:
-    """BS.1770's two K-weighting biquads for any sample rate (libebur128's formulas)."""
-    f0, gain, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-    k = math.tan(math.pi * f0 / rate)
-    vh = 10 ** (gain / 20)
-    vb = vh ** 0.4996667741545416
-    a0 = 1 + k / q + k * k
-    shelf = ([(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0],
-             [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
-    f0, q = 38.13547087602444, 0.5003270373238773
-    k = math.tan(math.pi * f0 / rate)
-    a0 = 1 + k / q + k * k
-    highpass = ([1.0, -2.0, 1.0], [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
-    return [shelf, highpass]
+def integrated_loudness(x: np.ndarray, rate: int) -> float:
+    """BS.1770-4 integrated loudness of mono float samples in [-1, 1], in LUFS (libebur128)."""
+    state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_I)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if len(x):
+        state.add_frames(x, len(x))
+    return pyebur128.get_loudness_global(state)
 
 
-def biquad(b: list[float], a: list[float], x: np.ndarray, chunk: int = 512) -> np.ndarray:
-    """``x`` through the biquad (b, a), as ``scipy.signal.lfilter`` would give it, in numpy alone.
+def _phase_kernels(taps: int = 48, factor: int = 4) -> np.ndarray:
+    """Kaiser-windowed sinc interpolators for the points between samples (1/4, 2/4, 3/4)."""
+    n = np.arange(-taps // 2 + 1, taps // 2 + 1)
+    return np.array([np.sinc(n - k / factor) * np.kaiser(taps, 8.0) for k in range(1, factor)])
 
-    The feed-forward part is vectorized directly. The recursive part runs on all chunks of the
-    signal at once from zero state. Each chunk is then corrected for the state it really starts
-    in, which is carried from chunk to chunk through the response to unit initial conditions.
 
-    >>> import numpy as np
-    >>> x = np.random.default_rng(0).standard_normal(10_000)
-    >>> y = biquad([0.2, 0.3, 0.2], [1.0, -1.2, 0.5], x, chunk=64)
-    >>> xp = np.concatenate(([0.0, 0.0], x)); rp = np.zeros(len(x) + 2)
-    >>> for n in range(2, len(xp)):
-    ...     rp[n] = 0.2 * xp[n] + 0.3 * xp[n - 1] + 0.2 * xp[n - 2] + 1.2 * rp[n - 1] - 0.5 * rp[n - 2]
-    >>> ref = rp[2:]
-    >>> bool(np.allclose(y, ref))
-    True
+_KERNELS = _phase_kernels()
+
+
+def true_peak(x: np.ndarray) -> float:
+    """Peak of the 4x oversampled signal, in dBTP (BS.1770 Annex 2).
+
+    A true peak lies between a local maximum of ``|x|`` and one of its neighbours, and exceeds
+    that sample by at most a few dB, so only those intervals are interpolated. This is an order of
+    magnitude cheaper than oversampling the whole signal (libebur128's true-peak mode) and agrees
+    with it (a test checks this).
     """
-    b0, b1, b2 = (v / a[0] for v in b)
-    a1, a2 = a[1] / a[0], a[2] / a[0]
-    x = np.asarray(x, dtype=np.float64)
-    n = len(x)
-    v = b0 * x
-    v[1:] += b1 * x[:-1]
-    v[2:] += b2 * x[:-2]
-    k = -(-n // chunk)
-    # rows: position within a chunk; columns: chunks (so each step is one contiguous row)
-    v = np.concatenate((v, np.zeros(k * chunk - n))).reshape(k, chunk).T.copy()
-    y = np.empty_like(v)
-
-    def run(prev1: np.ndarray, prev2: np.ndarray) -> None:
-        for m in range(chunk):  # every chunk at once, one step at a time
-            row = y[m]
-            np.multiply(prev1, -a1, out=row)
-            row -= a2 * prev2
-            row += v[m]
-            prev2, prev1 = prev1, row
-
-    run(np.zeros(k), np.zeros(k))  # from zero state: gives each chunk's final state, less its start's share
-    # response to unit initial conditions y[-1] = 1 (alpha) and y[-2] = 1 (beta), at a chunk's end
-    p1, p2, q1, q2 = 1.0, 0.0, 0.0, 1.0
-    for m in range(chunk):
-        if m == chunk - 1:
-            alpha2, beta2 = p1, q1
-        p1, p2 = -a1 * p1 - a2 * p2, p1
-        q1, q2 = -a1 * q1 - a2 * q2, q1
-    alpha1, beta1 = p1, q1
-    ends1, ends2 = y[-1].tolist(), y[-2].tolist()
-    start1, start2 = [0.0] * k, [0.0] * k
-    last1 = last2 = 0.0
-    for j in range(1, k):  # the true state each chunk starts in
-        last1, last2 = (ends1[j - 1] + alpha1 * last1 + beta1 * last2,
-                        ends2[j - 1] + alpha2 * last1 + beta2 * last2)
-        start1[j], start2[j] = last1, last2
-    run(np.array(start1), np.array(start2))  # again, from the true states
-    return y.T.ravel()[:n]
+    if len(x) < 3:
+        return 20 * math.log10(float(np.abs(x).max())) if len(x) and np.abs(x).max() > 0 else -math.inf
+    a = np.abs(x)
+    sample_peak = float(a.max())
+    if sample_peak == 0:
+        return -math.inf
+    half = _KERNELS.shape[1] // 2
+    inner = a[1:-1]
+    maxima = np.flatnonzero((inner >= a[:-2]) & (inner >= a[2:]) & (inner > sample_peak * 10 ** (-TRUE_PEAK_SEARCH / 20))) + 1
+    near = np.concatenate((maxima - 1, maxima))  # the intervals either side of each maximum
+    near = near[(near >= half - 1) & (near < len(x) - half)]
+    peak = sample_peak
+    if len(near):
+        windows = x[near[:, None] + np.arange(-half + 1, half + 1)]
+        peak = max(peak, float(np.abs(windows @ _KERNELS.T).max()))
+    return 20 * math.log10(peak)
 
 
 def _min_filter(x: np.ndarray, radius: int) -> np.ndarray:
@@ -122,141 +104,103 @@ def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
     return (sums[width:] - sums[:-width]) / width
 
 
-def integrated_loudness(x: np.ndarray, rate: int = SAMPLE_RATE) -> float:
-    """BS.1770-4 integrated loudness of mono float samples in [-1, 1], in LUFS.
+BLOCK = 0.0025  # seconds: the limiter decides its gain per block of this length
 
-    400 ms blocks every 100 ms, an absolute gate at -70 LUFS and a relative gate 10 LU below.
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The signal as the limiter sees it: each block's peak and energy."""
+
+    peaks: np.ndarray
+    energy: np.ndarray
+    size: int  # samples per block
+    radius: int  # blocks the gain is held for, each side of a peak
+
+    @classmethod
+    def of(cls, x: np.ndarray, rate: int) -> _Blocks:
+        size = max(1, int(BLOCK * rate))
+        full = len(x) // size
+        body = x[: full * size].reshape(full, size)
+        peaks, energy = np.abs(body).max(axis=1), np.einsum("ij,ij->i", body, body, dtype=np.float64)
+        if len(x) > full * size:
+            tail = x[full * size :]
+            peaks, energy = np.append(peaks, np.abs(tail).max()), np.append(energy, float(np.dot(tail, tail)))
+        return cls(peaks, energy, size, max(1, int(WINDOW * rate) // size))
+
+    def gain(self, threshold: float) -> np.ndarray:
+        """The limiter's gain per block for a linear ``threshold``: held over the window, then smoothed.
+
+        The moving average is no wider than the hold, so the smoothed gain never rises above
+        what any sample needs.
+        """
+        need = np.minimum(1.0, threshold / np.maximum(self.peaks, 1e-9))
+        return _moving_average(_min_filter(need, self.radius), self.radius + 1)
+
+    def taken_db(self, threshold_db: float) -> float:
+        """Energy the limiter would take at ``threshold_db``, in dB (from blocks alone: no pass over samples)."""
+        g = self.gain(10 ** (threshold_db / 20))
+        return 10 * math.log10(float(self.energy.sum()) / max(float(np.dot(self.energy, g * g)), 1e-30))
+
+
+def limit(x: np.ndarray, threshold_db: float, rate: int, blocks: _Blocks | None = None) -> np.ndarray:
+    """Look-ahead peak limiter: no sample above ``threshold_db``, gain changes spread over :data:`WINDOW`.
+
+    The gain is decided per 2.5 ms block (:meth:`_Blocks.gain`) and interpolated back to samples
+    where it is below 1 (around peaks): the rest of the signal is untouched.
+
+    >>> x = np.sin(np.linspace(0, 200 * np.pi, 22050)).astype(np.float32)
+    >>> y = limit(x, -6.0, 22050)
+    >>> round(20 * math.log10(float(np.abs(y).max())), 2) <= -6.0, len(y) == len(x)
+    (True, True)
     """
-    y = x
-    for b, a in _k_weighting(rate):
-        y = biquad(b, a, y)
-    size, step = int(0.4 * rate), int(0.1 * rate)
-    if len(y) < size:
-        return -math.inf
-    energy = np.concatenate(([0.0], np.cumsum(y * y)))
-    starts = np.arange(0, len(y) - size + 1, step)
-    blocks = (energy[starts + size] - energy[starts]) / size
-    with np.errstate(divide="ignore"):
-        loud = -0.691 + 10 * np.log10(blocks)
-    gated = blocks[loud > -70]
-    if not len(gated):
-        return -math.inf
-    relative = -0.691 + 10 * math.log10(gated.mean()) - 10
-    with np.errstate(divide="ignore"):
-        final = gated[-0.691 + 10 * np.log10(gated) > relative]
-    return -0.691 + 10 * math.log10(final.mean())
-
-
-def _phase_kernels(taps: int = 48, factor: int = 4) -> np.ndarray:
-    """Kaiser-windowed sinc interpolators for the points between samples (1/4, 2/4, 3/4)."""
-    n = np.arange(-taps // 2 + 1, taps // 2 + 1)
-    kernels = []
-    for k in range(1, factor):
-        t = n - k / factor
-        kernels.append(np.sinc(t) * np.kaiser(taps, 8.0))
-    return np.array(kernels)
-
-
-_KERNELS = _phase_kernels()
-
-
-def true_peak(x: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal, in dBTP (BS.1770 Annex 2).
-
-    Inter-sample peaks exceed the sample peak by at most a few dB, so only the points around
-    the loudest samples need interpolating.
-    """
-    if not len(x):
-        return -math.inf
-    a = np.abs(x)
-    sample_peak = float(a.max())
-    if sample_peak == 0:
-        return -math.inf
-    half = _KERNELS.shape[1] // 2
-    near = np.flatnonzero(a > sample_peak * 10 ** (-4 / 20))
-    near = np.unique(np.concatenate((near - 1, near)))
-    near = near[(near >= half - 1) & (near < len(x) - half)]
-    peak = sample_peak
-    if len(near):
-        windows = x[near[:, None] + np.arange(-half + 1, half + 1)]
-        peak = max(peak, float(np.abs(windows @ _KERNELS.T).max()))
-    return 20 * math.log10(peak)
-
-
-def limit(x: np.ndarray, ceiling_db: float, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Look-ahead peak limiter: no sample above ``ceiling_db``, gain changes spread over :data:`WINDOW`.
-
-    Works on 2.5 ms blocks: the needed gain is held over the window by a minimum filter, then
-    smoothed by a moving average no wider than the hold, so the smoothed gain never rises above
-    what any sample needs; it is interpolated back to samples.
-    """
-    ceiling = 10 ** (ceiling_db / 20)
-    a = np.abs(x)
-    block = max(1, int(0.0025 * rate))
-    full = len(x) // block
-    peaks = a[: full * block].reshape(full, block).max(axis=1)
-    if len(x) > full * block:
-        peaks = np.append(peaks, a[full * block :].max())
-    if peaks.max() <= ceiling:
+    threshold = 10 ** (threshold_db / 20)
+    blocks = blocks or _Blocks.of(x, rate)
+    if blocks.peaks.max() <= threshold:
         return x
-    n = len(peaks)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
-    radius = max(1, int(WINDOW * rate) // block)
-    held = _min_filter(need, radius)
-    smooth = _moving_average(held, radius + 1)
-    # Interpolate only where the gain is below 1 (around peaks): most of the signal is untouched.
+    smooth = blocks.gain(threshold)
     active = np.flatnonzero(_min_filter(smooth, 1) < 1.0)
     y = x.copy()
     if len(active):
-        idx = (active[:, None] * block + np.arange(block)).ravel()
+        size = blocks.size
+        idx = (active[:, None] * size + np.arange(size)).ravel()
         idx = idx[idx < len(x)]
-        gain = np.interp(idx, np.arange(n) * block + block / 2, smooth)
-        y[idx] = x[idx] * np.minimum(gain, np.minimum(1.0, ceiling / np.maximum(a[idx], 1e-9))).astype(x.dtype)
+        gain = np.interp(idx, np.arange(len(smooth)) * size + size / 2, smooth)
+        a = np.abs(x[idx])
+        y[idx] = x[idx] * np.minimum(gain, np.minimum(1.0, threshold / np.maximum(a, 1e-9))).astype(x.dtype)
     return y
 
 
-def normalize(samples: np.ndarray, rate: int = SAMPLE_RATE) -> Levelled:
-    """Bring 16-bit speech to :data:`TARGET_LUFS` with true peaks at or below :data:`CEILING`."""
-    x = samples.astype(np.float32) / np.float32(32768)
-    half, half_rate = x[::2], rate // 2
-    loudness = integrated_loudness(half, half_rate)
+def normalize(x: np.ndarray, rate: int) -> Levelled:
+    """Bring float speech in [-1, 1] to :data:`SPEECH_TARGET` with true peaks at or below :data:`CEILING`.
+
+    Run it on the signal as it will be encoded (48 kHz): its samples sit close to the true peak,
+    so the limiter, which sees samples, holds the true peak too.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    loudness = integrated_loudness(x, rate)  # the one measurement
     if not math.isfinite(loudness):  # silence: nothing to level
-        return Levelled(samples, loudness, true_peak(x))
-    ceiling = CEILING - 0.5  # room for inter-sample peaks, checked below
-
-    def level(signal: np.ndarray, signal_rate: int, gain_db: float) -> tuple[np.ndarray, float]:
-        y = limit(signal * np.float32(10 ** (gain_db / 20)), ceiling, signal_rate)
-        if signal_rate == rate:
-            peak = true_peak(y)
-            if peak > CEILING:  # inter-sample peaks above the aim: limit lower
-                y = limit(y, ceiling - (peak - CEILING) - 0.1, signal_rate)
-        return y, integrated_loudness(y, signal_rate)
-
-    # Find the gain before the limiter that lands on the target: the secant method, since
-    # loudness rises less than the gain as the limiter takes more off the peaks. The search runs
-    # on every other sample (a quarter of the cost); one exact step at the full rate follows.
-    g0 = SPEECH_TARGET - loudness
-    _, l0 = level(half, half_rate, g0)
-    g1 = g0 + (SPEECH_TARGET - l0)
-    for _ in range(3):
-        if abs(SPEECH_TARGET - l0) < 0.1:
-            break
-        _, l1 = level(half, half_rate, g1)
-        if l1 == l0:
-            break
-        g0, g1, l0 = g1, g1 + (SPEECH_TARGET - l1) * (g1 - g0) / (l1 - l0), l1
-    gain = g0
-    y, measured = level(x, rate, gain)
-    slope = 0.45  # LU per dB of gain, typical once the limiter works
-    for _ in range(3):  # the half-rate estimate can be off: correct at the full rate
-        if abs(SPEECH_TARGET - measured) <= 0.25:
-            break
-        step = (SPEECH_TARGET - measured) / slope
-        y2, measured2 = level(x, rate, gain + step)
-        if measured2 != measured:
-            slope = max(0.1, (measured2 - measured) / step)
-        gain, y, measured = gain + step, y2, measured2
-    out = np.clip(np.round(y * 32768), -32768, 32767).astype(np.int16)
-    final = out.astype(np.float64) / 32768
-    # Reported as the MP3 will measure: the levelled loudness less the encoder's loss.
-    return Levelled(out, round(integrated_loudness(final, rate) - ENCODER_LOSS, 2), round(true_peak(final), 2))
+        return Levelled(x, loudness, true_peak(x), 0.0, 0.0)
+    # Peaks may sit ALLOWED_CREST above the loudness. The limiter lowers the loudness too, by the
+    # energy it takes (K-weighted and plain energy agree on this to 0.07 dB), so its threshold
+    # goes that much lower: solved on the blocks' peaks and energies, not on the samples.
+    blocks = _Blocks.of(x, rate)
+    # The crest left, threshold - (loudness - taken), grows with the threshold: bisect for it.
+    aim = ALLOWED_CREST - SAMPLE_MARGIN
+    sample_peak = 20 * math.log10(float(np.abs(x).max()))
+    low, high = sample_peak - MAX_LIMITING, sample_peak
+    if high - loudness <= aim:
+        low = high  # peaks already low enough: nothing to limit
+    while high - low > 0.02:
+        mid = (low + high) / 2
+        if mid - loudness + blocks.taken_db(mid) > aim:
+            high = mid
+        else:
+            low = mid
+    threshold = low
+    y = limit(x, threshold, rate, blocks)
+    # The verification: what the limiter left, measured. The gain is exact for loudness; it is
+    # capped so that the true peak stays under the ceiling (then the loudness lands a little low).
+    limited_loudness, peak = integrated_loudness(y, rate), true_peak(y)
+    gain = min(SPEECH_TARGET - limited_loudness, CEILING - peak)
+    return Levelled(y * np.float32(10 ** (gain / 20)), round(limited_loudness + gain - ENCODER_LOSS, 2),
+                    round(peak + gain, 2), round(gain, 2), round(max(0.0, sample_peak - threshold), 2))
