@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from . import __version__
@@ -44,13 +45,13 @@ from .cache import AudioCache, engine_fingerprint, key
 from .encoding import OUTPUT_RATE, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
 from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
-from .loudness import normalize
-from .pacing import VoiceModel, calibrate
+from .loudness import integrated_loudness, normalize
+from .pacing import VoiceModel, calibrate, shipped_models
 from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
 from .site import render_index, render_page
-from .speech import Lexicon, assign_voices, speaker, spoken_text
+from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
 MARKER_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the build manifest
@@ -156,7 +157,9 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         fitted = fit_to_runtime(
             lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
         )
-    levelled = normalize(resample(fitted.samples), OUTPUT_RATE)
+    # Loudness is measured once on the speech as fitted (22,050 Hz: half the cost of 48 kHz).
+    loudness = integrated_loudness(fitted.samples.astype(np.float32) / np.float32(32768), SAMPLE_RATE)
+    levelled = normalize(resample(fitted.samples), OUTPUT_RATE, loudness)
     return AnswerAudio(
         mp3=encode(levelled.samples),
         rate=fitted.rate,
@@ -409,7 +412,11 @@ class _Build:
     def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
         """Every voice's pacing model: from the cache, or measured now (in parallel) and cached."""
         models, missing = {}, []
+        shipped = shipped_models()  # measured on this very engine (checked by its fingerprint)
         for voice in sorted({self.voices[d] for p in pages for d in p.doctors}):
+            if voice in shipped:
+                models[voice] = shipped[voice]
+                continue
             data = None if self.options.force else self.cache.get_json(key("voice-model", voice=voice))
             try:
                 models[voice] = VoiceModel.from_json(voice, data)

@@ -21,6 +21,16 @@ AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rat
 
 
 @cache
+def speech_fingerprint() -> str:
+    """Version of espeak-ng and of its voice data: what decides how long speech lasts."""
+    from . import espeak_driver
+    from pyttsx3.drivers import _espeak
+
+    parts = {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver._DATA_PATH)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@cache
 def engine_fingerprint() -> str:
     """Versions of everything between text and MP3 frames."""
     from . import encoding, espeak_driver

@@ -10,7 +10,9 @@ to measure (and again to fit) doubled the speech cost, so the rate is planned fr
 - a :class:`VoiceModel` per voice, ``samples = weight x (a / rate + b)``: espeak-ng's durations
   follow ``a / rate + b`` within 1% over 100-240 wpm (FINDINGS.md). ``a`` and ``b`` are measured
   once per voice and engine version, from :data:`CALIBRATION_TEXT` at two rates, and kept in
-  the cache as JSON.
+  the cache as JSON. The palette's models for the espeak-ng that audiofeed installs ship with
+  it (``pacing.json``, written by ``python -m audiofeed.pacing``), so a clean build measures no
+  voice unless the engine differs or a voice outside the palette is pinned.
 
 Fitting (:func:`.fitting.fit_to_runtime`) speaks once at the planned rate and keeps that pass
 when the silence edits can close the rest; otherwise the pass itself measures the text and one
@@ -19,9 +21,12 @@ proportional correction lands within 0.4%.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from .fitting import RATE_BAND
 
@@ -101,3 +106,36 @@ def calibrate(voice: str) -> VoiceModel:
 
     return VoiceModel.from_calibration(
         voice, {r: len(speaker().speak(CALIBRATION_TEXT, voice, r).samples) for r in CALIBRATION_RATES})
+
+
+TABLE_FILE = "pacing.json"
+
+
+@cache
+def shipped_models() -> dict[str, VoiceModel]:
+    """The palette's models shipped with audiofeed, if they were measured on this engine (else none)."""
+    from .cache import speech_fingerprint
+
+    try:
+        table = json.loads(resources.files("audiofeed").joinpath(TABLE_FILE).read_text(encoding="utf-8"))
+        if table.get("engine") != speech_fingerprint():
+            return {}
+        return {voice: VoiceModel.from_json(voice, data) for voice, data in table["voices"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_table(path=None) -> None:
+    """Measure every palette voice on this engine and write the shipped table."""
+    from pathlib import Path
+
+    from .cache import speech_fingerprint
+    from .speech import VOICE_PALETTE
+
+    table = {"engine": speech_fingerprint(), "voices": {v: calibrate(v).to_json() for v in VOICE_PALETTE}}
+    target = Path(path) if path else Path(__file__).with_name(TABLE_FILE)
+    target.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_table()

@@ -277,8 +277,6 @@ def test_any_executor_can_run_the_build(tmp_path):
         report = build(BuildOptions(articles=articles, output=tmp_path / "out", cache=tmp_path / "cache"),
                        executor=executor)
         assert report.ok and report.pages_built == 2
-        # every answer rendered once; each voice's pacing measured once, nothing else submitted
-        assert submitted.count("render_answer") == 4
-        assert submitted.count("calibrate_voice") == report.voices_calibrated == 4
-        assert set(submitted) == {"render_answer", "calibrate_voice"}
+        # every answer rendered once, nothing else submitted (the palette's pacing ships with audiofeed)
+        assert submitted == ["render_answer"] * 4 and report.voices_calibrated == 0
         assert executor.submit(sum, [1, 2]).result() == 3  # still usable: the build did not shut it down
