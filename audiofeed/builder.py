@@ -47,10 +47,9 @@ from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_ru
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate, shipped_models
-from .publishing import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel, answers_feed, episodes_feed
+from .channel import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
-from .site import render_index, render_page
 from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
@@ -379,6 +378,9 @@ class _Build:
         _atomic_write(staging / COVER_FILE, self.cover)
         for name, data in site_assets().items():
             _atomic_write(staging / name, data)
+        from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
+        from .site import render_index
+
         _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
         _atomic_write(staging / MARKER_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
         # Feeds last: they reference everything above.
@@ -525,6 +527,8 @@ class _Build:
         self.report.answers.append(_row(page, index, None, "failed", str(error)))
 
     def write_page(self, page: Page, audio: dict[int, AnswerAudio], staging: Path, episodes: list[Episode]) -> None:
+        from .site import render_page
+
         channel = self.channel
         made = make_episode(
             page, audio, album=channel.title, publisher=channel.author, cover=self.cover,

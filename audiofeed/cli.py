@@ -13,9 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .builder import BuildError, BuildOptions, BuildReport, build
-from .fitting import RATE_BAND
-from .publishing import Channel
+from .channel import Channel
+from .defaults import RATE_BAND
 
 DEFAULTS = Channel()
 
@@ -75,6 +74,8 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
     Example:
       audiofeed build articles -o output --base-url https://example.org/podcast/
     """
+    from .builder import BuildError, BuildOptions, build
+
     config = _load_config(articles, config_path)
     given = {"title": title, "description": description, "author": author, "owner_email": email,
              "language": language, "base_url": base_url, "explicit": explicit}
@@ -356,6 +357,8 @@ async def _watch(articles: Path, output: Path, url_holder: list[str], err: Conso
     import asyncio
 
     from watchfiles import awatch
+
+    from .builder import BuildError, BuildOptions, build
 
     async for changes in awatch(articles):
         base = url_holder[0] if url_holder else DEFAULTS.base_url

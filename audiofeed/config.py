@@ -10,8 +10,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .fitting import RATE_BAND
-from .publishing import Channel
+from .defaults import RATE_BAND
+from .channel import Channel
 
 CONFIG_FILE = "audiofeed.toml"
 

@@ -16,7 +16,6 @@ from datetime import date
 
 from .encoding import duration_ms, frame_count
 from .reading import Answer, Page
-from .tagging import Chapter, TrackTags, tagged_mp3
 from .transcripts import KINDS, Cue, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
@@ -163,6 +162,8 @@ def make_episode(
 
     ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
     """
+    from .tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
+
     files: dict[str, bytes] = {}
     page_sections: list[tuple[str, str, list[Cue]]] = []
     answers: list[EpisodeAnswer] = []

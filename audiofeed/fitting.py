@@ -18,7 +18,7 @@ import numpy as np
 
 from .speech import SAMPLE_RATE, Sentence, Speech
 
-RATE_BAND = (100, 240)
+from .defaults import RATE_BAND  # noqa: E402  (re-exported)
 REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fitted
 # A pass is kept when the silence edits that close it stay within this share of the runtime
 # (spread over all pauses: 2.5% of a 60 s answer is about 60 ms more or less in each of 25).

@@ -8,13 +8,13 @@ page with ``itunes:season`` (page) and ``itunes:episode`` (answer).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from html import escape
 
 from feedgen.feed import FeedGenerator
 
 from . import __version__
+from .channel import Channel
 from .episode import Episode, timestamp, updated_date
 from .transcripts import KINDS
 from .feedext import (
@@ -27,30 +27,7 @@ from .feedext import (
 )
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-FEED_FILE = "feed.xml"
-ANSWERS_FILE = "answers.xml"
-COVER_FILE = "cover.png"
-
-
-@dataclass(frozen=True)
-class Channel:
-    """Podcast-level settings; every field has a default and a ``build`` option."""
-
-    title: str = "Doctors' Answers, Read Aloud"
-    description: str = (
-        "Doctors answer common health questions. Each episode is one question page read aloud, "
-        "with a chapter for every doctor's answer."
-    )
-    author: str = "audiofeed"
-    owner_email: str = "podcasts@example.org"
-    language: str = "en"
-    base_url: str = "http://127.0.0.1:8000/"
-    category: str = "Health & Fitness"
-    subcategory: str = "Medicine"
-    explicit: bool = False
-
-    def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+from .channel import ANSWERS_FILE, COVER_FILE, FEED_FILE  # noqa: E402,F401  (re-exported)
 
 
 def podcast_guid(feed_url: str) -> str:

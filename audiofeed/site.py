@@ -7,19 +7,26 @@ be served from any path, or opened from disk.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from importlib import resources
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from .channel import ANSWERS_FILE, FEED_FILE, Channel
 from .episode import Episode
-from .publishing import ANSWERS_FILE, FEED_FILE, Channel
 from .transcripts import Cue
 
 ASSETS = ("player.js", "player.css")
 
-_env = Environment(loader=PackageLoader("audiofeed", "templates"), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+
+
+@cache
+def _env():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("audiofeed", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(clock=clock, long_date=long_date)
+    return env
 
 
 def clock(ms: int) -> str:
@@ -40,7 +47,6 @@ def long_date(iso: str) -> str:
     return f"{d:%B} {d.day}, {d.year}"
 
 
-_env.globals.update(clock=clock, long_date=long_date)
 
 
 def subscribe_links(url: str) -> list[dict]:
@@ -63,7 +69,7 @@ def render_index(channel: Channel, episodes: list[Episode]) -> str:
     for feed in feeds:
         feed["apps"] = subscribe_links(feed["url"])
     ordered = sorted(episodes, key=lambda e: (e.updated, e.slug), reverse=True)
-    return _env.get_template("index.html").render(
+    return _env().get_template("index.html").render(
         channel=channel, episodes=ordered, feeds=feeds, root="", language=channel.language,
         feed_url=channel.url(FEED_FILE),
     )
@@ -71,7 +77,7 @@ def render_index(channel: Channel, episodes: list[Episode]) -> str:
 
 def render_page(channel: Channel, episode: Episode, sections: list[tuple[str, str, list[Cue]]]) -> str:
     others = [a for a in episode.answers if a.listed_runtime is not None]
-    return _env.get_template("page.html").render(
+    return _env().get_template("page.html").render(
         channel=channel, episode=episode, sections=sections, others=others, root="../",
         language=channel.language, feed_url=channel.url(FEED_FILE),
     )

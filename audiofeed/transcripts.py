@@ -15,8 +15,6 @@ from datetime import timedelta
 from html import escape
 
 import numpy as np
-import srt
-import webvtt
 
 from .fitting import SILENCE_LEVEL
 from .speech import SAMPLE_RATE, Sentence
@@ -92,6 +90,8 @@ def _stamp(seconds: float) -> str:
 
 
 def to_vtt(cues: list[Cue]) -> str:
+    import webvtt  # here, not at the top: workers time cues but never write captions
+
     """WebVTT captions; each cue carries its speaker as a voice span."""
     doc = webvtt.WebVTT(
         captions=[webvtt.Caption(_stamp(c.start), _stamp(c.end), f"<v {c.speaker}>{c.text}</v>") for c in cues]
@@ -100,6 +100,8 @@ def to_vtt(cues: list[Cue]) -> str:
 
 
 def to_srt(cues: list[Cue]) -> str:
+    import srt
+
     subtitles = [
         srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), c.text)
         for i, c in enumerate(cues, start=1)

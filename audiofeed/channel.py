@@ -1,0 +1,34 @@
+"""The show: podcast-level settings and the names of the files every episode is published beside.
+
+Light on purpose: the command line, the configuration and the builder import it before anything
+heavy is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FEED_FILE = "feed.xml"
+ANSWERS_FILE = "answers.xml"
+COVER_FILE = "cover.png"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Podcast-level settings; every field has a default and a ``build`` option."""
+
+    title: str = "Doctors' Answers, Read Aloud"
+    description: str = (
+        "Doctors answer common health questions. Each episode is one question page read aloud, "
+        "with a chapter for every doctor's answer."
+    )
+    author: str = "audiofeed"
+    owner_email: str = "podcasts@example.org"
+    language: str = "en"
+    base_url: str = "http://127.0.0.1:8000/"
+    category: str = "Health & Fitness"
+    subcategory: str = "Medicine"
+    explicit: bool = False
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")

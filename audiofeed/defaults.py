@@ -1,0 +1,4 @@
+"""Defaults the command line shows in ``--help`` and the configuration checks, kept apart from the
+stages that use them so that reading them loads no audio library."""
+
+RATE_BAND = (100, 240)  # natural speaking rates, espeak-ng words per minute
