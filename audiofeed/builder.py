@@ -42,7 +42,7 @@ from filelock import FileLock, Timeout
 
 from . import __version__
 from .cache import AudioCache, engine_fingerprint, key
-from .encoding import OUTPUT_RATE, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
+from .encoding import OUTPUT_RATE, audio_part, check_frames, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
 from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
@@ -50,6 +50,7 @@ from .pacing import VoiceModel, calibrate, shipped_models
 from .channel import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
+from .storage import atomic_write, sync_folder_of, sync_tree
 from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
@@ -101,6 +102,7 @@ class BuildReport:
     output: Path
     answers: list[AnswerReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line each: FILE:LINE: what is wrong
+    warnings: list[str] = field(default_factory=list)  # one line each; they do not fail the build
     pages_built: int = 0
     pages_unchanged: int = 0
     pages_kept: int = 0  # pages that failed to read but keep their last published episode
@@ -200,13 +202,7 @@ Progress = Callable[[int, int, str], None]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, data, sync_folder=False)  # the staging tree is synced once, before the swap
 
 
 def _check_output(output: Path) -> None:
@@ -228,12 +224,14 @@ def _recover(output: Path) -> None:
 
 def _swap_in(staging: Path, output: Path) -> None:
     """Replace ``output`` by ``staging`` with two renames; the old output lives until the second."""
+    sync_tree(staging)  # every file was fsynced as written; now their names
     old = output.with_name(f".{output.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if output.exists():
         os.replace(output, old)
     os.replace(staging, output)
+    sync_folder_of(output)
     if old.exists():
         shutil.rmtree(old)
 
@@ -283,10 +281,19 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
             f"{output}: another build is writing this output folder; wait for it to finish "
             f"(lock: {output.with_name(f'.{output.name}.lock')})"
         ) from None
+    staging = output.with_name(f".{output.name}.staging")
     try:
         _recover(output)
         _check_output(output)
         return _Build(options, progress, executor).run()
+    except OSError as e:  # disk full, file too large, permissions: nothing half-written is published
+        shutil.rmtree(staging, ignore_errors=True)
+        where = e.filename or output
+        raise BuildError(f"{where}: {e.strerror or e}; nothing was published, {output}/ is left as it was") from None
+    except BaseException:  # interrupted (a signal, Ctrl-C): the last good output stays, even mid-swap
+        shutil.rmtree(staging, ignore_errors=True)
+        _recover(output)
+        raise
     finally:
         lock.release()
 
@@ -304,6 +311,7 @@ class _Build:
         self.cover = options.cover.read_bytes() if options.cover else \
             resources.files("audiofeed").joinpath("assets", "cover.png").read_bytes()
         self.started = time.perf_counter()
+        self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
 
     # -- reading ------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, bytes], list[Path]]:
@@ -320,6 +328,7 @@ class _Build:
                 self.report.problems.append(f"{page.source}: same page name as {slugs[page.slug]}; rename one")
                 continue
             slugs[page.slug] = path
+            self.report.warnings.extend(page.warnings)
             pages.append(page)
             sources[page.slug] = path.read_bytes()
         return pages, sources, failed
@@ -386,10 +395,12 @@ class _Build:
         # Feeds last: they reference everything above.
         _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
         _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))
+        verify_staged(staging, self.built_episodes)
         _swap_in(staging, output)
         return self.finish()
 
     def finish(self) -> BuildReport:
+        self.report.warnings.extend(self.cache.warnings)
         self.report.answers.sort(key=lambda r: (r.source, r.index))
         self.report.seconds = time.perf_counter() - self.started
         return self.report
@@ -538,7 +549,37 @@ class _Build:
             _atomic_write(staging / name, data)
         _atomic_write(staging / page.slug / INDEX_FILE, render_page(channel, made.episode, made.sections).encode())
         episodes.append(made.episode)
+        self.built_episodes.append(made.episode)
         self.report.pages_built += 1
+
+
+def verify_staged(staging: Path, episodes: list[Episode]) -> None:
+    """Read back every MP3 this build wrote and check it against its record, from the bytes.
+
+    Each file must be its record's size and hold exactly the frames its record's duration says,
+    every one a valid frame; an episode must be its answers' frames joined. Raises
+    :class:`BuildError` otherwise, so that nothing unverified is swapped in.
+    """
+    for episode in episodes:
+        total = 0
+        for a in episode.answers:
+            total += _verified_frames(staging / a.file, a.bytes, a.duration_ms)
+        if duration_ms(total) != episode.duration_ms:
+            raise BuildError(f"{staging / episode.file}: its answers hold {total} frames, the record says "
+                             f"{episode.duration_ms} ms; refusing to publish")
+        _verified_frames(staging / episode.file, episode.bytes, episode.duration_ms)
+
+
+def _verified_frames(path: Path, size: int, duration: int) -> int:
+    data = path.read_bytes()
+    try:
+        frames = check_frames(audio_part(data))
+    except ValueError as e:
+        raise BuildError(f"{path}: {e}; refusing to publish") from None
+    if len(data) != size or duration_ms(frames) != duration:
+        raise BuildError(f"{path}: {len(data)} bytes and {duration_ms(frames)} ms, but its record says {size} bytes "
+                         f"and {duration} ms; refusing to publish")
+    return frames
 
 
 def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[str, str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+
+from .storage import atomic_write
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
 AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
@@ -70,54 +71,130 @@ def key(kind: str, **fields) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+ENTRY_FORMAT = 2  # 1 was pickles: never read (loading a pickle can run code)
+
+
+class CacheEntryError(ValueError):
+    """A cache entry that is corrupt, truncated or not one of ours."""
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 class AudioCache:
-    """Pickled results by key under ``folder`` (None: no cache)."""
+    """Rendered answers by key under ``folder`` (None: no cache), in a format that runs no code.
+
+    An answer is two files: ``KEY.mp3``, its frames, and ``KEY.json``, its record with the frame
+    count and the SHA-256 of the frames, and a SHA-256 of the record itself. Both are checked on
+    every read (digests, frame headers, types); an entry that fails is reported in
+    :attr:`warnings` (one line naming it) and treated as missing, so it is rendered again and
+    never published. The record is written last, so an interrupted write leaves no entry.
+    """
 
     def __init__(self, folder: Path | None):
         self.folder = folder
         self.hits = 0
         self.misses = 0
+        self.warnings: list[str] = []
 
-    def _path(self, k: str) -> Path:
-        return self.folder / k[:2] / f"{k}.pickle"
+    def _path(self, k: str, suffix: str) -> Path:
+        return self.folder / k[:2] / f"{k}{suffix}"
+
+    def _read_record(self, k: str) -> dict | None:
+        """The checked record of entry ``k``; None if there is none; CacheEntryError if it is bad."""
+        path = self._path(k, ".json")
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            doc = json.loads(raw)
+            body, digest = doc["body"], doc["sha256"]
+        except (ValueError, KeyError, TypeError):
+            raise CacheEntryError("record is not valid JSON of this cache's format") from None
+        if not isinstance(body, dict) or hashlib.sha256(_canonical(body)).hexdigest() != digest:
+            raise CacheEntryError("record does not match its digest")
+        if body.get("format") != ENTRY_FORMAT or body.get("key") != k:
+            raise CacheEntryError("record is of another format or key")
+        return body
+
+    def _bad(self, k: str, error: Exception) -> None:
+        self.misses += 1
+        self.warnings.append(f"{self._path(k, '.json')}: cache entry unusable ({error}); rendering it again")
 
     def get(self, k: str):
+        """The :class:`~audiofeed.episode.AnswerAudio` cached under ``k``, checked from its bytes, or None."""
+        from .encoding import check_frames
+        from .episode import AnswerAudio
+        from .transcripts import Cue
+
         if self.folder is None:
             self.misses += 1
             return None
         try:
-            with open(self._path(k), "rb") as f:
-                value = pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            self.misses += 1
+            body = self._read_record(k)
+            if body is None:
+                self.misses += 1
+                return None
+            try:
+                mp3 = self._path(k, ".mp3").read_bytes()
+            except FileNotFoundError:
+                raise CacheEntryError("frames file missing") from None
+            if hashlib.sha256(mp3).hexdigest() != body["mp3_sha256"]:
+                raise CacheEntryError("frames do not match their digest")
+            if check_frames(mp3) != body["frames"]:
+                raise CacheEntryError("frame count differs from the record")
+            a = body["audio"]
+            audio = AnswerAudio(
+                mp3=mp3, rate=int(a["rate"]), silence_added=float(a["silence_added"]),
+                speech_seconds=float(a["speech_seconds"]), needed_rate=float(a["needed_rate"]),
+                cues=tuple(Cue(float(c[0]), float(c[1]), str(c[2]), str(c[3])) for c in a["cues"]),
+                loudness=None if a["loudness"] is None else float(a["loudness"]),
+                true_peak=None if a["true_peak"] is None else float(a["true_peak"]),
+                passes=int(a["passes"]),
+            )
+        except (CacheEntryError, ValueError, KeyError, TypeError, IndexError) as e:
+            self._bad(k, e)
+            return None
+        except OSError as e:
+            self._bad(k, CacheEntryError(e.strerror or str(e)))
             return None
         self.hits += 1
-        return value
+        return audio
+
+    def put(self, k: str, audio) -> None:
+        """Store an answer: its frames, then its record (the record commits the entry)."""
+        if self.folder is None:
+            return
+        from .encoding import frame_count
+
+        atomic_write(self._path(k, ".mp3"), audio.mp3)
+        body = {
+            "format": ENTRY_FORMAT, "key": k, "frames": frame_count(audio.mp3),
+            "mp3_sha256": hashlib.sha256(audio.mp3).hexdigest(),
+            "audio": {"rate": audio.rate, "silence_added": audio.silence_added, "speech_seconds": audio.speech_seconds,
+                      "needed_rate": audio.needed_rate, "loudness": audio.loudness, "true_peak": audio.true_peak,
+                      "passes": audio.passes, "cues": [[c.start, c.end, c.text, c.speaker] for c in audio.cues]},
+        }
+        self._write_record(k, body)
+
+    def _write_record(self, k: str, body: dict) -> None:
+        doc = {"body": body, "sha256": hashlib.sha256(_canonical(body)).hexdigest()}
+        atomic_write(self._path(k, ".json"), json.dumps(doc, sort_keys=True, ensure_ascii=False).encode())
 
     def get_json(self, k: str):
-        """A JSON entry, or None."""
+        """A small JSON value stored with :meth:`put_json`, checked; None if missing or bad."""
         if self.folder is None:
             return None
         try:
-            return json.loads(self._path(k).with_suffix(".json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            body = self._read_record(k)
+            return None if body is None else body["value"]
+        except (CacheEntryError, KeyError, OSError) as e:
+            self._bad(k, e)
             return None
 
     def put_json(self, k: str, value) -> None:
         if self.folder is None:
             return
-        path = self._path(k).with_suffix(".json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-
-    def put(self, k: str, value) -> None:
-        if self.folder is None:
-            return
-        path = self._path(k)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        self._write_record(k, {"format": ENTRY_FORMAT, "key": k, "value": value})

@@ -226,6 +226,7 @@ class _Checker:
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(self._decode_safely, paths))
         self.decoded = dict(zip(paths, results))
+        self.starts = self.answer_starts([p for feed, _, p in items if feed == "answers.xml" and p is not None])
         pages = {}
         for feed, item, path in items:
             if feed == "feed.xml" and path is not None:
@@ -235,6 +236,17 @@ class _Checker:
                 self.check_answer(item, path, pages.get(path.parent.name) if path else None, sources)
         self.check_refused(sources, answers)
         return self.report
+
+    def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
+        """Where each answer starts in its page's episode: the decoded lengths of the answers before it."""
+        starts: dict[Path, float | None] = {}
+        for folder in {p.parent for p in paths}:
+            at: float | None = 0.0
+            for path in sorted((p for p in paths if p.parent == folder), key=_index):
+                starts[path] = at
+                length = self.decoded.get(path)
+                at = None if at is None or isinstance(length, Exception) or length is None else at + length
+        return starts
 
     def _decode_safely(self, path: Path):
         try:
@@ -308,8 +320,8 @@ class _Checker:
         self.check_transcripts(item, f"feed.xml item {title[:50]!r}", end)
         return info
 
-    def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, int]:
-        """Chapter spans by title; problems for out-of-order or overlapping chapters."""
+    def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, tuple[int, int]]:
+        """Chapter (start, length) by title; problems for out-of-order or overlapping chapters."""
         if stored_order != sorted(stored_order):
             self.problem(file, what, f"chapters out of order: starts {stored_order}")
         rows = sorted(rows, key=lambda r: r[0])
@@ -321,7 +333,7 @@ class _Checker:
             if following is not None and stop is not None and stop > following + 1:
                 self.problem(file, what, f"chapter {title[:50]!r} ({start}-{stop} ms) overlaps the next, at {following} ms")
             if stop is not None:
-                spans[title] = stop - start
+                spans[title] = (start, stop - start)
         return spans
 
     def check_transcripts(self, item, where: str, end_ms: float | None) -> str:
@@ -383,10 +395,16 @@ class _Checker:
         if page is not None:
             row.page_feed_s = page["feed_s"]
             row.page_decoded_ms = page["decoded"]
-            row.chap_ms, row.json_chapter_ms, row.psc_chapter_ms = (page[k].get(key) for k in ("chap", "json", "psc"))
-            for reader, value in (("CHAP", row.chap_ms), ("chapters JSON", row.json_chapter_ms), ("psc:chapters", row.psc_chapter_ms)):
-                if value is None:
+            spans = [page[k].get(key) for k in ("chap", "json", "psc")]
+            row.chap_ms, row.json_chapter_ms, row.psc_chapter_ms = (None if s is None else s[1] for s in spans)
+            expected = self.starts.get(path)
+            for reader, span in zip(("CHAP", "chapters JSON", "psc:chapters"), spans):
+                if span is None:
                     self.problem(f"{row.page}/episode", reader, f"no chapter titled {key[:60]!r}")
+                elif expected is not None and not self.close(span[0], expected):
+                    self.problem(f"{row.page}/episode", f"{reader} start",
+                                 f"chapter {key[:50]!r} starts at {span[0]} ms, but its answer's audio starts at "
+                                 f"{expected:.0f} ms of the episode (decoded; tolerance {self.tol:.0f} ms)")
         else:
             self.problem(where, "episode", "no episode in feed.xml for this answer's page")
         row.transcripts = self.check_transcripts(item, where, row.decoded_ms)
@@ -404,6 +422,10 @@ class _Checker:
         if row.listed_ms is not None and row.answers_feed_s is not None and row.answers_feed_s * 1000 != row.listed_ms:
             mismatched = True
             self.problem(where, "itunes:duration", f"{row.answers_feed_s} s but the page lists {row.listed_ms // 1000} s")
+        elif (row.answers_feed_s is not None and row.decoded_ms is not None
+              and abs(row.answers_feed_s * 1000 - row.decoded_ms) > 500 + self.tol):  # whole seconds: within rounding
+            mismatched = True
+            self.problem(where, "itunes:duration", f"{row.answers_feed_s} s but the answer decodes to {row.decoded_ms / 1000:.3f} s")
         # readability
         if row.rate_wpm is not None and row.rate_wpm > FAST_WPM:
             row.notes.append(f"fast: {row.rate_wpm} wpm")

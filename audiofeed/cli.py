@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from . import __version__
 from .channel import Channel
+from .entry import Interrupted
 from .defaults import RATE_BAND
 
 DEFAULTS = Channel()
@@ -74,19 +76,12 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
     Example:
       audiofeed build articles -o output --base-url https://example.org/podcast/
     """
-    from .builder import BuildError, BuildOptions, build
+    from .builder import BuildError, build
 
-    config = _load_config(articles, config_path)
-    given = {"title": title, "description": description, "author": author, "owner_email": email,
-             "language": language, "base_url": base_url, "explicit": explicit}
-    fields = {**config.channel, **{k: v for k, v in given.items() if v is not None}}
-    if "base_url" in fields and not fields["base_url"].endswith("/"):
-        fields["base_url"] += "/"
-    options = BuildOptions(
-        articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
-        band=rate_band or config.rate_band, force=force, cache=cache_dir,
-        lexicon=tuple(config.lexicon.items()), pinned_voices=tuple(config.voices.items()),
-        default_voice=config.default_voice, cover=config.cover,
+    options = build_options(
+        articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band,
+        channel={"title": title, "description": description, "author": author, "owner_email": email,
+                 "language": language, "base_url": base_url, "explicit": explicit},
     )
     err = Console(stderr=True)
     out = Console() if Console().is_terminal else Console(width=140)  # logs and pipes get full rows
@@ -104,12 +99,16 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             report = build(options, progress)
         except BuildError as e:
             raise click.ClickException(str(e)) from None
-        except KeyboardInterrupt:
+        except (Interrupted, KeyboardInterrupt) as e:
             bar.stop()
-            err.print(f"interrupted: {output}/ is left as it was before this build", highlight=False)
-            sys.exit(130)
+            signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+            err.print(f"interrupted ({signal.Signals(signum).name}): {output}/ is left as it was before this build",
+                      markup=False, highlight=False, soft_wrap=True)
+            sys.exit(128 + signum)
     for line in report.problems:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
+    for line in report.warnings:
+        err.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
     if report.answers:
         out.print(summary_table(report))
     if report.nothing_changed:
@@ -126,6 +125,25 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
         )
     out.print(summary + (f"; {len(report.problems)} problem(s)" if report.problems else ""), highlight=False)
     sys.exit(0 if report.ok else 1)
+
+
+def build_options(articles: Path, output: Path, config_path: Path | None = None, *, channel: dict | None = None,
+                  jobs: int = 0, force: bool = False, cache: Path | None = None,
+                  rate_band: tuple[int, int] | None = None):
+    """The build's options: ``audiofeed.toml`` (beside ARTICLES, or ``config_path``) under the
+    command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
+    from .builder import BuildOptions
+
+    config = _load_config(articles, config_path)
+    fields = {**config.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
+    if "base_url" in fields and not fields["base_url"].endswith("/"):
+        fields["base_url"] += "/"
+    return BuildOptions(
+        articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
+        band=rate_band or config.rate_band, force=force, cache=cache,
+        lexicon=tuple(config.lexicon.items()), pinned_voices=tuple(config.voices.items()),
+        default_voice=config.default_voice, cover=config.cover,
+    )
 
 
 def _load_config(articles: Path, explicit: Path | None):
@@ -296,7 +314,9 @@ def check_table(report) -> Table:
 @click.option("--watch", is_flag=True, help="Rebuild OUTPUT when a page in --articles changes.")
 @click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
               help="Pages to rebuild from with --watch.")
-def serve_command(output, host, port, watch, articles):
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration for --watch rebuilds. [default: audiofeed.toml beside --articles, if there]")
+def serve_command(output, host, port, watch, articles, config_path):
     """Serve OUTPUT (default: output/) over HTTP for podcast apps and browsers.
 
     Serves the right types (audio/mpeg, application/rss+xml, application/json+chapters,
@@ -331,12 +351,12 @@ def serve_command(output, host, port, watch, articles):
     async def main_loop(url_holder: list[str]) -> None:
         tasks = [asyncio.create_task(serve(output, host, port, lambda u: (url_holder.append(u), ready(u))))]
         if watch:
-            tasks.append(asyncio.create_task(_watch(articles, output, url_holder, err)))
+            tasks.append(asyncio.create_task(_watch(articles, output, config_path, url_holder, err)))
         await asyncio.gather(*tasks)
 
     try:
         asyncio.run(main_loop([]))
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):
         click.echo("stopped")
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
@@ -353,20 +373,27 @@ def _built_base_url(output: Path) -> str | None:
     return m.group(1) if m else None
 
 
-async def _watch(articles: Path, output: Path, url_holder: list[str], err: Console) -> None:
+async def _watch(articles: Path, output: Path, config_path: Path | None, url_holder: list[str], err: Console) -> None:
     import asyncio
 
     from watchfiles import awatch
 
-    from .builder import BuildError, BuildOptions, build
+    from .builder import BuildError, build
 
     async for changes in awatch(articles):
-        base = url_holder[0] if url_holder else DEFAULTS.base_url
-        options = BuildOptions(articles=articles, output=output, channel=Channel(base_url=base))
+        # Exactly what `audiofeed build ARTICLES -o OUTPUT` would do; the feeds keep pointing where
+        # they were built for (the configuration's base_url, else the last build's, else here).
+        try:
+            configured = _load_config(articles, config_path).channel.get("base_url")
+            base = None if configured else (_built_base_url(output) or (url_holder[0] if url_holder else None))
+            options = build_options(articles, output, config_path, channel={"base_url": base})
+        except click.ClickException as e:
+            err.print(f"rebuild skipped: {e.message}", markup=False, soft_wrap=True)
+            continue
         try:
             report = await asyncio.to_thread(build, options)
         except BuildError as e:
-            err.print(f"rebuild failed: {e}", markup=False)
+            err.print(f"rebuild failed: {e}", markup=False, soft_wrap=True)
             continue
         for line in report.problems:
             err.print(line, markup=False, highlight=False, soft_wrap=True)

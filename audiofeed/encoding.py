@@ -89,6 +89,45 @@ def encode(samples: np.ndarray) -> bytes:
     return mp3
 
 
+FRAME_HEADER = bytes.fromhex("fffb54c4")  # MPEG-1 Layer III, 64 kbit/s, 48 kHz, no padding, mono, original
+
+
+def check_frames(audio: bytes) -> int:
+    """How many frames ``audio`` holds, each checked from the bytes: 192 bytes, starting with :data:`FRAME_HEADER`.
+
+    Raises ``ValueError`` naming the first frame that is not one (a truncated, corrupted or
+    foreign stream).
+
+    >>> check_frames(FRAME_HEADER + bytes(188))
+    1
+    >>> check_frames(FRAME_HEADER + bytes(188) + bytes(192))
+    Traceback (most recent call last):
+    ...
+    ValueError: frame 1 of 2 (byte 192) has no valid header
+    """
+    if len(audio) % FRAME_BYTES:
+        raise ValueError(f"{len(audio)} bytes is not a whole number of {FRAME_BYTES}-byte frames")
+    heads = np.frombuffer(audio, dtype=np.uint8).reshape(-1, FRAME_BYTES)[:, :4]
+    bad = np.flatnonzero((heads != np.frombuffer(FRAME_HEADER, dtype=np.uint8)).any(axis=1))
+    if len(bad):
+        raise ValueError(f"frame {bad[0]} of {len(heads)} (byte {bad[0] * FRAME_BYTES}) has no valid header")
+    return len(heads)
+
+
+def audio_part(mp3_file: bytes) -> bytes:
+    r"""The frames of an MP3 file: what follows its ID3v2 tag (if any).
+
+    >>> audio_part(b"ID3\x03\x00\x00\x00\x00\x00\x02ab" + FRAME_HEADER) == FRAME_HEADER
+    True
+    """
+    if mp3_file[:3] != b"ID3" or len(mp3_file) < 10:
+        return mp3_file
+    size = 0
+    for b in mp3_file[6:10]:  # a synchsafe integer: 7 bits a byte
+        size = size << 7 | (b & 0x7F)
+    return mp3_file[10 + size :]
+
+
 def frame_count(mp3: bytes) -> int:
     """Frames in a headerless stream written by :func:`encode` (or a join of such streams)."""
     return len(mp3) // FRAME_BYTES

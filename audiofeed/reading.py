@@ -8,7 +8,7 @@ every problem found, each with its line, so the builder can report them and carr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -51,6 +51,7 @@ class Page:
     specialty: str
     updated: date
     answers: tuple[Answer, ...]  # the lead answer first, then "Other Voices" in page order
+    warnings: tuple[str, ...] = ()  # FILE:LINE: what was read past (the page is still built)
 
     @property
     def lead(self) -> Answer:
@@ -490,4 +491,28 @@ def read_page(path: Path) -> Page:
         raw = path.read_bytes()
     except OSError as e:
         raise PageError(path, [Problem(None, f"cannot read: {e.strerror}")]) from None
-    return reader.read(path, decode_source(path, raw))
+    text, dropped = drop_control_characters(decode_source(path, raw))
+    page = reader.read(path, text)
+    if dropped:
+        page = replace(page, warnings=tuple(
+            f"{path}:{line}: dropped control character{'s' if len(codes) > 1 else ''} "
+            + ", ".join(f"U+{c:04X}" for c in codes) for line, codes in dropped))
+    return page
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0, less tab, newline and carriage return
+
+
+def drop_control_characters(text: str) -> tuple[str, list[tuple[int, list[int]]]]:
+    r"""``text`` without C0 control characters (tab and line endings stay), and what was dropped, by line.
+
+    They are invisible, break captions and XML, and some (U+000B, U+000C) would even count as
+    line breaks. Line numbers count newlines, as editors do.
+
+    >>> drop_control_characters("Fever\x01 of 38\n\x0bC")
+    ('Fever of 38\nC', [(1, [1]), (2, [11])])
+    """
+    dropped: dict[int, list[int]] = {}
+    for m in _CONTROL.finditer(text):
+        dropped.setdefault(text.count("\n", 0, m.start()) + 1, []).append(ord(m.group()))
+    return (_CONTROL.sub("", text), sorted(dropped.items())) if dropped else (text, [])

@@ -90,8 +90,9 @@ def main() -> None:
             clean, mem = run(articles, out, "--cache", str(cache))
             nochange, _ = run(articles, out, "--cache", str(cache))
             page = articles / "page_0000.txt"
-            page.write_text(page.read_text().replace("Most patients", "Nearly all patients", 1)
-                            .replace("Symptoms usually", "Symptoms often", 1))
+            before = page.read_text()
+            page.write_text(before.replace("Question 0 for", "Edited question 0 for", 1))  # one answer's text
+            assert page.read_text() != before
             oneedit, _ = run(articles, out, "--cache", str(cache))
             rows.append((n, clean, nochange, oneedit, mem))
             print(f"N={n}: clean {clean:.1f} s, no-change {nochange:.2f} s, one edit {oneedit:.2f} s, "

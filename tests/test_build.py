@@ -269,9 +269,13 @@ def test_interrupted_build_leaves_last_output_usable(tmp_path, articles_copy, ho
     # Change every page so that the new build would rewrite everything.
     for page in articles_copy.glob("*.txt"):
         page.write_bytes(page.read_bytes().replace(b"Updated on", b"Updated on", 1).replace(b"Urology", b"Urology (adult)"))
-    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # mid-build: rendering everything again takes about 6 s
+    cache = tmp_path / "fresh-cache"
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force",
+                             "--cache", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not any(cache.rglob("*.json")):  # mid-build: the first answer has rendered (an event, not a delay)
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+        time.sleep(0.005)
     proc.send_signal(getattr(signal, how))
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode != 0

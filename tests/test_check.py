@@ -190,3 +190,69 @@ def test_readability_warnings(tmp_path, articles_copy):
     assert any("Is late-stage kidney cancer contagious?" in w and "refused at build time: it needs" in w for w in warnings)
     statuses = {a["question"]: a["status"] for a in doc["answers"]}
     assert statuses["Will there be metastasis after kidney cancer removal?"] == "warning"
+
+
+# -- every duration a client reads, against the decoded audio -------------------------------------
+def _replace_nth(text: str, pattern: str, repl, n: int = 0) -> str:
+    import re
+
+    matches = list(re.finditer(pattern, text))
+    m = matches[n]
+    return text[: m.start()] + repl(m) + text[m.end():]
+
+
+def test_a_lead_answers_feed_duration_is_checked_against_its_audio(spoilt):
+    """The first item of answers.xml is a lead answer: no listed runtime, so only the audio can tell."""
+    feed = spoilt / "answers.xml"
+    feed.write_text(_replace_nth(feed.read_text(), r"<itunes:duration>\d+</itunes:duration>",
+                                 lambda m: "<itunes:duration>999</itunes:duration>"))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("answers.xml item" in e and "itunes:duration: 999 s but the answer decodes to" in e for e in errors(result))
+
+
+def test_an_episodes_feed_duration_is_checked_against_its_audio(spoilt):
+    feed = spoilt / "feed.xml"
+    feed.write_text(_replace_nth(feed.read_text(), r"<itunes:duration>(\d+)</itunes:duration>",
+                                 lambda m: f"<itunes:duration>{int(m.group(1)) + 2}</itunes:duration>"))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("feed.xml item" in e and "itunes:duration" in e and "the episode decodes to" in e for e in errors(result))
+
+
+def test_a_json_chapter_start_is_checked_against_the_audio(spoilt):
+    """Shift one chapter's start (its span too): spans alone would not show a start that is off."""
+    path = spoilt / PAGE / "chapters.json"
+    doc = json.loads(path.read_text())
+    doc["chapters"][2]["startTime"] += 0.5
+    doc["chapters"][1]["endTime"] += 0.5
+    path.write_text(json.dumps(doc))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/episode: chapters JSON start: chapter" in e and "starts at" in e for e in errors(result))
+
+
+def test_a_psc_chapter_start_is_checked_against_the_audio(spoilt):
+    feed = spoilt / "feed.xml"
+    text = feed.read_text()
+    start = text.index(f"{PAGE}/episode.mp3")
+    head, tail = text[:start], text[start:]
+    tail = _replace_nth(tail, r'<psc:chapter start="([0-9:.]+)"', lambda m: '<psc:chapter start="00:00:10.000"', n=1)
+    feed.write_text(head + tail)
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/episode: psc:chapters start" in e for e in errors(result)), errors(result)
+
+
+def test_an_id3_chapter_start_is_checked_against_the_audio(spoilt):
+    from audiofeed.tagging import OrderedChaptersID3
+
+    path = spoilt / PAGE / "episode.mp3"
+    tags = OrderedChaptersID3(path)
+    chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    chaps[3].start_time += 400
+    chaps[2].end_time += 400
+    tags.save(path, v2_version=3, padding=lambda info: 0)
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/episode: CHAP start" in e for e in errors(result)), errors(result)

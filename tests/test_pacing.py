@@ -56,7 +56,7 @@ def test_a_voice_outside_the_palette_is_measured_once_and_cached(tmp_path):
     first = build(options)
     assert first.ok and first.voices_calibrated == 1
     entries = [json.loads(p.read_text()) for p in (tmp_path / "cache").rglob("*.json")]
-    assert any(set(e) == {"a", "b"} for e in entries)
+    assert any(set(e["body"].get("value", {})) == {"a", "b"} for e in entries)  # a checked JSON record
     (articles / "001_seasonal_flu_lead_only.txt").write_text(
         (articles / "001_seasonal_flu_lead_only.txt").read_text().replace("flu", "influenza", 1))
     again = build(options)

@@ -128,22 +128,62 @@ def test_200_concurrent_range_requests(server):
     print(f"\n200 concurrent range requests in {elapsed:.2f} s")
 
 
+def _wait_for_feed(url: str, text: bytes, seconds: float = 120) -> bytes:
+    """Poll the served feed until it holds ``text`` (the rebuild is the event; the deadline only bounds it)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        _, body = request(url, path="/feed.xml")
+        if text in body:
+            return body
+        time.sleep(0.2)
+    pytest.fail(f"no rebuild within {seconds} s")
+
+
+def _rebuilt_line(proc) -> str:
+    for line in proc.stderr:  # the server reports each rebuild on a line of its own
+        if line.startswith("rebuilt after"):
+            return line
+    pytest.fail("the server ended without reporting a rebuild")
+
+
 def test_watch_rebuilds_when_an_article_changes(tmp_path, articles_copy):
     out = tmp_path / "out"
     for p in articles_copy.glob("*.txt"):
-        if not p.name.startswith("001"):
-            p.unlink()  # one small page keeps the rebuild quick
+        if not p.name.startswith(("001", "003")):
+            p.unlink()  # two small pages keep the rebuild quick
     from .conftest import run_build
     assert run_build(articles_copy, out).code == 0
+    before = (out / "003_fever_in_children_utf8" / "episode.mp3").stat().st_ino
     with serving(out, "--watch", "--articles", str(articles_copy)) as (url, proc):
         page = next(articles_copy.glob("001*.txt"))
         page.write_text(page.read_text().replace("How long is a person", "For how long is a person"))
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            _, body = request(url, path="/feed.xml")
-            if b"For how long is a person" in body:
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail("no rebuild within 60 s")
-        assert f"{url}001_seasonal_flu_lead_only/episode.mp3".encode() in body  # rebuilt for the served address
+        body = _wait_for_feed(url, b"For how long is a person")
+        assert "1 page(s)" in _rebuilt_line(proc)  # only the edited page, not every page
+    # the feeds still point where the output was built for (the default address), as `build` would
+    assert b"http://127.0.0.1:8000/001_seasonal_flu_lead_only/episode.mp3" in body
+    assert (out / "003_fever_in_children_utf8" / "episode.mp3").stat().st_ino == before  # kept as it was
+
+
+def test_watch_rebuilds_with_the_configuration(tmp_path, articles_copy):
+    """serve --watch makes its options as `build` does: audiofeed.toml beside the articles is honoured."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    articles = folder / "articles"
+    articles_copy.rename(articles)
+    for p in articles.glob("*.txt"):
+        if not p.name.startswith(("001", "003")):
+            p.unlink()
+    (folder / "audiofeed.toml").write_text(
+        '[feed]\ntitle = "Ask the Clinic"\nbase_url = "https://clinic.example.org/audio/"\n'
+        '[fitting]\nrate_band = [110, 230]\n')
+    from .conftest import run_build
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    assert "Ask the Clinic" in (out / "feed.xml").read_text()
+    with serving(out, "--watch", "--articles", str(articles)) as (url, proc):
+        page = next(articles.glob("001*.txt"))
+        page.write_text(page.read_text().replace("How long is a person", "For how long is a person"))
+        body = _wait_for_feed(url, b"For how long is a person")
+        assert "1 page(s)" in _rebuilt_line(proc)  # the settings did not change: one page rebuilt
+    assert b"<title>Ask the Clinic</title>" in body
+    assert b"https://clinic.example.org/audio/001_seasonal_flu_lead_only/episode.mp3" in body

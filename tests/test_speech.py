@@ -6,7 +6,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -68,10 +67,12 @@ def test_120_utterances_alternating_rates_and_voices(references):
 
 
 def test_reproducible_under_cpu_load(references):
-    burners = [subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<60: pass"])
+    burners = [subprocess.Popen([sys.executable, "-c", "import time\nprint('burning', flush=True)\nt=time.time()\n"
+                                 "while time.time()-t<60: pass"], stdout=subprocess.PIPE, text=True)
                for _ in range(3)]
     try:
-        time.sleep(0.3)
+        for b in burners:
+            assert b.stdout.readline().strip() == "burning"  # the load is on before speaking starts
         s = speaker()
         for voice in VOICES:
             for rate in (100, 240):

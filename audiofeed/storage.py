@@ -1,0 +1,54 @@
+"""Writing files so that a crash, a kill or a full disk never leaves half a file where a whole one was.
+
+Every write goes to a temporary file beside its target, is flushed to the disk (``fsync``) and
+renamed over the target; the folder is then synced too, so the rename itself survives a power
+cut. Readers see the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Replace ``path`` by ``data``, atomically and durably.
+
+    ``sync_folder=False`` leaves the folder's sync to the caller (:func:`sync_folder`), for
+    writers that put many files in one folder and sync it once.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:  # name the file being replaced, not the temporary one (or none)
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if sync_folder:
+        sync_folder_of(path)
+
+
+def sync_folder_of(path: Path) -> None:
+    """Make the entries of ``path``'s folder (new names, renames) durable."""
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_tree(root: Path) -> None:
+    """Sync every folder under ``root`` (and ``root``), after writing many files without doing so."""
+    for folder, _dirs, _files in os.walk(root):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,241 @@
+"""Trust: a cache that cannot lie or run code, nothing published unverified, interruptions and a full
+disk that leave the last output as it was, text without invisible control characters.
+
+Every test runs the real command on real pages and reads the results back as clients do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from audiofeed.builder import BuildError, verify_staged
+from audiofeed.episode import RECORD_FILE, Episode
+
+from .conftest import ARTICLES, run_build
+
+SMALL = ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt")
+
+
+def small_articles(dest: Path) -> Path:
+    dest.mkdir()
+    for name in SMALL:
+        shutil.copy(ARTICLES / name, dest / name)
+    return dest
+
+
+def snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def check(out: Path, articles: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out), "--articles", str(articles), "--json"],
+                          capture_output=True, text=True, timeout=300)
+
+
+class Evil:
+    """A pickle that, when loaded, writes a marker file: what a crafted cache entry would do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+# -- the cache --------------------------------------------------------------------------------------
+def test_a_corrupted_cache_entry_is_rendered_again_and_never_published(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert run_build(articles, out, "--cache", str(cache)).code == 0
+    reference = snapshot(out)
+    entries = sorted(cache.rglob("*.mp3"), key=lambda p: p.stat().st_size)
+    spoiled = entries[-1]  # the longest answer
+    data = bytearray(spoiled.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2048] = bytes(b ^ 0xFF for b in data[middle : middle + 2048])  # a disk or copy error
+    spoiled.write_bytes(bytes(data))
+    shutil.rmtree(out)
+    run = run_build(articles, out, "--cache", str(cache))
+    assert run.code == 0, run.stderr
+    warnings = [ln for ln in run.stderr.splitlines() if "cache entry unusable" in ln]
+    assert len(warnings) == 1 and spoiled.stem in warnings[0] and "Traceback" not in run.stderr
+    assert "1 answer(s) rendered" in run.stdout  # the spoiled one, again; the others from the cache
+    assert snapshot(out) == reference  # byte for byte what a clean build published
+    result = check(out, articles)
+    assert result.returncode == 0 and json.loads(result.stdout)["ok"], result.stdout[-2000:]
+
+
+def test_crafted_pickles_in_the_cache_run_nothing(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert run_build(articles, out, "--cache", str(cache)).code == 0
+    reference = snapshot(out)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(Evil(marker))
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:  # every record and every frames file replaced by a crafted pickle
+        entry.write_bytes(payload)
+        entry.with_suffix(".pickle").write_bytes(payload)  # and where the old cache kept its entries
+    shutil.rmtree(out)
+    run = run_build(articles, out, "--cache", str(cache))
+    assert run.code == 0, run.stderr
+    assert not marker.exists()
+    assert "Traceback" not in run.stderr
+    assert sum("cache entry unusable" in ln for ln in run.stderr.splitlines()) == len(
+        [e for e in entries if e.suffix == ".json"])
+    assert snapshot(out) == reference
+    assert check(out, articles).returncode == 0
+
+
+# -- verified before it is published ----------------------------------------------------------------
+def test_nothing_is_swapped_in_unless_its_frames_match_the_record(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    slug = "003_fever_in_children_utf8"
+    episode = Episode.from_json((out / slug / RECORD_FILE).read_text())
+    verify_staged(out, [episode])  # what the build wrote passes
+    answer = out / episode.answers[1].file
+    data = bytearray(answer.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    data[len(data) - 192 * 40] = 0  # a frame header in the middle of the audio
+    answer.write_bytes(bytes(data))
+    with pytest.raises(BuildError, match=r"answer-01\.mp3: frame \d+ of \d+ .* no valid header; refusing to publish"):
+        verify_staged(out, [episode])
+    answer.write_bytes(bytes(data[: -192]))  # a frame short
+    with pytest.raises(BuildError, match="refusing to publish"):
+        verify_staged(out, [episode])
+
+
+# -- interruptions ------------------------------------------------------------------------------------
+def _caught_signals(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+
+
+def _wait(condition, proc, what: str, seconds: float = 120) -> None:
+    """Wait for an event (never a fixed time); the deadline only bounds a hang."""
+    deadline = time.time() + seconds
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail(f"the build ended before {what}: {proc.stderr.read()}")
+        if time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"no {what} within {seconds} s")
+        time.sleep(0.005)
+
+
+WHEN = {
+    # our handlers are in place (SIGTERM caught): the command line and its libraries are still loading
+    "start-up": lambda proc, out, cache: _caught_signals(proc.pid) & (1 << (signal.SIGTERM - 1)),
+    # the pages are read and the new output is being assembled beside the old one
+    "staging": lambda proc, out, cache: out.with_name(f".{out.name}.staging").exists(),
+    # the first answer has rendered: its record is in the cache
+    "first answer": lambda proc, out, cache: any(cache.rglob("*.json")),
+}
+
+
+@pytest.mark.parametrize("when", list(WHEN))
+@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_at_any_moment_leaves_the_last_output(tmp_path, articles_copy, when, sig, status):
+    out = tmp_path / "out"
+    assert run_build(articles_copy, out).code == 0
+    before = snapshot(out)
+    for page in articles_copy.glob("*.txt"):
+        page.write_bytes(page.read_bytes().replace(b"Urology", b"Urology (adult)"))
+    cache = tmp_path / "fresh-cache"
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force",
+                             "--cache", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait(lambda: WHEN[when](proc, out, cache), proc, when)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == status, (proc.returncode, stderr)
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted") and signal.Signals(sig).name in lines[0], stderr
+    assert snapshot(out) == before
+    assert not out.with_name(f".{out.name}.staging").exists()
+
+
+def test_a_killed_build_is_recovered_by_the_next(tmp_path, articles_copy):
+    out = tmp_path / "out"
+    assert run_build(articles_copy, out).code == 0
+    before = snapshot(out)
+    for page in articles_copy.glob("*.txt"):
+        page.write_bytes(page.read_bytes().replace(b"Urology", b"Urology (adult)"))
+    cache = tmp_path / "fresh-cache"
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force",
+                             "--cache", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait(lambda: any(cache.rglob("*.json")), proc, "the first answer")
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert snapshot(out) == before
+    assert run_build(articles_copy, out).code == 0
+    assert "Urology (adult)" in (out / "000_4fe75e9a818bb161" / RECORD_FILE).read_text()
+
+
+# -- a full disk ---------------------------------------------------------------------------------------
+def test_a_full_disk_leaves_output_and_cache_valid(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert run_build(articles, out, "--cache", str(cache)).code == 0
+    before = snapshot(out)
+    page = articles / SMALL[1]
+    page.write_text(page.read_text().replace("Zoë Müller-Sánchez", "Zoë Müller"))  # a new voice: renders anew
+
+    def small_disk():  # no file may grow past 100 kB: the first MP3 written fails as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    proc = subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), "--cache", str(cache)],
+                          capture_output=True, text=True, timeout=300, preexec_fn=small_disk)
+    assert proc.returncode not in (0, -signal.SIGXFSZ), proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "File too large" in lines[0] and str(tmp_path) in lines[0], proc.stderr
+    assert "left as it was" in lines[0]
+    assert snapshot(out) == before
+    assert not list(cache.rglob("*.tmp")) and not list(cache.rglob(".*.tmp"))
+    # the cache is still valid: the next build uses it, warns about nothing, and publishes
+    again = run_build(articles, out, "--cache", str(cache))
+    assert again.code == 0 and "cache entry unusable" not in again.stderr, again.stderr
+    assert check(out, articles).returncode == 0
+
+
+# -- control characters ---------------------------------------------------------------------------------
+def test_control_characters_are_dropped_with_a_warning(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    page = articles / SMALL[0]
+    lines = page.read_text().splitlines(keepends=True)
+    title_line = 1
+    body_line = next(i for i, ln in enumerate(lines, 1) if ln.startswith("Most adults"))
+    lines[title_line - 1] = lines[title_line - 1].replace("flu", "fl\x01u", 1)
+    word = re.search(r"[A-Za-z]{6,}", lines[body_line - 1]).group(0)
+    lines[body_line - 1] = lines[body_line - 1].replace(word, word[:3] + "\x0b" + word[3:], 1)
+    page.write_text("".join(lines))
+    out = tmp_path / "out"
+    run = run_build(articles, out)
+    assert run.code == 0, run.stderr
+    warnings = [ln for ln in run.stderr.splitlines() if "control character" in ln]
+    assert f"{page}:{title_line}: dropped control character U+0001" in warnings[0]
+    assert f"{page}:{body_line}: dropped control character U+000B" in warnings[1]
+    texts = [p for p in out.rglob("*") if p.suffix in (".html", ".vtt", ".srt", ".json", ".xml")]
+    assert texts
+    for p in texts:
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", p.read_text(encoding="utf-8")), p
+    slug = page.stem
+    assert word in (out / slug / "episode.vtt").read_text()  # the word itself is unchanged
+    assert "seasonal flu" in (out / slug / "index.html").read_text().lower()
