@@ -243,8 +243,15 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _link_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, copy_function=_link_or_copy)
+def _link_tree(src: Path | str, dst: Path | str) -> None:
+    """``dst`` as a copy of ``src`` made of hard links (copies where links are refused)."""
+    os.mkdir(dst)
+    for entry in os.scandir(src):  # plain strings: this runs for every file of every unchanged page
+        target = os.path.join(dst, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            _link_tree(entry.path, target)
+        else:
+            _link_or_copy(entry.path, target)
 
 
 def _load_manifest(output: Path) -> dict:
@@ -349,10 +356,12 @@ class _Build:
         manifest = {} if o.force else _load_manifest(output)
         old_pages = manifest.get("pages", {})
         unchanged = [p for p in pages if old_pages.get(p.slug) == keys[p.slug] and (output / p.slug / RECORD_FILE).is_file()]
-        changed = [p for p in pages if p not in unchanged]
+        unchanged_slugs = {p.slug for p in unchanged}
+        changed = [p for p in pages if p.slug not in unchanged_slugs]
         failed_slugs = [slug_for(path) for path in failed]
         kept = [s for s in failed_slugs if (output / s / RECORD_FILE).is_file()]
-        removed = [s for s in old_pages if s not in keys and s not in failed_slugs]
+        failed_set = set(failed_slugs)
+        removed = [s for s in old_pages if s not in keys and s not in failed_set]
         report.pages_unchanged, report.pages_removed = len(unchanged), len(removed)
         new_manifest = {"format": MANIFEST_FORMAT, "settings": settings,
                         "pages": {**{s: old_pages[s] for s in kept if s in old_pages}, **keys}}
@@ -366,35 +375,39 @@ class _Build:
             return self.finish()
 
         episodes: list[Episode] = []
-        for page in unchanged:  # their records feed the feeds and the index; the summary lists only what was built
-            episodes.append(Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8")))
-
         staging = output.with_name(f".{output.name}.staging")
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
-        for page in unchanged:
-            _link_tree(output / page.slug, staging / page.slug)
-        for slug in kept:
-            _link_tree(output / slug, staging / slug)
-            episodes.append(Episode.from_json((output / slug / RECORD_FILE).read_text(encoding="utf-8")))
-            report.pages_kept += 1
+
+        def carry_over() -> None:
+            """Unchanged and kept pages into the staging folder, as links; their records for the feeds.
+            Runs while the workers render the changed pages (the order of episodes does not matter:
+            the feeds and pages sort them)."""
+            for page in unchanged:
+                _link_tree(output / page.slug, staging / page.slug)
+                episodes.append(Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8")))
+            for slug in kept:
+                _link_tree(output / slug, staging / slug)
+                episodes.append(Episode.from_json((output / slug / RECORD_FILE).read_text(encoding="utf-8")))
+                report.pages_kept += 1
+
         try:
-            self.render(changed, staging, episodes)
+            self.render(changed, staging, episodes, meanwhile=carry_over)
+            _atomic_write(staging / COVER_FILE, self.cover)
+            for name, data in site_assets().items():
+                _atomic_write(staging / name, data)
+            from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
+            from .site import render_index
+
+            _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
+            _atomic_write(staging / MARKER_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
+            # Feeds last: they reference everything above.
+            _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
+            _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))
         finally:
             if self.own_executor and self.executor is not None:
                 self.executor.shutdown(cancel_futures=True)
-        _atomic_write(staging / COVER_FILE, self.cover)
-        for name, data in site_assets().items():
-            _atomic_write(staging / name, data)
-        from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
-        from .site import render_index
-
-        _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
-        _atomic_write(staging / MARKER_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
-        # Feeds last: they reference everything above.
-        _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
-        _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))
         verify_staged(staging, self.built_episodes)
         _swap_in(staging, output)
         return self.finish()
@@ -462,7 +475,8 @@ class _Build:
 
         return sorted(jobs, key=lambda j: (-length(j), j.index))
 
-    def render(self, pages: list[Page], staging: Path, episodes: list[Episode]) -> None:
+    def render(self, pages: list[Page], staging: Path, episodes: list[Episode],
+               meanwhile: Callable[[], None] = lambda: None) -> None:
         """Render the pages' answers (cache first), writing each page as soon as it is complete.
 
         Every answer is planned before anything is spoken (:meth:`plan`), so all of a page's
@@ -516,6 +530,9 @@ class _Build:
                 self.write_page(page, audio.pop(page.slug), staging, episodes)
                 del pending[page.slug]
 
+        while queue and len(pending) < window:
+            open_page(queue.pop(0))
+        meanwhile()  # the parent's own work, while the first answers render
         while queue or running:
             while queue and len(pending) < window:
                 open_page(queue.pop(0))

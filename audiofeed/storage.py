@@ -45,10 +45,30 @@ def sync_folder_of(path: Path) -> None:
 
 
 def sync_tree(root: Path) -> None:
-    """Sync every folder under ``root`` (and ``root``), after writing many files without doing so."""
+    """Make everything written under ``root`` durable, after writing many files without syncing folders.
+
+    One ``syncfs`` of the filesystem that holds ``root`` where Linux offers it (a 1,000-page
+    output has a thousand folders: one call instead of a thousand); else every folder in turn.
+    """
+    if _syncfs(root):
+        return
     for folder, _dirs, _files in os.walk(root):
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _syncfs(path: Path) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+    except (OSError, AttributeError):
+        return False
+    try:
+        return getattr(libc, "syncfs", None) is not None and libc.syncfs(fd) == 0
+    finally:
+        os.close(fd)
