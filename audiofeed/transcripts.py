@@ -89,17 +89,29 @@ def _stamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+def _vtt_escape(text: str) -> str:
+    """Text as WebVTT cue text: ``&``, ``<`` and ``>`` are markup there.
+
+    >>> _vtt_escape("values < 5 & <b>rest</b>")
+    'values &lt; 5 &amp; &lt;b&gt;rest&lt;/b&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(cues: list[Cue]) -> str:
+    """WebVTT captions; each cue carries its speaker as a voice span. Text is escaped, so a page's
+    own ``<``, ``>`` and ``&`` are shown as written, never read as caption markup."""
     import webvtt  # here, not at the top: workers time cues but never write captions
 
-    """WebVTT captions; each cue carries its speaker as a voice span."""
-    doc = webvtt.WebVTT(
-        captions=[webvtt.Caption(_stamp(c.start), _stamp(c.end), f"<v {c.speaker}>{c.text}</v>") for c in cues]
-    )
+    doc = webvtt.WebVTT(captions=[
+        webvtt.Caption(_stamp(c.start), _stamp(c.end), f"<v {_vtt_escape(c.speaker)}>{_vtt_escape(c.text)}</v>")
+        for c in cues
+    ])
     return doc.content
 
 
 def to_srt(cues: list[Cue]) -> str:
+    """SRT subtitles, one per cue (SRT has no speaker field and no escaping: text as written)."""
     import srt
 
     subtitles = [

@@ -239,3 +239,29 @@ def test_control_characters_are_dropped_with_a_warning(tmp_path):
     slug = page.stem
     assert word in (out / slug / "episode.vtt").read_text()  # the word itself is unchanged
     assert "seasonal flu" in (out / slug / "index.html").read_text().lower()
+
+
+def test_markup_in_a_page_is_shown_as_written(tmp_path):
+    """'<', '>' and '&' in a page are text: escaped in captions, pages and feeds, never markup."""
+    from html import unescape as html_unescape
+
+    import feedparser
+    import webvtt
+
+    articles = small_articles(tmp_path / "articles")
+    page = articles / SMALL[0]
+    written = "Take <b>two</b> tablets & rest; values < 5 mean nothing."
+    page.write_text(page.read_text().replace("Most adults with", f"{written} Most adults with", 1))
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    slug = page.stem
+    vtt = (out / slug / "answer-00.vtt").read_text()
+    assert "&lt;b&gt;two&lt;/b&gt; tablets &amp; rest; values &lt; 5" in vtt
+    assert "<b>" not in vtt
+    captions = [html_unescape(c.text) for c in webvtt.from_string(vtt)]  # character references, as players decode them
+    assert any("<b>two</b> tablets & rest; values < 5" in t for t in captions), captions
+    html = (out / slug / "index.html").read_text()
+    assert "<b>two</b>" not in html and "&lt;b&gt;two&lt;/b&gt;" in html
+    for feed in ("feed.xml", "answers.xml"):
+        assert not feedparser.parse(str(out / feed)).bozo
+    assert check(out, articles).returncode == 0
