@@ -23,6 +23,7 @@ The core never prints. It reports progress through a callback and returns a
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import json
 import multiprocessing
@@ -254,6 +255,16 @@ def _link_tree(src: Path | str, dst: Path | str) -> None:
             _link_or_copy(entry.path, target)
 
 
+def _read_record(path: Path) -> Episode | str | None:
+    """The episode record at ``path``; None if there is none; a reason if it cannot be used."""
+    try:
+        return Episode.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
+        return f"unreadable record ({type(e).__name__})"
+
+
 def _load_manifest(output: Path) -> dict:
     try:
         data = json.loads((output / MARKER_FILE).read_text(encoding="utf-8"))
@@ -319,6 +330,7 @@ class _Build:
             resources.files("audiofeed").joinpath("assets", "cover.png").read_bytes()
         self.started = time.perf_counter()
         self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
+        self.cache_disabled = False
 
     # -- reading ------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, bytes], list[Path]]:
@@ -355,11 +367,20 @@ class _Build:
         keys = {p.slug: _digest(settings, sources[p.slug], {d: self.voices[d] for d in p.doctors}) for p in pages}
         manifest = {} if o.force else _load_manifest(output)
         old_pages = manifest.get("pages", {})
-        unchanged = [p for p in pages if old_pages.get(p.slug) == keys[p.slug] and (output / p.slug / RECORD_FILE).is_file()]
+        records: dict[str, Episode] = {}  # the last build's record of each page that may be kept as it is
+        for p in pages:
+            if old_pages.get(p.slug) == keys[p.slug]:
+                record = _read_record(output / p.slug / RECORD_FILE)
+                if isinstance(record, Episode):
+                    records[p.slug] = record
+                elif record is not None:
+                    report.warnings.append(f"{output / p.slug / RECORD_FILE}: {record}; building the page again")
+        unchanged = [p for p in pages if p.slug in records]
         unchanged_slugs = {p.slug for p in unchanged}
         changed = [p for p in pages if p.slug not in unchanged_slugs]
         failed_slugs = [slug_for(path) for path in failed]
-        kept = [s for s in failed_slugs if (output / s / RECORD_FILE).is_file()]
+        kept_records = {s: r for s in failed_slugs if isinstance(r := _read_record(output / s / RECORD_FILE), Episode)}
+        kept = list(kept_records)
         failed_set = set(failed_slugs)
         removed = [s for s in old_pages if s not in keys and s not in failed_set]
         report.pages_unchanged, report.pages_removed = len(unchanged), len(removed)
@@ -386,10 +407,10 @@ class _Build:
             the feeds and pages sort them)."""
             for page in unchanged:
                 _link_tree(output / page.slug, staging / page.slug)
-                episodes.append(Episode.from_json((output / page.slug / RECORD_FILE).read_text(encoding="utf-8")))
+                episodes.append(records[page.slug])
             for slug in kept:
                 _link_tree(output / slug, staging / slug)
-                episodes.append(Episode.from_json((output / slug / RECORD_FILE).read_text(encoding="utf-8")))
+                episodes.append(kept_records[slug])
                 report.pages_kept += 1
 
         try:
@@ -435,6 +456,19 @@ class _Build:
             self.executor = make_executor(self.options.jobs or default_jobs())
         return self.executor.submit(fn, arg)
 
+    def cache_put(self, k: str, value, json_value: bool = False) -> None:
+        """Store in the cache; a cache that cannot be written (read-only, shared) only warns, once."""
+        if self.cache_disabled:
+            return
+        try:
+            (self.cache.put_json if json_value else self.cache.put)(k, value)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise  # a full disk stops the build: the output could not be written either
+            self.cache_disabled = True
+            self.report.warnings.append(f"{e.filename or self.cache.folder}: cannot write to the cache "
+                                        f"({e.strerror}); this build goes on without storing answers")
+
     def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
         """Every voice's pacing model: from the cache, or measured now (in parallel) and cached."""
         models, missing = {}, []
@@ -451,7 +485,7 @@ class _Build:
         futures = {voice: self.submit(calibrate_voice, voice) for voice in missing}
         for voice, future in futures.items():
             data = future.result()
-            self.cache.put_json(key("voice-model", voice=voice), data)
+            self.cache_put(key("voice-model", voice=voice), data, json_value=True)
             models[voice] = VoiceModel.from_json(voice, data)
         self.report.voices_calibrated = len(missing)
         return models
@@ -519,7 +553,7 @@ class _Build:
                 else:
                     self.report.answers_rendered += 1
                     self.report.second_passes += result.passes > 1
-                    self.cache.put(job.render_key(), result)
+                    self.cache_put(job.render_key(), result)
                 audio[page.slug][job.index] = result
                 self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
             pending[page.slug] -= 1

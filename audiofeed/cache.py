@@ -106,7 +106,7 @@ class AudioCache:
         path = self._path(k, ".json")
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         try:
             doc = json.loads(raw)

@@ -265,3 +265,28 @@ def test_markup_in_a_page_is_shown_as_written(tmp_path):
     for feed in ("feed.xml", "answers.xml"):
         assert not feedparser.parse(str(out / feed)).bozo
     assert check(out, articles).returncode == 0
+
+
+# -- what a rebuild finds on disk -------------------------------------------------------------------------
+def test_an_unreadable_record_rebuilds_its_page_with_a_warning(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    record = out / Path(SMALL[1]).stem / RECORD_FILE
+    record.write_text('{"slug": "truncated')
+    run = run_build(articles, out)
+    assert run.code == 0 and "Traceback" not in run.stderr, run.stderr
+    assert f"warning: {record}: unreadable record" in run.stderr
+    assert "1 page(s) built, 1 unchanged" in run.stdout
+    assert check(out, articles).returncode == 0
+
+
+def test_a_cache_that_cannot_be_written_only_warns(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache's folder would be")
+    run = run_build(articles, tmp_path / "out", "--cache", str(blocker / "cache"))
+    assert run.code == 0, run.stderr
+    warnings = [ln for ln in run.stderr.splitlines() if "cannot write to the cache" in ln]
+    assert len(warnings) == 1 and "Traceback" not in run.stderr
+    assert check(tmp_path / "out", articles).returncode == 0
