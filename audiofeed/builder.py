@@ -635,7 +635,7 @@ def _verified_frames(path: Path, size: int, duration: int) -> int:
 
 def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[str, str]:
     if answer.listed_runtime is None:
-        return "lead", "no listed runtime: spoken at the page's median rate"
+        return "lead", "no listed runtime: spoken at the median of the page's planned rates"
     if a.needed_rate < band[0]:
         return "padded", f"needs {a.needed_rate:.0f} wpm, below {band[0]}: {a.silence_added:.1f} s of silence added"
     return "ok", ""

@@ -84,7 +84,7 @@ def test_editing_one_answer_remakes_that_answer_and_its_page_only(tmp_path):
     assert run.code == 0
     counts = re.search(r"1 page\(s\) built, 1 unchanged; (\d) answer\(s\) rendered, (\d) from the cache", run.stdout)
     assert counts, run.stdout
-    # the edited answer, and the lead if the page's median rate moved; the other answer is cached
+    # the edited answer, and the lead if the median of the page's planned rates moved; the other answer is cached
     assert int(counts.group(1)) in (1, 2) and int(counts.group(1)) + int(counts.group(2)) == 3
     after = snapshot(out)
     untouched = [f for f in before if f.startswith("001_")]
