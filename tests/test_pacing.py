@@ -17,7 +17,8 @@ from .conftest import ARTICLES
 
 def test_shipped_models_are_this_engines_measurements():
     shipped = shipped_models()
-    assert set(shipped) == set(VOICE_PALETTE)  # the table was measured on the espeak-ng installed here
+    assert set(shipped) == set(VOICE_PALETTE), (
+        "audiofeed/pacing.json was measured on another espeak-ng: run `python -m audiofeed.pacing` and commit it")
     for voice in (VOICE_PALETTE[0], VOICE_PALETTE[-1]):
         assert calibrate(voice) == shipped[voice]  # synthesis is reproducible: the same figures exactly
 
