@@ -256,13 +256,27 @@ def _link_tree(src: Path | str, dst: Path | str) -> None:
 
 
 def _read_record(path: Path) -> Episode | str | None:
-    """The episode record at ``path``; None if there is none; a reason if it cannot be used."""
+    """The episode record at ``path``; None if there is none; a reason if it cannot be used.
+
+    A record is only as good as the files it describes: each MP3 it lists must still be there
+    with the size it records (a stat, not a read: cheap on a thousand pages), else the page is
+    built again rather than carried over.
+    """
     try:
-        return Episode.from_json(path.read_text(encoding="utf-8"))
+        episode = Episode.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
         return f"unreadable record ({type(e).__name__})"
+    root = path.parent.parent
+    for file, size in [(episode.file, episode.bytes)] + [(a.file, a.bytes) for a in episode.answers]:
+        try:
+            actual = (root / file).stat().st_size
+        except OSError:
+            return f"{file} is missing"
+        if actual != size:
+            return f"{file} has {actual} bytes, its record says {size}"
+    return episode
 
 
 def _load_manifest(output: Path) -> dict:

@@ -290,3 +290,18 @@ def test_a_cache_that_cannot_be_written_only_warns(tmp_path):
     warnings = [ln for ln in run.stderr.splitlines() if "cannot write to the cache" in ln]
     assert len(warnings) == 1 and "Traceback" not in run.stderr
     assert check(tmp_path / "out", articles).returncode == 0
+
+
+def test_a_damaged_published_mp3_is_replaced_by_the_next_build(tmp_path):
+    """An unchanged page is carried over only if its files are as its record says."""
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    reference = snapshot(out)
+    damaged = out / Path(SMALL[1]).stem / "answer-02.mp3"
+    damaged.write_bytes(damaged.read_bytes()[:-5000])  # a truncated copy, say
+    run = run_build(articles, out)
+    assert run.code == 0, run.stderr
+    assert "answer-02.mp3 has" in run.stderr and "building the page again" in run.stderr
+    assert "0 answer(s) rendered, 3 from the cache" in run.stdout
+    assert snapshot(out) == reference
