@@ -10,7 +10,7 @@ made by joining its answers' frames needs no second encode: chapter starts fall 
 The speech is resampled from 22,050 Hz to 48 kHz by soxr (:func:`resample`: a third of LAME's
 cost when LAME resampled itself), then levelled (:mod:`.loudness`) and encoded by LAME through
 ``lameenc``, in process. LAME writes no Xing header and always emits ``floor(n / 1152) + 2``
-frames for ``n`` samples at 48 kHz (its encoder delay and padding; measured on 100 random
+frames for ``n`` samples at 48 kHz (its encoder delay and padding; measured on 40 random
 lengths), and soxr gives ``round(n * 48000 / 22050)`` samples for ``n``, which
 :func:`content_samples` inverts.
 """
