@@ -32,7 +32,8 @@ from .fitting import RATE_BAND
 
 # Samples at 175 wpm (22,050 Hz) for the mean of six palette voices, per letter, syllable
 # (vowel group), word, clause break, sentence end and digit (espeak-ng reads digits as words),
-# and per text. Least squares over the 44 answers of articles/ and benchmarks' synthetic pages.
+# and per text. Least squares over the 44 answers of articles/ and benchmarks' synthetic pages
+# (benchmarks/fit_pacing.py fits them again and prints their leave-one-out error).
 TEXT_COEFFICIENTS = (1094.2, 655.7, 109.1, 5280.9, 9480.0, 9929.0, 6892.6)
 CALIBRATION_TEXT = (
     "Is it safe to exercise with a cold? Light exercise is usually fine when the symptoms are "
