@@ -38,7 +38,6 @@ from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 from filelock import FileLock, Timeout
 
 from . import __version__
@@ -160,7 +159,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
             lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
         )
     # Loudness is measured once on the speech as fitted (22,050 Hz: half the cost of 48 kHz).
-    loudness = integrated_loudness(fitted.samples.astype(np.float32) / np.float32(32768), SAMPLE_RATE)
+    loudness = integrated_loudness(fitted.samples, SAMPLE_RATE)
     levelled = normalize(resample(fitted.samples), OUTPUT_RATE, loudness)
     return AnswerAudio(
         mp3=encode(levelled.samples),
@@ -179,9 +178,14 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_init() -> None:
     # Ctrl-C is the parent's to handle: it stops the pool and leaves the output as it was.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
     # If the parent is killed outright, go with it rather than linger (Linux only).
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -318,13 +322,12 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
         _recover(output)
         _check_output(output)
         return _Build(options, progress, executor).run()
-    except OSError as e:  # disk full, file too large, permissions: nothing half-written is published
-        shutil.rmtree(staging, ignore_errors=True)
-        where = e.filename or output
-        raise BuildError(f"{where}: {e.strerror or e}; nothing was published, {output}/ is left as it was") from None
-    except BaseException:  # interrupted (a signal, Ctrl-C): the last good output stays, even mid-swap
+    except BaseException as e:  # a full disk, a signal: the last good output stays as it was, even mid-swap
         shutil.rmtree(staging, ignore_errors=True)
         _recover(output)
+        if isinstance(e, OSError):
+            raise BuildError(f"{e.filename or output}: {e.strerror or e}; nothing was published, "
+                             f"{output}/ is left as it was") from None
         raise
     finally:
         lock.release()
@@ -466,9 +469,16 @@ class _Build:
         )
 
     def submit(self, fn, arg) -> Future:
-        if self.executor is None:
-            self.executor = make_executor(self.options.jobs or default_jobs())
-        return self.executor.submit(fn, arg)
+        # A pool may fork its workers here. A signal handled during a fork runs inside fork's own
+        # callbacks, which ignore exceptions: Ctrl-C would be lost and the build would go on. So
+        # SIGINT and SIGTERM are held while submitting and delivered right after.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            if self.executor is None:
+                self.executor = make_executor(self.options.jobs or default_jobs())
+            return self.executor.submit(fn, arg)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def cache_put(self, k: str, value, json_value: bool = False) -> None:
         """Store in the cache; a cache that cannot be written (read-only, shared) only warns, once."""

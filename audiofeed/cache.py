@@ -94,8 +94,6 @@ class AudioCache:
 
     def __init__(self, folder: Path | None):
         self.folder = folder
-        self.hits = 0
-        self.misses = 0
         self.warnings: list[str] = []
 
     def _path(self, k: str, suffix: str) -> Path:
@@ -120,7 +118,6 @@ class AudioCache:
         return body
 
     def _bad(self, k: str, error: Exception) -> None:
-        self.misses += 1
         self.warnings.append(f"{self._path(k, '.json')}: cache entry unusable ({error}); rendering it again")
 
     def get(self, k: str):
@@ -130,12 +127,10 @@ class AudioCache:
         from .transcripts import Cue
 
         if self.folder is None:
-            self.misses += 1
             return None
         try:
             body = self._read_record(k)
             if body is None:
-                self.misses += 1
                 return None
             try:
                 mp3 = self._path(k, ".mp3").read_bytes()
@@ -160,7 +155,6 @@ class AudioCache:
         except OSError as e:
             self._bad(k, CacheEntryError(e.strerror or str(e)))
             return None
-        self.hits += 1
         return audio
 
     def put(self, k: str, audio) -> None:

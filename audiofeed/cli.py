@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -101,10 +100,10 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             raise click.ClickException(str(e)) from None
         except (Interrupted, KeyboardInterrupt) as e:
             bar.stop()
-            signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
-            err.print(f"interrupted ({signal.Signals(signum).name}): {output}/ is left as it was before this build",
+            stop = Interrupted.of(e)
+            err.print(f"interrupted ({stop.name}): {output}/ is left as it was before this build",
                       markup=False, highlight=False, soft_wrap=True)
-            sys.exit(128 + signum)
+            sys.exit(stop.exit_status)
     for line in report.problems:
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in report.warnings:

@@ -22,6 +22,11 @@ class Interrupted(BaseException):
         super().__init__(signum)
         self.signum = signum
 
+    @classmethod
+    def of(cls, error: BaseException) -> Interrupted:
+        """``error`` as an interruption (a bare ``KeyboardInterrupt`` is SIGINT's)."""
+        return error if isinstance(error, Interrupted) else cls(signal.SIGINT)
+
     @property
     def exit_status(self) -> int:
         return 128 + self.signum
@@ -50,6 +55,6 @@ def main() -> None:
 
         cli_main()
     except (Interrupted, KeyboardInterrupt) as e:
-        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
-        print(f"interrupted ({signal.Signals(signum).name}): stopped; nothing new was published", file=sys.stderr)
-        sys.exit(128 + signum)
+        stop = Interrupted.of(e)
+        print(f"interrupted ({stop.name}): stopped; nothing new was published", file=sys.stderr)
+        sys.exit(stop.exit_status)

@@ -14,8 +14,8 @@ from pathlib import Path
 def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
     """Replace ``path`` by ``data``, atomically and durably.
 
-    ``sync_folder=False`` leaves the folder's sync to the caller (:func:`sync_folder`), for
-    writers that put many files in one folder and sync it once.
+    ``sync_folder=False`` leaves the folder's sync to the caller (:func:`sync_tree`), for
+    writers that put many files in many folders and sync them once.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -37,7 +37,11 @@ def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
 
 def sync_folder_of(path: Path) -> None:
     """Make the entries of ``path``'s folder (new names, renames) durable."""
-    fd = os.open(path.parent, os.O_RDONLY)
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -53,22 +57,18 @@ def sync_tree(root: Path) -> None:
     if _syncfs(root):
         return
     for folder, _dirs, _files in os.walk(root):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_folder(folder)
 
 
 def _syncfs(path: Path) -> bool:
-    try:
-        import ctypes
+    """``syncfs(2)`` on the filesystem holding ``path``; False where the C library has none."""
+    import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        fd = os.open(path, os.O_RDONLY)
-    except (OSError, AttributeError):
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if syncfs is None:
         return False
+    fd = os.open(path, os.O_RDONLY)
     try:
-        return getattr(libc, "syncfs", None) is not None and libc.syncfs(fd) == 0
+        return syncfs(fd) == 0
     finally:
         os.close(fd)

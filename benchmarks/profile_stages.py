@@ -1,9 +1,10 @@
 """Where a clean build's time goes, stage by stage, in seconds per minute of audio.
 
-Runs every stage of a clean build of ARTICLES in this one process, one answer after another, and
-times each stage with the wall clock of an otherwise idle process (single-threaded, so that is
-its CPU time; synthesis runs in a forked child, which the parent waits for). Prints one row per
-stage: seconds in all, and seconds per minute of published audio.
+Plans and renders every answer of ARTICLES in this one process with the build's own functions
+(``builder.plan`` and ``builder.render_answer``, then the page and feed writers), one answer after
+another, timing each stage they call. Single-threaded, so wall clock is CPU time; synthesis runs
+in a forked child, which the process waits for. Prints one row per stage: seconds in all, and
+seconds per minute of published audio.
 
 Usage: python benchmarks/profile_stages.py [ARTICLES] [--rounds 3]   (the median round is printed)
 """
@@ -16,88 +17,78 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from audiofeed import builder
 from audiofeed.channel import Channel
-from audiofeed.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, resample
-from audiofeed.fitting import fit_to_runtime, pad_to
-from audiofeed.loudness import integrated_loudness, normalize
+from audiofeed.encoding import FRAME_SECONDS, frame_count
+from audiofeed.episode import make_episode
 from audiofeed.pacing import shipped_models
+from audiofeed.publishing import answers_feed, episodes_feed
 from audiofeed.reading import find_pages, read_page
-from audiofeed.speech import SAMPLE_RATE, assign_voices, speaker
-from audiofeed.transcripts import sentence_cues
+from audiofeed.site import render_page
+from audiofeed.speech import assign_voices, speaker
 
 HERE = Path(__file__).resolve().parent
+
+# The functions render_answer calls, by the stage they belong to.
+STAGES = {"fit_to_runtime": "fit (silence edits)", "pad_to": "fit (silence edits)",
+          "integrated_loudness": "levelling", "normalize": "levelling", "resample": "resample (soxr)",
+          "encode": "encode (LAME)", "sentence_cues": "transcript timing"}
 
 
 def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
     times: dict[str, float] = defaultdict(float)
-    clock = time.perf_counter
+    originals = {name: getattr(builder, name) for name in STAGES}
+    engine = speaker()
+    speak, syntheses = engine.speak, 0
 
-    def timed(stage, fn, *args, **kwargs):
-        start = clock()
-        result = fn(*args, **kwargs)
-        times[stage] += clock() - start
-        return result
+    running: list[list] = []  # [stage, since]: time goes to the innermost stage (fitting's syntheses are synthesis)
 
-    start = clock()
-    pages = [read_page(p) for p in find_pages(articles)]
-    times["read pages"] += clock() - start
-    b = builder._Build(builder.BuildOptions(articles=articles), None, None)
-    b.voices = assign_voices([p.doctors for p in pages])
-    models = shipped_models()
-    speak = speaker().speak
-    syntheses = 0
+    def timed(stage, fn):
+        def run(*args, **kwargs):
+            now = time.perf_counter()
+            if running:
+                times[running[-1][0]] += now - running[-1][1]
+            running.append([stage, now])
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                end = time.perf_counter()
+                inner, since = running.pop()
+                times[inner] += end - since
+                if running:
+                    running[-1][1] = end
+        return run
 
-    def synthesize(text, voice, rate):
+    def synthesize(*args, **kwargs):
         nonlocal syntheses
         syntheses += 1
-        start = clock()
-        speech = speak(text, voice, rate)
-        times["synthesis"] += clock() - start
-        return speech
+        return speak(*args, **kwargs)
 
-    audio_seconds, episodes, answers = 0.0, [], 0
-    for page in pages:
-        jobs = timed("plan rates", b.plan, page, models)
-        audio = {}
-        for job in jobs:
-            answers += 1
-            if job.target_frames is None:
-                speech = synthesize(job.text, job.voice, job.rate)
-                frames = frames_for_content(len(speech.samples))
-                if content_samples(frames) < len(speech.samples):
-                    frames += 1
-                fitted = timed("fit (silence edits)", pad_to, speech, content_samples(frames))
-            else:
-                start = clock()
-                before = times["synthesis"]
-                fitted = fit_to_runtime(lambda r: synthesize(job.text, job.voice, r),
-                                        content_samples(job.target_frames), job.band, job.rate)
-                times["fit (silence edits)"] += clock() - start - (times["synthesis"] - before)
-            loud = timed("levelling", integrated_loudness, fitted.samples.astype(np.float32) / np.float32(32768),
-                         SAMPLE_RATE)
-            x48 = timed("resample (soxr)", resample, fitted.samples)
-            levelled = timed("levelling", normalize, x48, OUTPUT_RATE, loud)
-            mp3 = timed("encode (LAME)", encode, levelled.samples)
-            cues = timed("transcript timing", sentence_cues, job.text, fitted.sentences, fitted.samples, job.speaker,
-                         job.display, job.offsets)
-            audio[job.index] = builder.AnswerAudio(mp3=mp3, rate=fitted.rate, silence_added=fitted.silence_added,
-                                                   speech_seconds=fitted.speech_seconds, needed_rate=fitted.needed_rate,
-                                                   cues=tuple(cues), loudness=levelled.loudness,
-                                                   true_peak=levelled.true_peak, passes=fitted.passes)
-            audio_seconds += len(mp3) / 192 * 0.024
-        from audiofeed.episode import make_episode
-        from audiofeed.site import render_page
-
-        made = timed("tags, chapters, transcripts", make_episode, page, audio, album="a", publisher="p",
-                     cover=b"", base_url="http://x/")
-        timed("player page", render_page, Channel(), made.episode, made.sections)
-        episodes.append(made.episode)
-    from audiofeed.publishing import answers_feed, episodes_feed
-
-    timed("feeds", lambda: (answers_feed(Channel(), episodes), episodes_feed(Channel(), episodes)))
+    engine.speak = timed("synthesis", synthesize)
+    for name, stage in STAGES.items():
+        setattr(builder, name, timed(stage, originals[name]))
+    try:
+        start = time.perf_counter()
+        pages = [read_page(p) for p in find_pages(articles)]
+        times["read pages"] += time.perf_counter() - start
+        build = builder._Build(builder.BuildOptions(articles=articles), None, None)
+        build.voices = assign_voices([p.doctors for p in pages])
+        models = shipped_models()
+        audio_seconds, answers, episodes = 0.0, 0, []
+        for page in pages:
+            jobs = timed("plan rates", build.plan)(page, models)
+            audio = {job.index: builder.render_answer(job) for job in jobs}
+            answers += len(audio)
+            audio_seconds += sum(frame_count(a.mp3) for a in audio.values()) * FRAME_SECONDS
+            made = timed("tags, chapters, transcripts", make_episode)(page, audio, album="a", publisher="p",
+                                                                       cover=b"", base_url="http://x/")
+            timed("player page", render_page)(Channel(), made.episode, made.sections)
+            episodes.append(made.episode)
+        timed("feeds", lambda: (answers_feed(Channel(), episodes), episodes_feed(Channel(), episodes)))()
+    finally:
+        engine.speak = speak
+        for name, fn in originals.items():
+            setattr(builder, name, fn)
     return dict(times), audio_seconds, syntheses, answers
 
 
@@ -113,9 +104,9 @@ def main() -> None:
           f"(median of {args.rounds} rounds)\n")
     print("| stage | seconds | seconds per minute of audio |")
     print("|---|---|---|")
-    stages = list(rounds[0][0])
     total = 0.0
-    for stage in stages:
+    for stage in ("read pages", "plan rates", "synthesis", "fit (silence edits)", "levelling", "resample (soxr)",
+                  "encode (LAME)", "transcript timing", "tags, chapters, transcripts", "player page", "feeds"):
         seconds = statistics.median(r[0].get(stage, 0.0) for r in rounds)
         total += seconds
         print(f"| {stage} | {seconds:.3f} | {seconds / minutes:.3f} |")

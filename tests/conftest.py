@@ -36,6 +36,22 @@ def run_build(articles: Path, output: Path, *args: str) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr, output)
 
 
+def published_ok(out: Path) -> int:
+    """Every enclosure in both feeds exists with its listed size (read by feedparser); returns how many."""
+    import feedparser
+
+    n = 0
+    for name in ("feed.xml", "answers.xml"):
+        d = feedparser.parse(str(out / name))
+        assert not d.bozo
+        for e in d.entries:
+            enclosure = next(link for link in e.links if link.rel == "enclosure")
+            path = out / enclosure.href.split("/", 3)[3]
+            assert path.stat().st_size == int(enclosure.length)
+            n += 1
+    return n
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Run:
     """The sample articles built once with a public base URL."""

@@ -6,7 +6,7 @@ import contextlib
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -24,15 +24,22 @@ def serving(output: Path, *args: str):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.poll() is not None else ''}")
-                time.sleep(0.1)
+        # `serve` prints what it serves, ending with "Press Ctrl-C to stop.", once it listens: those
+        # lines are the event waited for (kept as proc.banner). A watchdog only bounds a hang.
+        watchdog = threading.Timer(120, proc.kill)
+        watchdog.start()
+        banner = []
+        try:
+            for line in proc.stdout:
+                banner.append(line)
+                if line.startswith("Press Ctrl-C"):
+                    break
+        finally:
+            watchdog.cancel()
+        if not banner or not banner[-1].startswith("Press Ctrl-C"):
+            raise RuntimeError(f"server did not start: {''.join(banner)}{proc.stderr.read() if proc.poll() is not None else ''}")
+        proc.banner = "".join(banner)
+        urllib.request.urlopen(url, timeout=30).read()
         yield url, proc
     finally:
         proc.terminate()

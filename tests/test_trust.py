@@ -15,15 +15,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+import audiofeed
 from audiofeed.builder import BuildError, verify_staged
 from audiofeed.episode import RECORD_FILE, Episode
 
-from .conftest import ARTICLES, run_build
+from .conftest import ARTICLES, published_ok, run_build
+from .events import IN_CREATE, IN_OPEN, Watch, cache_records
 
 SMALL = ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt")
 
@@ -121,71 +122,69 @@ def test_nothing_is_swapped_in_unless_its_frames_match_the_record(tmp_path):
 
 
 # -- interruptions ------------------------------------------------------------------------------------
-def _caught_signals(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    return int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+PACKAGE = Path(audiofeed.__file__).parent
 
 
-def _wait(condition, proc, what: str, seconds: float = 120) -> None:
-    """Wait for an event (never a fixed time); the deadline only bounds a hang."""
-    deadline = time.time() + seconds
-    while not condition():
-        if proc.poll() is not None:
-            pytest.fail(f"the build ended before {what}: {proc.stderr.read()}")
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"no {what} within {seconds} s")
-        time.sleep(0.005)
+def _watch_for(when: str, watch: Watch, out: Path, cache: Path):
+    """The event that marks a moment of a build, as a condition for :meth:`Watch.until`."""
+    if when == "start-up":
+        # entry.py installs the signal handlers, then imports the command line: cli's module
+        # (source or compiled) being opened means the handlers are in and start-up goes on
+        for folder in (PACKAGE, PACKAGE / "__pycache__"):  # compiled or not, whichever is there
+            if folder.is_dir():
+                watch.add(folder, IN_OPEN)
+        return lambda path, mask: path.name.startswith("cli.")
+    if when == "staging":  # the pages are read and the new output is being assembled beside the old
+        watch.add(out.parent, IN_CREATE)
+        return lambda path, mask: path.name == f".{out.name}.staging"
+    return cache_records(cache, watch)  # "first answer": its record is committed to the cache
 
 
-WHEN = {
-    # our handlers are in place (SIGTERM caught): the command line and its libraries are still loading
-    "start-up": lambda proc, out, cache: _caught_signals(proc.pid) & (1 << (signal.SIGTERM - 1)),
-    # the pages are read and the new output is being assembled beside the old one
-    "staging": lambda proc, out, cache: out.with_name(f".{out.name}.staging").exists(),
-    # the first answer has rendered: its record is in the cache
-    "first answer": lambda proc, out, cache: any(cache.rglob("*.json")),
-}
+def start_rebuild(tmp_path: Path, articles: Path, when: str, watch: Watch):
+    """Build once, change every page, start a forced rebuild and wait for the moment ``when``.
 
-
-@pytest.mark.parametrize("when", list(WHEN))
-@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_at_any_moment_leaves_the_last_output(tmp_path, articles_copy, when, sig, status):
+    Returns the output, its snapshot before the rebuild, and the running rebuild.
+    """
     out = tmp_path / "out"
-    assert run_build(articles_copy, out).code == 0
+    assert run_build(articles, out).code == 0
     before = snapshot(out)
-    for page in articles_copy.glob("*.txt"):
+    for page in articles.glob("*.txt"):
         page.write_bytes(page.read_bytes().replace(b"Urology", b"Urology (adult)"))
     cache = tmp_path / "fresh-cache"
-    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force",
+    cache.mkdir()
+    condition = _watch_for(when, watch, out, cache)  # watching before the process starts: nothing is missed
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), "--force",
                              "--cache", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait(lambda: WHEN[when](proc, out, cache), proc, when)
+    watch.until(condition, proc, when)
+    return out, before, proc
+
+
+@pytest.mark.parametrize("when", ["start-up", "staging", "first answer"])
+@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_at_any_moment_leaves_the_last_output(tmp_path, articles_copy, when, sig, status):
+    with Watch() as watch:
+        out, before, proc = start_rebuild(tmp_path, articles_copy, when, watch)
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == status, (proc.returncode, stderr)
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("interrupted") and signal.Signals(sig).name in lines[0], stderr
+    assert "Traceback" not in stderr
     assert snapshot(out) == before
+    assert published_ok(out) == 18
     assert not out.with_name(f".{out.name}.staging").exists()
 
 
 def test_a_killed_build_is_recovered_by_the_next(tmp_path, articles_copy):
-    out = tmp_path / "out"
-    assert run_build(articles_copy, out).code == 0
-    before = snapshot(out)
-    for page in articles_copy.glob("*.txt"):
-        page.write_bytes(page.read_bytes().replace(b"Urology", b"Urology (adult)"))
-    cache = tmp_path / "fresh-cache"
-    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(articles_copy), "-o", str(out), "--force",
-                             "--cache", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait(lambda: any(cache.rglob("*.json")), proc, "the first answer")
+    with Watch() as watch:
+        out, before, proc = start_rebuild(tmp_path, articles_copy, "first answer", watch)
     proc.kill()
     proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
     assert snapshot(out) == before
-    assert run_build(articles_copy, out).code == 0
+    assert published_ok(out) == 18
+    assert run_build(articles_copy, out).code == 0  # and the next build recovers from the leftovers
+    assert published_ok(out) == 18
     assert "Urology (adult)" in (out / "000_4fe75e9a818bb161" / RECORD_FILE).read_text()
 
 
