@@ -43,19 +43,18 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .cache import AudioCache, engine_fingerprint, key
 from .encoding import OUTPUT_RATE, audio_part, check_frames, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
-from .episode import RECORD_FILE, AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
+from .episode import AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate, shipped_models
-from .channel import ANSWERS_FILE, COVER_FILE, FEED_FILE, Channel
+from .channel import Channel
+from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
 from .storage import atomic_write, sync_folder_of, sync_tree
 from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
 
-MARKER_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the build manifest
-INDEX_FILE = "index.html"
 MANIFEST_FORMAT = 1
 
 
@@ -213,7 +212,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _check_output(output: Path) -> None:
     if output.exists() and not output.is_dir():
         raise BuildError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not (output / MARKER_FILE).exists():
+    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST_FILE).exists():
         raise BuildError(
             f"{output}: folder exists, is not empty and was not made by audiofeed; "
             "choose another output folder or empty it"
@@ -285,7 +284,7 @@ def _read_record(path: Path) -> Episode | str | None:
 
 def _load_manifest(output: Path) -> dict:
     try:
-        data = json.loads((output / MARKER_FILE).read_text(encoding="utf-8"))
+        data = json.loads((output / MANIFEST_FILE).read_text(encoding="utf-8"))
         return data if data.get("format") == MANIFEST_FORMAT else {}
     except (OSError, ValueError, AttributeError):
         return {}
@@ -439,7 +438,7 @@ class _Build:
             from .site import render_index
 
             _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
-            _atomic_write(staging / MARKER_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
+            _atomic_write(staging / MANIFEST_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
             # Feeds last: they reference everything above.
             _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
             _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))

@@ -1,4 +1,4 @@
-"""The show: podcast-level settings and the names of the files every episode is published beside.
+"""The show: podcast-level settings.
 
 Light on purpose: the command line, the configuration and the builder import it before anything
 heavy is loaded.
@@ -7,10 +7,6 @@ heavy is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-FEED_FILE = "feed.xml"
-ANSWERS_FILE = "answers.xml"
-COVER_FILE = "cover.png"
 
 
 @dataclass(frozen=True)

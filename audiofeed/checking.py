@@ -29,11 +29,11 @@ from mutagen import MutagenError
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from .episode import RECORD_FILE
 from .feedext import ITUNES_NS, PODCAST_NS, PSC_NS
 from .ffmpeg import decoded_samples
-from .reading import PageError, find_pages, read_page
-from .transcripts import KINDS
+from .names import (ANSWERS_FILE, FEED_FILE, LISTED_RUNTIME_TAG, RECORD_FILE, SILENCE_ADDED_TAG, SPEAKING_RATE_TAG,
+                    TRANSCRIPT_KINDS, answer_index, chapter_title)
+from .reading import PageError, find_pages, parse_runtime, read_page
 
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": "http://www.w3.org/2005/Atom"}
 FAST_WPM = 180  # flagged as hard to follow
@@ -215,24 +215,24 @@ class _Checker:
         if not self.out.is_dir():
             self.problem(self.out, "folder", "missing")
             return self.report
-        episodes = self.parse_feed("feed.xml")
-        answers = self.parse_feed("answers.xml")
+        episodes = self.parse_feed(FEED_FILE)
+        answers = self.parse_feed(ANSWERS_FILE)
         sources = self.read_sources()
         items = []  # (feed, item, path)
-        for feed, channel in (("feed.xml", episodes), ("answers.xml", answers)):
+        for feed, channel in ((FEED_FILE, episodes), (ANSWERS_FILE, answers)):
             if channel is not None:
                 items += [(feed, item, self.enclosure(item, feed)) for item in channel.iterfind("item")]
         paths = sorted({p for _, _, p in items if p is not None})
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(self._decode_safely, paths))
         self.decoded = dict(zip(paths, results))
-        self.starts = self.answer_starts([p for feed, _, p in items if feed == "answers.xml" and p is not None])
+        self.starts = self.answer_starts([p for feed, _, p in items if feed == ANSWERS_FILE and p is not None])
         pages = {}
         for feed, item, path in items:
-            if feed == "feed.xml" and path is not None:
+            if feed == FEED_FILE and path is not None:
                 pages[path.parent.name] = self.check_episode(item, path)
         for feed, item, path in items:
-            if feed == "answers.xml":
+            if feed == ANSWERS_FILE:
                 self.check_answer(item, path, pages.get(path.parent.name) if path else None, sources)
         self.check_refused(sources, answers)
         return self.report
@@ -281,11 +281,11 @@ class _Checker:
                 self.problem(name, reader, f"{value:.0f} ms but it decodes to {decoded:.0f} ms")
         duration = item.findtext("itunes:duration", namespaces=NS)
         if duration is None or not duration.strip().isdigit():
-            self.problem(f"feed.xml item {title[:50]!r}", "itunes:duration", f"missing or not whole seconds: {duration!r}")
+            self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration", f"missing or not whole seconds: {duration!r}")
         else:
             info["feed_s"] = int(duration)
             if decoded is not None and abs(int(duration) * 1000 - decoded) > 500 + self.tol:
-                self.problem(f"feed.xml item {title[:50]!r}", "itunes:duration",
+                self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration",
                              f"{duration} s but the episode decodes to {decoded / 1000:.3f} s")
         end = decoded if decoded is not None else header
         if tags is not None:
@@ -294,9 +294,9 @@ class _Checker:
                                       stored_order=[c.start_time for c in chaps])
         json_el = item.find("podcast:chapters", NS)
         if json_el is None:
-            self.problem(f"feed.xml item {title[:50]!r}", "podcast:chapters", "missing")
+            self.problem(f"{FEED_FILE} item {title[:50]!r}", "podcast:chapters", "missing")
         else:
-            jpath = self.local(json_el.get("url", ""), f"feed.xml item {title[:50]!r}", "podcast:chapters url")
+            jpath = self.local(json_el.get("url", ""), f"{FEED_FILE} item {title[:50]!r}", "podcast:chapters url")
             if jpath is not None:
                 try:
                     doc = json.loads(jpath.read_text(encoding="utf-8"))
@@ -309,15 +309,15 @@ class _Checker:
                     self.problem(self.rel(jpath), "chapters", f"not valid JSON chapters: {e}")
         psc = item.findall("psc:chapters/psc:chapter", NS)
         if not psc:
-            self.problem(f"feed.xml item {title[:50]!r}", "psc:chapters", "missing")
+            self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", "missing")
         else:
             try:
                 rows = [(_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
-                info["psc"] = self.spans(f"feed.xml item {title[:50]!r}", "psc:chapters", rows, end,
+                info["psc"] = self.spans(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", rows, end,
                                          stored_order=[r[0] for r in rows])
             except ValueError as e:
-                self.problem(f"feed.xml item {title[:50]!r}", "psc:chapters", str(e))
-        self.check_transcripts(item, f"feed.xml item {title[:50]!r}", end)
+                self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", str(e))
+        self.check_transcripts(item, f"{FEED_FILE} item {title[:50]!r}", end)
         return info
 
     def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, tuple[int, int]]:
@@ -339,7 +339,7 @@ class _Checker:
     def check_transcripts(self, item, where: str, end_ms: float | None) -> str:
         found = []
         refs = {t.get("type"): t for t in item.findall("podcast:transcript", NS)}
-        for kind, (mime, rel) in KINDS.items():
+        for kind, (mime, rel) in TRANSCRIPT_KINDS.items():
             el = refs.get(mime)
             if el is None:
                 self.problem(where, "podcast:transcript", f"no {mime} transcript")
@@ -367,7 +367,7 @@ class _Checker:
     def check_answer(self, item, path: Path | None, page: dict | None, sources: dict) -> None:
         title = (item.findtext("title") or "").strip()
         doctor = (item.findtext("itunes:author", namespaces=NS) or "").strip()
-        where = f"answers.xml item {title[:50]!r}"
+        where = f"{ANSWERS_FILE} item {title[:50]!r}"
         row = AnswerCheck(page=path.parent.name if path else "?", index=_index(path), question=title, doctor=doctor,
                           file=self.rel(path) if path else "")
         self.report.answers.append(row)
@@ -383,15 +383,13 @@ class _Checker:
         answer = next((a for a in source.answers if a.question == title and a.doctor == doctor), None) if source else None
         if answer is not None:
             row.listed_ms = answer.listed_runtime * 1000 if answer.listed_runtime is not None else None
-        elif tags is not None and "TXXX:listed_runtime" in tags:
-            from .reading import parse_runtime
-
-            row.listed_ms = parse_runtime(str(tags["TXXX:listed_runtime"].text[0])) * 1000
+        elif tags is not None and LISTED_RUNTIME_TAG.key in tags:
+            row.listed_ms = parse_runtime(str(_custom_tag(tags, LISTED_RUNTIME_TAG))) * 1000
             row.notes.append("listed runtime from the MP3 tag (source page not found)")
         if tags is not None:
-            row.rate_wpm = _int_tag(tags, "TXXX:speaking_rate_wpm")
-            row.silence_added_s = _float_tag(tags, "TXXX:silence_added_seconds")
-        key = f"{title} ({doctor})"
+            row.rate_wpm = _custom_tag(tags, SPEAKING_RATE_TAG)
+            row.silence_added_s = _custom_tag(tags, SILENCE_ADDED_TAG)
+        key = chapter_title(title, doctor)
         if page is not None:
             row.page_feed_s = page["feed_s"]
             row.page_decoded_ms = page["decoded"]
@@ -406,7 +404,7 @@ class _Checker:
                                  f"chapter {key[:50]!r} starts at {span[0]} ms, but its answer's audio starts at "
                                  f"{expected:.0f} ms of the episode (decoded; tolerance {self.tol:.0f} ms)")
         else:
-            self.problem(where, "episode", "no episode in feed.xml for this answer's page")
+            self.problem(where, "episode", f"no episode in {FEED_FILE} for this answer's page")
         row.transcripts = self.check_transcripts(item, where, row.decoded_ms)
         reference = row.listed_ms if row.listed_ms is not None else row.decoded_ms
         readers = {"decoded (ffmpeg)": row.decoded_ms, "MP3 header (mutagen)": row.header_ms, "TLEN": row.tlen_ms,
@@ -467,22 +465,14 @@ def _title(chap) -> str:
 
 
 def _index(path: Path | None) -> int:
+    index = answer_index(path) if path else None
+    return -1 if index is None else index
+
+
+def _custom_tag(tags, custom):
+    """A TXXX value as :mod:`.names` reads it back; None if missing or unreadable."""
     try:
-        return int(path.stem.rsplit("-", 1)[1]) if path else -1
-    except (IndexError, ValueError):
-        return -1
-
-
-def _int_tag(tags, key) -> int | None:
-    try:
-        return int(str(tags[key].text[0]))
-    except (KeyError, ValueError, IndexError):
-        return None
-
-
-def _float_tag(tags, key) -> float | None:
-    try:
-        return float(str(tags[key].text[0]))
+        return custom.read(str(tags[custom.key].text[0]))
     except (KeyError, ValueError, IndexError):
         return None
 

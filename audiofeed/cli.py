@@ -16,6 +16,7 @@ from . import __version__
 from .channel import Channel
 from .entry import Interrupted
 from .defaults import RATE_BAND
+from .names import ANSWERS_FILE, FEED_FILE, INDEX_FILE
 
 DEFAULTS = Channel()
 
@@ -120,7 +121,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             + f"; {report.answers_rendered} answer(s) rendered, {report.answers_cached} from the cache"
             + (f" ({report.second_passes} of those rendered needed a second synthesis)" if report.answers_rendered else "")
             + ";"
-            f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/feed.xml, {report.output}/answers.xml"
+            f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/{FEED_FILE}, {report.output}/{ANSWERS_FILE}"
         )
     out.print(summary + (f"; {len(report.problems)} problem(s)" if report.problems else ""), highlight=False)
     sys.exit(0 if report.ok else 1)
@@ -337,9 +338,9 @@ def serve_command(output, host, port, watch, articles, config_path):
 
     def ready(url: str) -> None:
         click.echo(f"Serving {output}/ at {url}")
-        click.echo(f"  player:        {url}index.html")
-        click.echo(f"  episodes feed: {url}feed.xml")
-        click.echo(f"  answers feed:  {url}answers.xml")
+        click.echo(f"  player:        {url}{INDEX_FILE}")
+        click.echo(f"  episodes feed: {url}{FEED_FILE}")
+        click.echo(f"  answers feed:  {url}{ANSWERS_FILE}")
         built_for = _built_base_url(output)
         if built_for and built_for != url:
             click.echo(f"  note: the feeds were built for {built_for}; apps will fetch the audio from there "
@@ -365,10 +366,10 @@ def _built_base_url(output: Path) -> str | None:
     import re
 
     try:
-        head = (output / "feed.xml").read_text(encoding="utf-8")[:5000]
+        head = (output / FEED_FILE).read_text(encoding="utf-8")[:5000]
     except OSError:
         return None
-    m = re.search(r'<atom:link href="([^"]+)feed\.xml" rel="self"', head)
+    m = re.search(f'<atom:link href="([^"]+){re.escape(FEED_FILE)}" rel="self"', head)
     return m.group(1) if m else None
 
 

@@ -16,12 +16,10 @@ from datetime import date
 
 from .encoding import duration_ms, frame_count
 from .reading import Answer, Page
-from .transcripts import KINDS, Cue, to_html, to_json, to_srt, to_vtt
+from .names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
+from .transcripts import Cue, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
-EPISODE_FILE = "episode.mp3"
-CHAPTERS_FILE = "chapters.json"
-RECORD_FILE = "build.json"
 
 
 @dataclass(frozen=True)
@@ -119,10 +117,6 @@ def format_runtime(seconds: int | None) -> str:
     return " ".join(p for p in (f"{m}min" if m else "", f"{s}sec" if s else "") if p)
 
 
-def chapter_title(answer: Answer) -> str:
-    return f"{answer.question} ({answer.doctor})"
-
-
 def page_guid(slug: str) -> str:
     """A page's GUID: stable across rebuilds and base-URL changes."""
     return str(uuid.uuid5(GUID_NAMESPACE, slug))
@@ -144,7 +138,7 @@ class EpisodeFiles:
 def _transcript_files(stem: str, title: str, sections: list[tuple[str, str, list[Cue]]], language: str) -> dict[str, bytes]:
     cues = [c for _, _, section in sections for c in section]
     texts = {"vtt": to_vtt(cues), "srt": to_srt(cues), "json": to_json(cues), "html": to_html(title, sections, language)}
-    return {f"{stem}.{kind}": texts[kind].encode() for kind in KINDS}
+    return {f"{stem}.{kind}": texts[kind].encode() for kind in TRANSCRIPT_KINDS}
 
 
 def make_episode(
@@ -175,7 +169,8 @@ def make_episode(
             continue
         a = audio[index]
         length = duration_ms(a.frames)
-        name = f"{page.slug}/answer-{index:02d}.mp3"
+        stem = page_file(page.slug, answer_stem(index))
+        name = f"{stem}.mp3"
         tags = TrackTags(
             title=answer.question,
             artist=answer.doctor,
@@ -195,11 +190,10 @@ def make_episode(
         data = tagged_mp3(a.mp3, tags)
         files[name] = data
         start = duration_ms(start_frames)
-        stem = name[: -len(".mp3")]
         section = (answer.question, f"{answer.doctor}, {answer.specialty}", list(a.cues))
         files.update(_transcript_files(stem, answer.question, [section], language))
         page_sections.append((answer.question, section[1], [c.shifted(start / 1000) for c in a.cues]))
-        chapters.append(Chapter(chapter_title(answer), start, start + length))
+        chapters.append(Chapter(chapter_title(answer.question, answer.doctor), start, start + length))
         answers.append(
             EpisodeAnswer(
                 index=index,
@@ -216,7 +210,7 @@ def make_episode(
                 silence_added=round(a.silence_added, 3),
                 guid=answer_guid(page.slug, answer),
                 text=answer.text,
-                transcripts={kind: f"{stem}.{kind}" for kind in KINDS},
+                transcripts={kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS},
                 loudness=a.loudness,
                 true_peak=a.true_peak,
             )
@@ -225,7 +219,8 @@ def make_episode(
         start_frames += a.frames
     total = duration_ms(start_frames)
     people = tuple(dict.fromkeys((a.specialty, a.doctor) for a in page.answers))
-    episode_name = f"{page.slug}/{EPISODE_FILE}"
+    episode_stem = page_file(page.slug, EPISODE_STEM)
+    episode_name = f"{episode_stem}.mp3"
     tags = TrackTags(
         title=page.title,
         artist="/".join(dict.fromkeys(a.doctor for a in answers)),
@@ -242,9 +237,8 @@ def make_episode(
     )
     data = tagged_mp3(b"".join(joined), tags, chapters)
     files[episode_name] = data
-    chapters_name = f"{page.slug}/{CHAPTERS_FILE}"
+    chapters_name = page_file(page.slug, CHAPTERS_FILE)
     files[chapters_name] = chapters_json(answers).encode()
-    episode_stem = episode_name[: -len(".mp3")]
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -259,10 +253,10 @@ def make_episode(
         duration_ms=total,
         chapters_file=chapters_name,
         answers=answers,
-        transcripts={kind: f"{episode_stem}.{kind}" for kind in KINDS},
+        transcripts={kind: f"{episode_stem}.{kind}" for kind in TRANSCRIPT_KINDS},
         refused=list(refused or []),
     )
-    files[f"{page.slug}/{RECORD_FILE}"] = episode.to_json().encode()
+    files[page_file(page.slug, RECORD_FILE)] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)
 
 
@@ -290,7 +284,7 @@ def chapters_json(answers: list[EpisodeAnswer]) -> str:
             {
                 "startTime": a.start_ms / 1000,
                 "endTime": (a.start_ms + a.duration_ms) / 1000,
-                "title": f"{a.question} ({a.doctor})",
+                "title": chapter_title(a.question, a.doctor),
             }
             for a in sorted(answers, key=lambda a: a.start_ms)
         ],

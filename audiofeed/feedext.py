@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from .names import CHAPTERS_TYPE
+
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -90,7 +92,7 @@ class PodcastEntryExtension(BaseEntryExtension):
         self._transcripts: list[Transcript] = []
         self._explicit = None
 
-    def chapters(self, url: str | None = None, type: str = "application/json+chapters"):  # noqa: A002
+    def chapters(self, url: str | None = None, type: str = CHAPTERS_TYPE):  # noqa: A002
         if url is not None:
             self._chapters = (url, type)
         return self._chapters

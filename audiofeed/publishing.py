@@ -16,7 +16,7 @@ from feedgen.feed import FeedGenerator
 from . import __version__
 from .channel import Channel
 from .episode import Episode, timestamp, updated_date
-from .transcripts import KINDS
+from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, chapter_title
 from .feedext import (
     Person,
     Transcript,
@@ -27,7 +27,6 @@ from .feedext import (
 )
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-from .channel import ANSWERS_FILE, COVER_FILE, FEED_FILE  # noqa: E402,F401  (re-exported)
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -73,7 +72,7 @@ def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episo
 
 
 def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
-    for kind, (mime, rel) in KINDS.items():
+    for kind, (mime, rel) in TRANSCRIPT_KINDS.items():
         if kind in files:
             entry.podcastindex.transcript(Transcript(channel.url(files[kind]), mime, rel, channel.language))
 
@@ -112,7 +111,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
         for doctor in dict.fromkeys(a.doctor for a in ep.answers):
             fe.podcastindex.person(Person(doctor))
         for a in ep.answers:
-            fe.podlove.chapter(a.start_ms / 1000, f"{a.question} ({a.doctor})")
+            fe.podlove.chapter(a.start_ms / 1000, chapter_title(a.question, a.doctor))
         _transcripts(fe, channel, ep.transcripts)
     return fg.rss_str(pretty=True)
 

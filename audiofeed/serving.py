@@ -13,6 +13,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .names import CHAPTERS_FILE, CHAPTERS_TYPE, INDEX_FILE
+
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".vtt": "text/vtt; charset=utf-8",
@@ -25,7 +27,7 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".xml": "application/rss+xml; charset=utf-8",
 }
-SPECIAL = {"chapters.json": "application/json+chapters"}
+SPECIAL = {CHAPTERS_FILE: CHAPTERS_TYPE}
 
 
 def content_type(path: Path) -> str:
@@ -50,7 +52,7 @@ def resolve(root: Path, url_path: str) -> Path | None:
     if path != root and root not in path.parents:
         return None
     if path.is_dir():
-        path = path / "index.html"
+        path = path / INDEX_FILE
     return path if path.is_file() else None
 
 
@@ -61,7 +63,7 @@ def make_app(output: Path) -> web.Application:
         path = resolve(root, request.match_info["path"])
         if path is None:
             raise web.HTTPNotFound(text="not found\n")
-        if path.name == "index.html" and not request.path.endswith(("/", ".html")):
+        if path.name == INDEX_FILE and not request.path.endswith(("/", ".html")):
             raise web.HTTPMovedPermanently(request.path + "/")  # so the page's relative links work
         return web.FileResponse(path, headers={"Content-Type": content_type(path), "Cache-Control": "no-cache"})
 
@@ -70,8 +72,7 @@ def make_app(output: Path) -> web.Application:
     return app
 
 
-async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None,
-                on_start: Callable[[], None] | None = None) -> None:
+async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
     """Serve ``output`` until cancelled."""
     runner = web.AppRunner(make_app(output), access_log=None)
     await runner.setup()
@@ -80,8 +81,6 @@ async def serve(output: Path, host: str, port: int, ready: Callable[[str], None]
     try:
         if ready:
             ready(f"http://{host}:{port}/" if ":" not in host else f"http://[{host}]:{port}/")
-        if on_start:
-            on_start()
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

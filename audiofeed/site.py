@@ -11,8 +11,10 @@ from functools import cache
 from importlib import resources
 from urllib.parse import quote
 
-from .channel import ANSWERS_FILE, FEED_FILE, Channel
+from . import names
+from .channel import Channel
 from .episode import Episode
+from .names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
 from .transcripts import Cue
 
 ASSETS = ("player.js", "player.css")
@@ -25,7 +27,7 @@ def _env():
 
     env = Environment(loader=PackageLoader("audiofeed", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(clock=clock, long_date=long_date)
+    env.globals.update(clock=clock, long_date=long_date, names=names)
     return env
 
 
@@ -86,4 +88,4 @@ def render_page(channel: Channel, episode: Episode, sections: list[tuple[str, st
 def assets() -> dict[str, bytes]:
     """Static files for the player, by path relative to the output folder."""
     folder = resources.files("audiofeed").joinpath("assets")
-    return {f"assets/{name}": folder.joinpath(name).read_bytes() for name in ASSETS}
+    return {f"{ASSETS_FOLDER}/{name}": folder.joinpath(name).read_bytes() for name in ASSETS}

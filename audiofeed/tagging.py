@@ -33,6 +33,8 @@ from mutagen.id3 import (
 )
 from mutagen.id3._tags import save_frame
 
+from .names import LISTED_RUNTIME_TAG, SILENCE_ADDED_TAG, SPEAKING_RATE_TAG
+
 __all__ = ["Chapter", "TrackTags", "OrderedChaptersID3", "tagged_mp3"]
 
 NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: times only
@@ -92,12 +94,10 @@ def _tag(tags: TrackTags, chapters: list[Chapter]) -> OrderedChaptersID3:
     id3.add(TDRC(encoding=3, text=tags.date.isoformat()))
     id3.add(TLEN(encoding=3, text=str(tags.length_ms)))
     id3.add(TPUB(encoding=3, text=tags.publisher))
-    if tags.listed_runtime:
-        id3.add(TXXX(encoding=3, desc="listed_runtime", text=tags.listed_runtime))
-    if tags.speaking_rate is not None:
-        id3.add(TXXX(encoding=3, desc="speaking_rate_wpm", text=str(tags.speaking_rate)))
-    if tags.silence_added is not None:
-        id3.add(TXXX(encoding=3, desc="silence_added_seconds", text=f"{tags.silence_added:.3f}"))
+    for custom, value in ((LISTED_RUNTIME_TAG, tags.listed_runtime or None), (SPEAKING_RATE_TAG, tags.speaking_rate),
+                          (SILENCE_ADDED_TAG, tags.silence_added)):
+        if value is not None:
+            id3.add(TXXX(encoding=3, desc=custom.desc, text=custom.write(value)))
     id3.add(COMM(encoding=3, lang=tags.language, desc="", text=tags.description))
     id3.add(USLT(encoding=3, lang=tags.language, desc="", text=tags.text))
     id3.add(IPLS(encoding=3, people=[list(p) for p in tags.people]))

@@ -21,12 +21,6 @@ from .speech import SAMPLE_RATE, Sentence
 
 ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
 
-KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)
-    "vtt": ("text/vtt", "captions"),
-    "srt": ("application/x-subrip", None),
-    "html": ("text/html", None),
-    "json": ("application/json", None),
-}
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ def test_clean_build_passes_with_every_reader_reported(built):
         assert 100 <= a["rate_wpm"] <= 240 and a["silence_added_s"] is not None
         assert a["transcripts"] == "vtt srt html json"
     assert all(a["page_feed_s"] for a in doc["answers"])
+    # Lead answers too: a name that build and check disagree on would blank a column here.
+    for a in doc["answers"]:
+        blank = [k for k, v in a.items() if v is None and k != "listed_ms"]
+        assert not blank, (a["question"], blank)
 
 
 def test_table_and_csv(built):

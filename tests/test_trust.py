@@ -21,7 +21,8 @@ import pytest
 
 import audiofeed
 from audiofeed.builder import BuildError, verify_staged
-from audiofeed.episode import RECORD_FILE, Episode
+from audiofeed.episode import Episode
+from audiofeed.names import RECORD_FILE
 
 from .conftest import ARTICLES, published_ok, run_build
 from .events import IN_CREATE, IN_OPEN, Watch, cache_records

@@ -1,0 +1,89 @@
+"""The vocabulary: every name that the build writes and ``check``, ``serve`` or the player read back.
+
+Defined once, here, and imported by both sides: the files of the output folder, the chapter
+title an answer is found by, the custom ID3 tags, the transcript kinds. Renaming one renames it
+for writer and reader alike. Nothing here imports anything heavy, so the command line, the
+configuration and the checker can all use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+# -- the output folder -------------------------------------------------------------------------
+FEED_FILE = "feed.xml"  # one item per page
+ANSWERS_FILE = "answers.xml"  # one item per answer
+COVER_FILE = "cover.png"
+INDEX_FILE = "index.html"  # the site's home and each page's player
+MANIFEST_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the page keys
+ASSETS_FOLDER = "assets"
+
+# -- a page's folder ---------------------------------------------------------------------------
+EPISODE_STEM = "episode"
+EPISODE_FILE = f"{EPISODE_STEM}.mp3"
+CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 JSON chapters
+CHAPTERS_TYPE = "application/json+chapters"  # its MIME type, in the feed and over HTTP
+RECORD_FILE = "build.json"  # what the build published for the page (:class:`~audiofeed.episode.Episode`)
+_ANSWER_STEM = re.compile(r"^answer-(?P<index>\d{2,})$")
+
+TRANSCRIPT_KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)
+    "vtt": ("text/vtt", "captions"),
+    "srt": ("application/x-subrip", None),
+    "html": ("text/html", None),
+    "json": ("application/json", None),
+}
+
+
+def answer_stem(index: int) -> str:
+    """The file stem of a page's answer ``index`` (0 is the lead).
+
+    >>> answer_stem(3), answer_index("output/page/answer-03.mp3"), answer_index("episode.mp3")
+    ('answer-03', 3, None)
+    """
+    return f"answer-{index:02d}"
+
+
+def answer_index(path: str | PurePath) -> int | None:
+    """The answer index an answer file's name holds; None for any other file."""
+    m = _ANSWER_STEM.match(PurePath(path).stem)
+    return int(m["index"]) if m else None
+
+
+def page_file(slug: str, name: str) -> str:
+    """A file of a page's folder, relative to the output folder (as records and feeds hold it)."""
+    return f"{slug}/{name}"
+
+
+# -- chapters ----------------------------------------------------------------------------------
+def chapter_title(question: str, doctor: str) -> str:
+    """An answer's chapter title, in the ID3 CHAP frame, the JSON chapters and psc:chapters alike.
+
+    ``check`` finds each answer's chapter by it.
+
+    >>> chapter_title("Is it contagious?", "Wang Jian")
+    'Is it contagious? (Wang Jian)'
+    """
+    return f"{question} ({doctor})"
+
+
+# -- custom ID3 tags (TXXX) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomTag:
+    """A ``TXXX`` frame: its description, and how its value is written and read back."""
+
+    desc: str
+    write: Callable[[object], str]
+    read: Callable[[str], object]
+
+    @property
+    def key(self) -> str:
+        """The frame's key in a mutagen ``ID3`` (``TXXX:desc``)."""
+        return f"TXXX:{self.desc}"
+
+
+LISTED_RUNTIME_TAG = CustomTag("listed_runtime", str, str)  # as the page lists it: "1min 11sec"
+SPEAKING_RATE_TAG = CustomTag("speaking_rate_wpm", lambda v: str(int(v)), int)
+SILENCE_ADDED_TAG = CustomTag("silence_added_seconds", lambda v: f"{v:.3f}", float)
