@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate, shipped_models
 from .channel import Channel
 from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
+from .problems import Problem, Severity, error, warning
 from .reading import Page, PageError, find_pages, read_page, slug_for
 from .site import assets as site_assets
 from .storage import atomic_write, sync_folder_of, sync_tree
@@ -77,6 +79,20 @@ class BuildOptions:
     cover: Path | None = None  # show art; None: audiofeed's own
 
 
+class AnswerStatus(StrEnum):
+    """What became of an answer in a build."""
+
+    OK = "ok"  # fitted to its listed runtime
+    LEAD = "lead"  # no listed runtime: spoken at the page's median planned rate
+    PADDED = "padded"  # fitted, with more silence than speech alone would have (rate at the band's bottom)
+    REFUSED = "refused"  # would need a rate above the band: not published
+    FAILED = "failed"  # rendering failed: not published
+
+    @property
+    def published(self) -> bool:
+        return self not in (AnswerStatus.REFUSED, AnswerStatus.FAILED)
+
+
 @dataclass
 class AnswerReport:
     """One row of the build summary."""
@@ -90,7 +106,7 @@ class AnswerReport:
     actual_ms: int | None
     rate: int | None
     silence_added: float | None
-    status: str  # ok, lead, padded, refused, failed
+    status: AnswerStatus
     message: str = ""
     loudness: float | None = None  # LUFS integrated
     true_peak: float | None = None  # dBTP
@@ -100,8 +116,7 @@ class AnswerReport:
 class BuildReport:
     output: Path
     answers: list[AnswerReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # one line each: FILE:LINE: what is wrong
-    warnings: list[str] = field(default_factory=list)  # one line each; they do not fail the build
+    problems: list[Problem] = field(default_factory=list)  # errors fail the build; warnings do not
     pages_built: int = 0
     pages_unchanged: int = 0
     pages_kept: int = 0  # pages that failed to read but keep their last published episode
@@ -115,8 +130,16 @@ class BuildReport:
     refused: dict[str, list] = field(default_factory=dict)  # page slug -> RefusedAnswer
 
     @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.errors
 
 
 @dataclass(frozen=True)
@@ -356,14 +379,14 @@ class _Build:
             try:
                 page = read_page(path)
             except PageError as e:
-                self.report.problems.extend(e.lines())
+                self.report.problems.extend(e.problems)
                 failed.append(path)
                 continue
             if page.slug in slugs:
-                self.report.problems.append(f"{page.source}: same page name as {slugs[page.slug]}; rename one")
+                self.report.problems.append(error(page.source, f"same page name as {slugs[page.slug]}; rename one"))
                 continue
             slugs[page.slug] = path
-            self.report.warnings.extend(page.warnings)
+            self.report.problems.extend(page.warnings)
             pages.append(page)
             sources[page.slug] = path.read_bytes()
         return pages, sources, failed
@@ -390,7 +413,7 @@ class _Build:
                 if isinstance(record, Episode):
                     records[p.slug] = record
                 elif record is not None:
-                    report.warnings.append(f"{output / p.slug / RECORD_FILE}: {record}; building the page again")
+                    report.problems.append(warning(output / p.slug / RECORD_FILE, f"{record}; building the page again"))
         unchanged = [p for p in pages if p.slug in records]
         unchanged_slugs = {p.slug for p in unchanged}
         changed = [p for p in pages if p.slug not in unchanged_slugs]
@@ -405,7 +428,7 @@ class _Build:
 
         for path, slug in zip(failed, failed_slugs):
             if slug in kept:
-                report.problems.append(f"{path}: not rebuilt; its last published episode stays in the feeds until it is fixed")
+                report.problems.append(warning(path, "not rebuilt; its last published episode stays in the feeds until it is fixed"))
         if not changed and not removed and manifest.get("settings") == settings and kept == [
                 s for s in failed_slugs if s in old_pages]:
             report.nothing_changed = True  # nothing to write: the output is already this build
@@ -450,7 +473,7 @@ class _Build:
         return self.finish()
 
     def finish(self) -> BuildReport:
-        self.report.warnings.extend(self.cache.warnings)
+        self.report.problems.extend(self.cache.warnings)
         self.report.answers.sort(key=lambda r: (r.source, r.index))
         self.report.seconds = time.perf_counter() - self.started
         return self.report
@@ -489,8 +512,8 @@ class _Build:
             if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
                 raise  # a full disk stops the build: the output could not be written either
             self.cache_disabled = True
-            self.report.warnings.append(f"{e.filename or self.cache.folder}: cannot write to the cache "
-                                        f"({e.strerror}); this build goes on without storing answers")
+            self.report.problems.append(warning(e.filename or self.cache.folder, f"cannot write to the cache "
+                                                f"({e.strerror}); this build goes on without storing answers"))
 
     def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
         """Every voice's pacing model: from the cache, or measured now (in parallel) and cached."""
@@ -560,11 +583,11 @@ class _Build:
         def finish(page: Page, job: AnswerJob, result, cached: bool = False) -> None:
             answer = page.answers[job.index]
             if isinstance(result, FitError):
-                self.report.problems.append(
-                    f"{page.source}:{answer.line}: refused {answer.question!r}: {result} "
-                    f"(listed {format_runtime(answer.listed_runtime)})"
-                )
-                self.report.answers.append(_row(page, job.index, None, "refused", f"needs {result.needed_rate:.0f} wpm"))
+                self.report.problems.append(error(
+                    page.source, f"refused {answer.question!r}: {result} (listed {format_runtime(answer.listed_runtime)})",
+                    answer.line))
+                self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
+                                                f"needs {result.needed_rate:.0f} wpm"))
                 self.report.refused.setdefault(page.slug, []).append(
                     RefusedAnswer(job.index, answer.question, answer.doctor, answer.listed_runtime,
                                   round(result.needed_rate, 1)))
@@ -604,12 +627,11 @@ class _Build:
                     result = e
                 finish(page, job, result)
 
-    def failed(self, page: Page, index: int, error: BaseException) -> None:
+    def failed(self, page: Page, index: int, failure: BaseException) -> None:
         answer = page.answers[index]
         self.report.problems.append(
-            f"{page.source}:{answer.line}: could not render {answer.question!r}: {type(error).__name__}: {error}"
-        )
-        self.report.answers.append(_row(page, index, None, "failed", str(error)))
+            error(page.source, f"could not render {answer.question!r}: {type(failure).__name__}: {failure}", answer.line))
+        self.report.answers.append(_row(page, index, None, AnswerStatus.FAILED, str(failure)))
 
     def write_page(self, page: Page, audio: dict[int, AnswerAudio], staging: Path, episodes: list[Episode]) -> None:
         from .site import render_page
@@ -656,15 +678,15 @@ def _verified_frames(path: Path, size: int, duration: int) -> int:
     return frames
 
 
-def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[str, str]:
+def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[AnswerStatus, str]:
     if answer.listed_runtime is None:
-        return "lead", "no listed runtime: spoken at the median of the page's planned rates"
+        return AnswerStatus.LEAD, "no listed runtime: spoken at the median of the page's planned rates"
     if a.needed_rate < band[0]:
-        return "padded", f"needs {a.needed_rate:.0f} wpm, below {band[0]}: {a.silence_added:.1f} s of silence added"
-    return "ok", ""
+        return AnswerStatus.PADDED, f"needs {a.needed_rate:.0f} wpm, below {band[0]}: {a.silence_added:.1f} s of silence added"
+    return AnswerStatus.OK, ""
 
 
-def _row(page: Page, index: int, a: AnswerAudio | None, status: str, message: str) -> AnswerReport:
+def _row(page: Page, index: int, a: AnswerAudio | None, status: AnswerStatus, message: str) -> AnswerReport:
     answer = page.answers[index]
     return AnswerReport(
         source=page.source.name,

@@ -94,7 +94,7 @@ class AudioCache:
 
     def __init__(self, folder: Path | None):
         self.folder = folder
-        self.warnings: list[str] = []
+        self.warnings: list = []  # Problem, one per unusable entry
 
     def _path(self, k: str, suffix: str) -> Path:
         return self.folder / k[:2] / f"{k}{suffix}"
@@ -118,7 +118,9 @@ class AudioCache:
         return body
 
     def _bad(self, k: str, error: Exception) -> None:
-        self.warnings.append(f"{self._path(k, '.json')}: cache entry unusable ({error}); rendering it again")
+        from .problems import warning
+
+        self.warnings.append(warning(self._path(k, ".json"), f"cache entry unusable ({error}); rendering it again"))
 
     def get(self, k: str):
         """The :class:`~audiofeed.episode.AnswerAudio` cached under ``k``, checked from its bytes, or None."""

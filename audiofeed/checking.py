@@ -1,16 +1,13 @@
 """Checking: a published output folder in, a :class:`CheckReport` out.
 
 Reads what was published the way clients do, from the files alone and not from the build's
-memory. It parses the feeds, follows each enclosure to its file, and reads each duration with
-every reader a listener's software might use:
-- ffmpeg decoding;
-- the MP3 header (mutagen);
-- the TLEN tag;
-- the chapter span in the episode MP3 (CHAP), in the Podcasting 2.0 chapters JSON and in the
-  Podlove chapters;
-- ``itunes:duration`` in both feeds.
-Each is compared with the runtime the source page lists. Transcripts are checked too. Every
-problem names its file and field; corrupt files give problems, never exceptions.
+memory. It parses the feeds, follows each enclosure to its file, and reads each answer's
+duration with every reader a listener's software might use. The readers are one table,
+:data:`READERS` (as podcastparser keeps its ``MAPPING``): an entry says where a value is read,
+which record field and terminal column it fills, and what it is compared with; a new reader is
+one entry. Each duration is compared with the runtime the source page lists; every chapter
+start with where its answer's audio starts in the decoded episode. Transcripts are checked too.
+Every problem names its file and field; corrupt files give problems, never exceptions.
 """
 
 from __future__ import annotations
@@ -18,37 +15,112 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 
-import srt
-import webvtt
-from lxml import etree
-from mutagen import MutagenError
-from mutagen.id3 import ID3
-from mutagen.mp3 import MP3
-
-from .feedext import ITUNES_NS, PODCAST_NS, PSC_NS
 from .ffmpeg import decoded_samples
-from .names import (ANSWERS_FILE, FEED_FILE, LISTED_RUNTIME_TAG, RECORD_FILE, SILENCE_ADDED_TAG, SPEAKING_RATE_TAG,
-                    TRANSCRIPT_KINDS, answer_index, chapter_title)
+from .names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, LISTED_RUNTIME_TAG, PODCAST_NS, PSC_NS, RECORD_FILE,
+                    SILENCE_ADDED_TAG, SPEAKING_RATE_TAG, TRANSCRIPT_KINDS, CustomTag, answer_index, chapter_title)
+from .problems import Problem, Severity
 from .reading import PageError, find_pages, parse_runtime, read_page
 
-NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": "http://www.w3.org/2005/Atom"}
+NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": ATOM_NS}
 FAST_WPM = 180  # flagged as hard to follow
 PADDED_SHARE = 0.20  # more than this share of silence added is flagged
+CHAPTER_FORMATS = ("CHAP", "chapters JSON", "psc:chapters")  # where an episode's chapters are read from
+
+
+class CheckStatus(StrEnum):
+    OK = "ok"
+    WARNING = "warning"  # readable and in tolerance, with a note (fast speech, heavy padding)
+    MISMATCH = "mismatch"  # a reader disagrees, or a file is missing or unreadable
 
 
 @dataclass
-class Problem:
-    file: str
-    field: str
-    message: str
-    severity: str = "error"  # error (fails the check) or warning
+class EpisodeView:
+    """A page's episode as the readers see it: decoded length, feed duration, chapter spans by title."""
 
-    def line(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}"
+    decoded_ms: float | None = None
+    feed_s: int | None = None
+    spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # format -> title -> (start, length)
+
+
+@dataclass
+class AnswerSources:
+    """Everything one answer's readers read from, gathered once (unreadable parts are None)."""
+
+    title: str  # the chapter title the answer is found by
+    item: object  # its answers.xml <item>
+    decoded_ms: float | None = None
+    header_ms: float | None = None
+    tlen_ms: int | None = None
+    tags: object = None  # mutagen ID3
+    episode: EpisodeView | None = None
+
+    def span(self, chapters: str) -> int | None:
+        span = self.episode.spans.get(chapters, {}).get(self.title) if self.episode else None
+        return None if span is None else span[1]
+
+    def tag(self, custom: CustomTag):
+        return _custom_tag(self.tags, custom) if self.tags is not None else None
+
+    def feed_seconds(self) -> int | None:
+        duration = self.item.findtext("itunes:duration", namespaces=NS)
+        return int(duration) if duration and duration.strip().isdigit() else None
+
+
+class Compare(Enum):
+    RUNTIME = "runtime"  # milliseconds, within the tolerance of the listed runtime (else of the decoded length)
+    WHOLE_SECONDS = "seconds"  # whole seconds: the listed runtime exactly, else the decoded length within rounding
+    NONE = "none"  # shown, not compared
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One way a listener's software learns something of an answer: one entry drives the record
+    field (``--json``, ``--csv``), the terminal column and the comparison."""
+
+    field: str  # key in the records
+    column: str | None  # terminal column; None: in the records only
+    label: str  # the field problems name
+    about: str  # what it is, for ``check --help``
+    read: Callable[[AnswerSources], float | int | None]
+    compare: Compare = Compare.NONE
+    unit: str = "ms"  # ms, s, wpm or +s (signed seconds)
+    in_episode: bool = False  # a mismatch is reported against the page's episode, not the answer's file
+
+    def text(self, value) -> str:
+        """The value as the terminal table shows it."""
+        if value is None:
+            return "-"
+        return {"ms": lambda v: f"{v / 1000:.3f}", "+s": lambda v: f"{v:+.2f}"}.get(self.unit, str)(value)
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("decoded_ms", "ffmpeg", "decoded (ffmpeg)", "the answer's MP3 as ffmpeg decodes it",
+           lambda s: s.decoded_ms, Compare.RUNTIME),
+    Reader("header_ms", "header", "MP3 header (mutagen)", "its MP3 header, as mutagen reads it",
+           lambda s: s.header_ms, Compare.RUNTIME),
+    Reader("tlen_ms", "TLEN", "TLEN", "its ID3 TLEN tag", lambda s: s.tlen_ms, Compare.RUNTIME),
+    Reader("chap_ms", "CHAP", "CHAP span", "its chapter's span in the episode MP3 (ID3 CHAP)",
+           lambda s: s.span("CHAP"), Compare.RUNTIME, in_episode=True),
+    Reader("json_chapter_ms", "JSON", "chapters JSON span", "its chapter's span in the Podcasting 2.0 chapters JSON",
+           lambda s: s.span("chapters JSON"), Compare.RUNTIME, in_episode=True),
+    Reader("psc_chapter_ms", "psc", "psc:chapters span", "its chapter's span in the Podlove psc:chapters of feed.xml",
+           lambda s: s.span("psc:chapters"), Compare.RUNTIME, in_episode=True),
+    Reader("answers_feed_s", ANSWERS_FILE, "itunes:duration", f"itunes:duration of its item in {ANSWERS_FILE}",
+           AnswerSources.feed_seconds, Compare.WHOLE_SECONDS, unit="s"),
+    Reader("page_feed_s", FEED_FILE, "itunes:duration", f"itunes:duration of its page's item in {FEED_FILE} (checked "
+           "against the decoded episode)", lambda s: s.episode.feed_s if s.episode else None, unit="s"),
+    Reader("page_decoded_ms", None, "episode decoded (ffmpeg)", "its page's episode MP3 as ffmpeg decodes it",
+           lambda s: s.episode.decoded_ms if s.episode else None),
+    Reader("rate_wpm", "wpm", "speaking rate", "the speaking rate (TXXX tag; over 180 wpm is a warning)",
+           lambda s: s.tag(SPEAKING_RATE_TAG), unit="wpm"),
+    Reader("silence_added_s", "silence", "silence added", "the silence added (TXXX tag; over 20% is a warning)",
+           lambda s: s.tag(SILENCE_ADDED_TAG), unit="+s"),
+)
 
 
 @dataclass
@@ -61,20 +133,21 @@ class AnswerCheck:
     doctor: str
     file: str
     listed_ms: int | None = None
-    decoded_ms: float | None = None
-    header_ms: float | None = None
-    tlen_ms: int | None = None
-    chap_ms: int | None = None
-    json_chapter_ms: int | None = None
-    psc_chapter_ms: int | None = None
-    answers_feed_s: int | None = None
-    page_feed_s: int | None = None
-    page_decoded_ms: float | None = None
-    rate_wpm: int | None = None
-    silence_added_s: float | None = None
+    readings: dict[str, float | int | None] = field(default_factory=dict)  # Reader.field -> value
     transcripts: str = ""  # kinds found and valid, e.g. "vtt srt html json"
-    status: str = "ok"  # ok, warning, mismatch
+    status: CheckStatus = CheckStatus.OK
     notes: list[str] = field(default_factory=list)
+
+    def reference(self) -> float | None:
+        """What every duration is compared with: the listed runtime, else the decoded length."""
+        return self.listed_ms if self.listed_ms is not None else self.readings.get("decoded_ms")
+
+    def record(self) -> dict:
+        """A flat record, one key per reader, for ``--json`` and ``--csv``."""
+        return {"page": self.page, "index": self.index, "question": self.question, "doctor": self.doctor,
+                "file": self.file, "listed_ms": self.listed_ms,
+                **{r.field: self.readings.get(r.field) for r in READERS},
+                "transcripts": self.transcripts, "status": str(self.status), "notes": " | ".join(self.notes)}
 
 
 @dataclass
@@ -86,11 +159,11 @@ class CheckReport:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.problems if p.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
+        return [p for p in self.problems if p.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:
@@ -98,7 +171,7 @@ class CheckReport:
 
     def records(self) -> list[dict]:
         """One flat record per answer, for ``--json`` and ``--csv``."""
-        return [{k: (" | ".join(v) if isinstance(v, list) else v) for k, v in asdict(a).items()} for a in self.answers]
+        return [a.record() for a in self.answers]
 
 
 def decoded_ms(path: Path) -> float:
@@ -122,8 +195,8 @@ class _Checker:
         self.base = ""
 
     # -- helpers ---------------------------------------------------------------------------------
-    def problem(self, file, field_, message, severity="error"):
-        self.report.problems.append(Problem(str(file), field_, message, severity))
+    def problem(self, file, field_: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.report.problems.append(Problem(str(file), message, field=field_, severity=severity))
 
     def rel(self, path: Path) -> str:
         try:
@@ -146,6 +219,8 @@ class _Checker:
         if not path.is_file():
             self.problem(name, "file", "missing")
             return None
+        from lxml import etree
+
         try:
             doc = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError as e:
@@ -187,7 +262,12 @@ class _Checker:
             self.problem(where, "enclosure type", f"{enc.get('type')!r}, expected 'audio/mpeg'")
         return path
 
-    def mp3_readings(self, path: Path) -> tuple[float | None, float | None, int | None, ID3 | None]:
+    def mp3_readings(self, path: Path) -> tuple[float | None, float | None, int | None, object]:
+        """Decoded length, MP3 header length, TLEN and the ID3 tag of one file; problems where unreadable."""
+        from mutagen import MutagenError
+        from mutagen.id3 import ID3
+        from mutagen.mp3 import MP3
+
         name = self.rel(path)
         decoded = header = tlen = None
         tags = None
@@ -223,6 +303,8 @@ class _Checker:
             if channel is not None:
                 items += [(feed, item, self.enclosure(item, feed)) for item in channel.iterfind("item")]
         paths = sorted({p for _, _, p in items if p is not None})
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(self._decode_safely, paths))
         self.decoded = dict(zip(paths, results))
@@ -262,19 +344,19 @@ class _Checker:
             try:
                 page = read_page(path)
             except PageError as e:
-                self.problem(path, "source", f"cannot be read ({e.lines()[0]}); listed runtimes taken from the tags",
-                             "warning")
+                self.problem(path, "source", f"cannot be read ({e.problems[0]}); listed runtimes taken from the tags",
+                             Severity.WARNING)
                 continue
             pages[page.slug] = page
         return pages
 
-    def check_episode(self, item, path: Path) -> dict:
+    def check_episode(self, item, path: Path) -> EpisodeView:
         """The page episode: its readers agree, its chapters are ordered, spans recorded by title."""
         name = self.rel(path)
         title = (item.findtext("title") or "").strip()
         decoded = self.decoded.get(path)
         decoded = None if isinstance(decoded, Exception) else decoded
-        info = {"decoded": decoded, "feed_s": None, "chap": {}, "json": {}, "psc": {}}
+        info = EpisodeView(decoded_ms=decoded)
         d, header, tlen, tags = self.mp3_readings(path)
         for reader, value in (("MP3 header", header), ("TLEN", tlen)):
             if decoded is not None and value is not None and not self.close(decoded, value):
@@ -283,14 +365,14 @@ class _Checker:
         if duration is None or not duration.strip().isdigit():
             self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration", f"missing or not whole seconds: {duration!r}")
         else:
-            info["feed_s"] = int(duration)
+            info.feed_s = int(duration)
             if decoded is not None and abs(int(duration) * 1000 - decoded) > 500 + self.tol:
                 self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration",
                              f"{duration} s but the episode decodes to {decoded / 1000:.3f} s")
         end = decoded if decoded is not None else header
         if tags is not None:
             chaps = [f for f in tags.getall("CHAP")]
-            info["chap"] = self.spans(name, "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps], end,
+            info.spans["CHAP"] = self.spans(name, "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps], end,
                                       stored_order=[c.start_time for c in chaps])
         json_el = item.find("podcast:chapters", NS)
         if json_el is None:
@@ -302,7 +384,7 @@ class _Checker:
                     doc = json.loads(jpath.read_text(encoding="utf-8"))
                     rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
                             for c in doc["chapters"]]
-                    info["json"] = self.spans(self.rel(jpath), "chapters", rows, end, stored_order=[r[0] for r in rows])
+                    info.spans["chapters JSON"] = self.spans(self.rel(jpath), "chapters", rows, end, stored_order=[r[0] for r in rows])
                 except FileNotFoundError:
                     self.problem(self.rel(jpath), "file", "missing (referenced by podcast:chapters)")
                 except (ValueError, KeyError, TypeError) as e:
@@ -313,7 +395,7 @@ class _Checker:
         else:
             try:
                 rows = [(_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
-                info["psc"] = self.spans(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", rows, end,
+                info.spans["psc:chapters"] = self.spans(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", rows, end,
                                          stored_order=[r[0] for r in rows])
             except ValueError as e:
                 self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", str(e))
@@ -364,79 +446,86 @@ class _Checker:
             found.append(kind)
         return " ".join(found)
 
-    def check_answer(self, item, path: Path | None, page: dict | None, sources: dict) -> None:
+    def check_answer(self, item, path: Path | None, page: EpisodeView | None, sources: dict) -> None:
         title = (item.findtext("title") or "").strip()
         doctor = (item.findtext("itunes:author", namespaces=NS) or "").strip()
         where = f"{ANSWERS_FILE} item {title[:50]!r}"
         row = AnswerCheck(page=path.parent.name if path else "?", index=_index(path), question=title, doctor=doctor,
                           file=self.rel(path) if path else "")
         self.report.answers.append(row)
-        duration = item.findtext("itunes:duration", namespaces=NS)
-        row.answers_feed_s = int(duration) if duration and duration.strip().isdigit() else None
-        if row.answers_feed_s is None:
+        found = AnswerSources(title=chapter_title(title, doctor), item=item, episode=page)
+        if found.feed_seconds() is None:
+            duration = item.findtext("itunes:duration", namespaces=NS)
             self.problem(where, "itunes:duration", f"missing or not whole seconds: {duration!r}")
+        if path is not None:
+            found.decoded_ms, found.header_ms, found.tlen_ms, found.tags = self.mp3_readings(path)
+        row.readings = {r.field: r.read(found) for r in READERS}
         if path is None:
-            row.status = "mismatch"
+            row.status = CheckStatus.MISMATCH
             return
-        row.decoded_ms, row.header_ms, row.tlen_ms, tags = self.mp3_readings(path)
         source = sources.get(row.page)
         answer = next((a for a in source.answers if a.question == title and a.doctor == doctor), None) if source else None
         if answer is not None:
             row.listed_ms = answer.listed_runtime * 1000 if answer.listed_runtime is not None else None
-        elif tags is not None and LISTED_RUNTIME_TAG.key in tags:
-            row.listed_ms = parse_runtime(str(_custom_tag(tags, LISTED_RUNTIME_TAG))) * 1000
+        elif (listed := found.tag(LISTED_RUNTIME_TAG)) is not None:
+            row.listed_ms = parse_runtime(str(listed)) * 1000
             row.notes.append("listed runtime from the MP3 tag (source page not found)")
-        if tags is not None:
-            row.rate_wpm = _custom_tag(tags, SPEAKING_RATE_TAG)
-            row.silence_added_s = _custom_tag(tags, SILENCE_ADDED_TAG)
-        key = chapter_title(title, doctor)
         if page is not None:
-            row.page_feed_s = page["feed_s"]
-            row.page_decoded_ms = page["decoded"]
-            spans = [page[k].get(key) for k in ("chap", "json", "psc")]
-            row.chap_ms, row.json_chapter_ms, row.psc_chapter_ms = (None if s is None else s[1] for s in spans)
-            expected = self.starts.get(path)
-            for reader, span in zip(("CHAP", "chapters JSON", "psc:chapters"), spans):
-                if span is None:
-                    self.problem(f"{row.page}/episode", reader, f"no chapter titled {key[:60]!r}")
-                elif expected is not None and not self.close(span[0], expected):
-                    self.problem(f"{row.page}/episode", f"{reader} start",
-                                 f"chapter {key[:50]!r} starts at {span[0]} ms, but its answer's audio starts at "
-                                 f"{expected:.0f} ms of the episode (decoded; tolerance {self.tol:.0f} ms)")
+            self.check_chapter_starts(row, found, self.starts.get(path))
         else:
             self.problem(where, "episode", f"no episode in {FEED_FILE} for this answer's page")
-        row.transcripts = self.check_transcripts(item, where, row.decoded_ms)
-        reference = row.listed_ms if row.listed_ms is not None else row.decoded_ms
-        readers = {"decoded (ffmpeg)": row.decoded_ms, "MP3 header (mutagen)": row.header_ms, "TLEN": row.tlen_ms,
-                   "CHAP span": row.chap_ms, "chapters JSON span": row.json_chapter_ms,
-                   "psc:chapters span": row.psc_chapter_ms}
+        row.transcripts = self.check_transcripts(item, where, row.readings["decoded_ms"])
+        mismatched = self.compare_readers(row, where)
+        self.readability(row)
+        if mismatched or any(p.file in (row.file, where) and p.is_error for p in self.report.problems):
+            row.status = CheckStatus.MISMATCH
+        elif row.notes:
+            row.status = CheckStatus.WARNING
+
+    def check_chapter_starts(self, row: AnswerCheck, found: AnswerSources, expected: float | None) -> None:
+        """The answer's chapter, in every format, starts where its audio starts in the decoded episode."""
+        for chapters in CHAPTER_FORMATS:
+            span = found.episode.spans.get(chapters, {}).get(found.title)
+            if span is None:
+                self.problem(f"{row.page}/episode", chapters, f"no chapter titled {found.title[:60]!r}")
+            elif expected is not None and not self.close(span[0], expected):
+                self.problem(f"{row.page}/episode", f"{chapters} start",
+                             f"chapter {found.title[:50]!r} starts at {span[0]} ms, but its answer's audio starts at "
+                             f"{expected:.0f} ms of the episode (decoded; tolerance {self.tol:.0f} ms)")
+
+    def compare_readers(self, row: AnswerCheck, where: str) -> bool:
+        """Every reader that is compared, against the listed runtime; True if any disagrees."""
         mismatched = False
-        for reader, value in readers.items():
-            if value is not None and reference is not None and not self.close(value, reference):
+        reference = row.reference()
+        decoded = row.readings["decoded_ms"]
+        what = "listed runtime" if row.listed_ms is not None else "decoded duration"
+        for reader in READERS:
+            value = row.readings[reader.field]
+            if value is None:
+                continue
+            if reader.compare is Compare.RUNTIME and reference is not None and not self.close(value, reference):
                 mismatched = True
-                what = "listed runtime" if row.listed_ms is not None else "decoded duration"
-                self.problem(row.file if "span" not in reader else f"{row.page}/episode", reader,
+                self.problem(f"{row.page}/episode" if reader.in_episode else row.file, reader.label,
                              f"{value:.0f} ms, but the {what} is {reference:.0f} ms (tolerance {self.tol:.0f} ms)")
-        if row.listed_ms is not None and row.answers_feed_s is not None and row.answers_feed_s * 1000 != row.listed_ms:
-            mismatched = True
-            self.problem(where, "itunes:duration", f"{row.answers_feed_s} s but the page lists {row.listed_ms // 1000} s")
-        elif (row.answers_feed_s is not None and row.decoded_ms is not None
-              and abs(row.answers_feed_s * 1000 - row.decoded_ms) > 500 + self.tol):  # whole seconds: within rounding
-            mismatched = True
-            self.problem(where, "itunes:duration", f"{row.answers_feed_s} s but the answer decodes to {row.decoded_ms / 1000:.3f} s")
-        # readability
-        if row.rate_wpm is not None and row.rate_wpm > FAST_WPM:
-            row.notes.append(f"fast: {row.rate_wpm} wpm")
-            self.problem(row.file, "speaking rate", f"{row.rate_wpm} wpm is faster than {FAST_WPM} wpm", "warning")
-        if row.silence_added_s is not None and row.decoded_ms and row.silence_added_s * 1000 > PADDED_SHARE * row.decoded_ms:
-            share = row.silence_added_s * 1000 / row.decoded_ms
+            elif reader.compare is Compare.WHOLE_SECONDS:
+                if row.listed_ms is not None and value * 1000 != row.listed_ms:
+                    mismatched = True
+                    self.problem(where, reader.label, f"{value} s but the page lists {row.listed_ms // 1000} s")
+                elif row.listed_ms is None and decoded is not None and abs(value * 1000 - decoded) > 500 + self.tol:
+                    mismatched = True  # whole seconds: within rounding of the decoded length
+                    self.problem(where, reader.label, f"{value} s but the answer decodes to {decoded / 1000:.3f} s")
+        return mismatched
+
+    def readability(self, row: AnswerCheck) -> None:
+        rate, silence, decoded = (row.readings[k] for k in ("rate_wpm", "silence_added_s", "decoded_ms"))
+        if rate is not None and rate > FAST_WPM:
+            row.notes.append(f"fast: {rate} wpm")
+            self.problem(row.file, "speaking rate", f"{rate} wpm is faster than {FAST_WPM} wpm", Severity.WARNING)
+        if silence is not None and decoded and silence * 1000 > PADDED_SHARE * decoded:
+            share = silence * 1000 / decoded
             row.notes.append(f"padded: {share:.0%} silence")
             self.problem(row.file, "silence added",
-                         f"{row.silence_added_s:.1f} s is {share:.0%} of the answer (over {PADDED_SHARE:.0%})", "warning")
-        if mismatched or any(p.file in (row.file, where) and p.severity == "error" for p in self.report.problems):
-            row.status = "mismatch"
-        elif row.notes:
-            row.status = "warning"
+                         f"{silence:.1f} s is {share:.0%} of the answer (over {PADDED_SHARE:.0%})", Severity.WARNING)
 
     def check_refused(self, sources: dict, answers_channel) -> None:
         published = set()
@@ -456,7 +545,7 @@ class _Checker:
                     rate = needed.get((a.question, a.doctor))
                     figure = f": it needs {rate:.0f} wpm" if rate else ""
                     self.problem(f"{page.source.name}", f"answer {i}",
-                                 f"{a.question!r} is not published (refused at build time{figure})", "warning")
+                                 f"{a.question!r} is not published (refused at build time{figure})", Severity.WARNING)
 
 
 def _title(chap) -> str:
@@ -494,6 +583,9 @@ def _npt_ms(value: str) -> int:
 
 
 def _cue_starts(kind: str, path: Path) -> list[float]:
+    import srt
+    import webvtt
+
     text = path.read_text(encoding="utf-8")
     if kind == "vtt":
         return [_vtt_seconds(c.start) for c in webvtt.from_string(text)]

@@ -105,10 +105,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             err.print(f"interrupted ({stop.name}): {output}/ is left as it was before this build",
                       markup=False, highlight=False, soft_wrap=True)
             sys.exit(stop.exit_status)
-    for line in report.problems:
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
-    for line in report.warnings:
-        err.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
+    print_problems(err, report.problems)
     if report.answers:
         out.print(summary_table(report))
     if report.nothing_changed:
@@ -123,8 +120,14 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             + ";"
             f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/{FEED_FILE}, {report.output}/{ANSWERS_FILE}"
         )
-    out.print(summary + (f"; {len(report.problems)} problem(s)" if report.problems else ""), highlight=False)
+    out.print(summary + (f"; {len(report.errors)} problem(s)" if report.errors else ""), highlight=False)
     sys.exit(0 if report.ok else 1)
+
+
+def print_problems(err: Console, problems) -> None:
+    """One line per problem on stderr: errors as they are, warnings marked."""
+    for p in problems:
+        err.print(str(p) if p.is_error else f"warning: {p}", markup=False, highlight=False, soft_wrap=True)
 
 
 def build_options(articles: Path, output: Path, config_path: Path | None = None, *, channel: dict | None = None,
@@ -192,8 +195,11 @@ def summary_table(report: BuildReport) -> Table:
     for name in ("listed", "actual", "rate (wpm)", "silence added", "LUFS", "dBTP"):
         table.add_column(name, justify="right", min_width=5, no_wrap=True)
     table.add_column("status", min_width=7, overflow="fold")
+    from .builder import AnswerStatus
+
+    styles = {AnswerStatus.REFUSED: "red", AnswerStatus.FAILED: "red", AnswerStatus.PADDED: "yellow"}
     for a in report.answers:
-        style = {"refused": "red", "padded": "yellow"}.get(a.status)
+        style = styles.get(a.status)
         table.add_row(
             a.page,
             f"{a.index}. {a.question}",
@@ -203,13 +209,24 @@ def summary_table(report: BuildReport) -> Table:
             "-" if a.silence_added is None else f"{a.silence_added:+.2f} s",
             "-" if a.loudness is None else f"{a.loudness:.1f}",
             "-" if a.true_peak is None else f"{a.true_peak:.1f}",
-            a.status + (f": {a.message}" if a.message and a.status != "lead" else ""),
+            a.status + (f": {a.message}" if a.message and a.status is not AnswerStatus.LEAD else ""),
             style=style,
         )
     return table
 
 
-@cli.command("check")
+class _CheckCommand(click.Command):
+    """``check``: its help lists the readers of :data:`~audiofeed.checking.READERS`, read when help is asked for."""
+
+    def get_help(self, ctx):
+        if "{readers}" in self.help:
+            from .checking import READERS
+
+            self.help = self.help.replace("{readers}", "\n    ".join(f"- {r.about};" for r in READERS))
+        return super().get_help(ctx)
+
+
+@cli.command("check", cls=_CheckCommand)
 @click.argument("output", type=click.Path(path_type=Path), default="output")
 @click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
               help="Source pages, for the listed runtimes.")
@@ -223,13 +240,12 @@ def check_command(output, articles, as_json, as_csv, tolerance):
 
     Reads the files as podcast apps and players do. For every answer it reports the listed
     runtime (from the source page) next to what each reader says:
-    - ffmpeg's decoded duration;
-    - the MP3 header (mutagen);
-    - the TLEN tag;
-    - the answer's chapter span in the episode MP3 (CHAP), in the chapters JSON and in
-      psc:chapters;
-    - itunes:duration in feed.xml (page total) and answers.xml.
-    It also reports the speaking rate and the silence added.
+
+    \b
+    {readers}
+
+    Every chapter start (CHAP, chapters JSON, psc:chapters) is compared with where its
+    answer's audio starts in the decoded episode.
 
     It exits with status 1 if a duration is out of tolerance, an enclosure length is not the
     file's size, a file is missing or unreadable, chapters are out of order or overlap, a feed
@@ -260,14 +276,14 @@ def check_command(output, articles, as_json, as_csv, tolerance):
         writer.writeheader()
         writer.writerows(records)
         for p in report.problems:
-            click.echo(f"{p.severity}: {p.line()}", err=True)
+            click.echo(f"{p.severity}: {p}", err=True)
     else:
         if not out.is_terminal:
             out = Console(width=170)
         out.print(check_table(report))
         for p in report.problems:
-            err.print(f"[{'red' if p.severity == 'error' else 'yellow'}]{p.severity}[/]: ", end="")
-            err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
+            err.print(f"[{'red' if p.is_error else 'yellow'}]{p.severity}[/]: ", end="")
+            err.print(str(p), markup=False, highlight=False, soft_wrap=True)
         out.print(
             f"{len(report.answers)} answer(s) checked with tolerance {tolerance:g} ms: "
             f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)",
@@ -276,33 +292,33 @@ def check_command(output, articles, as_json, as_csv, tolerance):
     sys.exit(0 if report.ok else 1)
 
 
-def _ms(value) -> str:
-    return "-" if value is None else f"{value / 1000:.3f}"
-
-
 def check_table(report) -> Table:
+    """The terminal table: a column per reader of :data:`~audiofeed.checking.READERS` that has one."""
+    from .checking import READERS, CheckStatus, Compare
+
+    readers = [r for r in READERS if r.column]
     table = Table(title="Durations (seconds) by reader", title_justify="left")
     table.add_column("page", max_width=12, no_wrap=True, overflow="ellipsis")
     table.add_column("answer", max_width=24, no_wrap=True, overflow="ellipsis")
-    for name in ("listed", "ffmpeg", "header", "TLEN", "CHAP", "JSON", "psc", "answers.xml", "feed.xml", "wpm",
-                 "silence"):
-        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("listed", justify="right", no_wrap=True)
+    for reader in readers:
+        table.add_column(reader.column, justify="right", no_wrap=True)
     table.add_column("status", min_width=8, overflow="fold")
+    status = {CheckStatus.OK: "ok", CheckStatus.WARNING: "[yellow]warning[/]", CheckStatus.MISMATCH: "[bold red]mismatch[/]"}
     for a in report.answers:
-        def cell(value, reference=a.listed_ms if a.listed_ms is not None else a.decoded_ms):
-            text = _ms(value)
-            if value is not None and reference is not None and abs(value - reference) > report.tolerance_ms:
+        reference = a.reference()
+
+        def cell(reader, value):
+            text = reader.text(value)
+            if (reader.compare is Compare.RUNTIME and value is not None and reference is not None
+                    and abs(value - reference) > report.tolerance_ms):
                 return f"[bold red]{text}[/]"
             return text
+
         table.add_row(
-            a.page, f"{a.index}. {a.question}", _ms(a.listed_ms), cell(a.decoded_ms), cell(a.header_ms),
-            cell(a.tlen_ms), cell(a.chap_ms), cell(a.json_chapter_ms), cell(a.psc_chapter_ms),
-            "-" if a.answers_feed_s is None else str(a.answers_feed_s),
-            "-" if a.page_feed_s is None else str(a.page_feed_s),
-            "-" if a.rate_wpm is None else str(a.rate_wpm),
-            "-" if a.silence_added_s is None else f"{a.silence_added_s:+.2f}",
-            {"ok": "ok", "warning": "[yellow]warning[/]", "mismatch": "[bold red]mismatch[/]"}[a.status]
-            + (f" ({'; '.join(a.notes)})" if a.notes else ""),
+            a.page, f"{a.index}. {a.question}", "-" if a.listed_ms is None else f"{a.listed_ms / 1000:.3f}",
+            *(cell(r, a.readings.get(r.field)) for r in readers),
+            status[a.status] + (f" ({'; '.join(a.notes)})" if a.notes else ""),
         )
     return table
 
@@ -395,8 +411,7 @@ async def _watch(articles: Path, output: Path, config_path: Path | None, url_hol
         except BuildError as e:
             err.print(f"rebuild failed: {e}", markup=False, soft_wrap=True)
             continue
-        for line in report.problems:
-            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        print_problems(err, report.problems)
         err.print(f"rebuilt after {len(changes)} change(s): {report.pages_built} page(s) in {report.seconds:.1f} s",
                   highlight=False)
 

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from .names import CHAPTERS_TYPE
-
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-PSC_NS = "http://podlove.org/simple-chapters"
-ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+from .names import CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
 
 
 def _sub(parent, ns: str, tag: str, text: str | None = None, **attrs) -> etree._Element:

@@ -41,10 +41,6 @@ class FittedSpeech:
     sentences: tuple[Sentence, ...]
     passes: int = 1  # syntheses it took
 
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
-
 
 class FitError(ValueError):
     """The text cannot fill its runtime at a natural rate."""

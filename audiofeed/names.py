@@ -57,6 +57,13 @@ def page_file(slug: str, name: str) -> str:
     return f"{slug}/{name}"
 
 
+# -- the feeds' namespaces ---------------------------------------------------------------------
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"  # Podcasting 2.0
+PSC_NS = "http://podlove.org/simple-chapters"  # Podlove Simple Chapters
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
 # -- chapters ----------------------------------------------------------------------------------
 def chapter_title(question: str, doctor: str) -> str:
     """An answer's chapter title, in the ID3 CHAP frame, the JSON chapters and psc:chapters alike.

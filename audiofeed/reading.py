@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from .problems import Problem, warning
+
 __all__ = [
     "Answer",
     "Page",
@@ -35,10 +37,6 @@ class Answer:
     text: str
     line: int  # line of the source page where this answer's block starts
 
-    @property
-    def is_lead(self) -> bool:
-        return self.listed_runtime is None
-
 
 @dataclass(frozen=True)
 class Page:
@@ -51,11 +49,7 @@ class Page:
     specialty: str
     updated: date
     answers: tuple[Answer, ...]  # the lead answer first, then "Other Voices" in page order
-    warnings: tuple[str, ...] = ()  # FILE:LINE: what was read past (the page is still built)
-
-    @property
-    def lead(self) -> Answer:
-        return self.answers[0]
+    warnings: tuple[Problem, ...] = ()  # what was read past (the page is still built)
 
     @property
     def doctors(self) -> list[str]:
@@ -63,10 +57,9 @@ class Page:
         return list(dict.fromkeys(a.doctor for a in self.answers))
 
 
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    message: str
+def _at(line: int | None, message: str) -> Problem:
+    """A problem at ``line`` of the page being read (:class:`PageError` names the file)."""
+    return Problem("", message, line)
 
 
 @dataclass
@@ -76,15 +69,11 @@ class PageError(ValueError):
     path: Path
     problems: list[Problem] = field(default_factory=list)
 
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
+    def __post_init__(self) -> None:
+        self.problems = [replace(p, file=str(self.path)) for p in self.problems]
 
-    def lines(self) -> list[str]:
-        """One ``FILE:LINE: message`` line per problem."""
-        return [
-            f"{self.path}:{p.line}: {p.message}" if p.line else f"{self.path}: {p.message}"
-            for p in self.problems
-        ]
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 _RUNTIME = re.compile(
@@ -128,16 +117,16 @@ def decode_source(path: Path, raw: bytes) -> str:
     """Bytes of a page to text: UTF-8 with or without BOM; binary or other encodings refused."""
     problems = []
     if not raw.strip():
-        problems.append(Problem(None, "empty file"))
+        problems.append(_at(None, "empty file"))
     elif b"\x00" in raw:
-        problems.append(Problem(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary file (NUL byte), not a text page"))
+        problems.append(_at(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary file (NUL byte), not a text page"))
     else:
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             line = raw[: e.start].count(b"\n") + 1
             problems.append(
-                Problem(line, f"not UTF-8: byte 0x{raw[e.start]:02x} at offset {e.start}; save the page as UTF-8")
+                _at(line, f"not UTF-8: byte 0x{raw[e.start]:02x} at offset {e.start}; save the page as UTF-8")
             )
     raise PageError(path, problems)
 
@@ -201,7 +190,7 @@ class ScrapedPageReader:
         content = [(i, ln.strip()) for i, ln in lines if ln.strip() not in _FURNITURE]
         nonblank = [(i, ln) for i, ln in content if ln]
         if not nonblank:
-            raise PageError(path, [Problem(None, "page has no text")])
+            raise PageError(path, [_at(None, "page has no text")])
 
         # Split at "Other Voices".
         split = next((k for k, (_, ln) in enumerate(content) if ln == _OTHER_VOICES), None)
@@ -216,30 +205,30 @@ class ScrapedPageReader:
         expect = ["Written by ...", "a specialty", "Updated on ..."]
         if len(header) < 3:
             problems.append(
-                Problem(title_line, f"truncated header: expected {', '.join(expect[len(header):])} after the title")
+                _at(title_line, f"truncated header: expected {', '.join(expect[len(header):])} after the title")
             )
         else:
             (l1, by), (l2, specialty), (l3, upd) = header
             body_from = l3
             m = _WRITTEN_BY.match(by)
             if not m:
-                problems.append(Problem(l1, f"expected 'Written by DOCTOR', found {by[:60]!r}"))
+                problems.append(_at(l1, f"expected 'Written by DOCTOR', found {by[:60]!r}"))
             else:
                 doctor = m["doctor"].strip()
             if _WRITTEN_BY.match(specialty) or _UPDATED.match(specialty):
-                problems.append(Problem(l2, f"expected the lead doctor's specialty, found {specialty[:60]!r}"))
+                problems.append(_at(l2, f"expected the lead doctor's specialty, found {specialty[:60]!r}"))
             m = _UPDATED.match(upd)
             if not m:
-                problems.append(Problem(l3, f"expected 'Updated on DATE', found {upd[:60]!r}"))
+                problems.append(_at(l3, f"expected 'Updated on DATE', found {upd[:60]!r}"))
             else:
                 try:
                     updated = _parse_date(m["date"])
                 except ValueError as e:
-                    problems.append(Problem(l3, str(e)))
+                    problems.append(_at(l3, str(e)))
 
         lead_paras = _paragraphs([(i, ln) for i, ln in head if i > body_from])
         if not lead_paras:
-            problems.append(Problem(body_from, "the lead answer has no text"))
+            problems.append(_at(body_from, "the lead answer has no text"))
         answers = [
             Answer(
                 question=title,
@@ -253,7 +242,7 @@ class ScrapedPageReader:
         if split is not None:
             other = self._other_voices(tail, problems)
             if not other and not problems:
-                problems.append(Problem(content[split][0], "'Other Voices' is followed by no answer"))
+                problems.append(_at(content[split][0], "'Other Voices' is followed by no answer"))
             answers.extend(other)
         if problems:
             raise PageError(path, problems)
@@ -273,7 +262,7 @@ class ScrapedPageReader:
         stray = [(i, ln) for i, ln in tail[: starts[0] if starts else len(tail)] if ln]
         if stray:
             i, ln = stray[0]
-            problems.append(Problem(i, f"expected 'Written by DOCTOR' to start an answer, found {ln[:60]!r}"))
+            problems.append(_at(i, f"expected 'Written by DOCTOR' to start an answer, found {ln[:60]!r}"))
         answers = []
         for n, k in enumerate(starts):
             block = tail[k : starts[n + 1] if n + 1 < len(starts) else len(tail)]
@@ -288,21 +277,21 @@ class ScrapedPageReader:
         rest = [(i, ln) for i, ln in block[1:] if ln]
         if len(rest) < 2:
             missing = "specialty and runtime" if not rest else "runtime"
-            problems.append(Problem(first_line, f"truncated answer block by {doctor}: no {missing}"))
+            problems.append(_at(first_line, f"truncated answer block by {doctor}: no {missing}"))
             return None
         (_, specialty), (rt_line, rt_text) = rest[0], rest[1]
         try:
             runtime = parse_runtime(_RUNTIME_LINE.match(rt_text)["runtime"])
         except ValueError as e:
-            problems.append(Problem(rt_line, str(e)))
+            problems.append(_at(rt_line, str(e)))
             runtime = None
         paras = _paragraphs([(i, ln) for i, ln in block if i > rt_line])
         if not paras:
-            problems.append(Problem(rt_line, f"truncated answer block by {doctor}: no question and no answer"))
+            problems.append(_at(rt_line, f"truncated answer block by {doctor}: no question and no answer"))
             return None
         q_line, question = paras[0]
         if len(paras) < 2:
-            problems.append(Problem(q_line, f"answer block by {doctor} has no answer text after the question"))
+            problems.append(_at(q_line, f"answer block by {doctor} has no answer text after the question"))
             return None
         if runtime is None:
             return None
@@ -371,25 +360,25 @@ class MarkdownPageReader:
         problems: list[Problem] = []
         lines = text.splitlines()
         if not lines or lines[0].strip() != "---":
-            raise PageError(path, [Problem(1, "expected front matter: a first line '---', then title, date, doctor...")])
+            raise PageError(path, [_at(1, "expected front matter: a first line '---', then title, date, doctor...")])
         try:
             post = frontmatter.loads(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
-            raise PageError(path, [Problem(mark.line + 2 if mark else 1, f"front matter is not valid YAML: {getattr(e, 'problem', e)}")]) from None
+            raise PageError(path, [_at(mark.line + 2 if mark else 1, f"front matter is not valid YAML: {getattr(e, 'problem', e)}")]) from None
         meta = post.metadata
         body_start = next((i for i, ln in enumerate(lines[1:], start=2) if ln.strip() == "---"), 1) + 1
 
         def field_(key: str, where: dict, label: str, line: int) -> str:
             value = where.get(key)
             if value is None or not str(value).strip():
-                problems.append(Problem(line, f"missing {label}{key!r}"))
+                problems.append(_at(line, f"missing {label}{key!r}"))
                 return ""
             return str(value).strip()
 
         for k in meta:
             if k not in self.PAGE_KEYS:
-                problems.append(Problem(1, f"unknown front matter key {k!r} (known: {', '.join(sorted(self.PAGE_KEYS))})"))
+                problems.append(_at(1, f"unknown front matter key {k!r} (known: {', '.join(sorted(self.PAGE_KEYS))})"))
         title = field_("title", meta, "", 1)
         doctor = field_("doctor", meta, "", 1)
         specialty = field_("specialty", meta, "", 1)
@@ -398,15 +387,15 @@ class MarkdownPageReader:
         if isinstance(raw_date, date):
             updated = raw_date
         elif raw_date is None:
-            problems.append(Problem(1, "missing 'date'"))
+            problems.append(_at(1, "missing 'date'"))
         else:
             try:
                 updated = _parse_date(str(raw_date))
             except ValueError as e:
-                problems.append(Problem(1, str(e)))
+                problems.append(_at(1, str(e)))
         specs = meta.get("answers") or []
         if not isinstance(specs, list):
-            problems.append(Problem(1, "'answers' must be a list of question, doctor, specialty, runtime"))
+            problems.append(_at(1, "'answers' must be a list of question, doctor, specialty, runtime"))
             specs = []
 
         # Body: lead text, then "## question" sections.
@@ -422,17 +411,17 @@ class MarkdownPageReader:
                 lead.append((number, ln))
         lead_paras = _paragraphs(lead)
         if not lead_paras:
-            problems.append(Problem(body_start, "the lead answer has no text"))
+            problems.append(_at(body_start, "the lead answer has no text"))
         answers = [Answer(title, doctor, specialty, None, "\n\n".join(_plain(p) for _, p in lead_paras), 1)]
         by_question = {_plain(h): (line, body) for line, h, body in sections}
         listed = set()
         for n, spec in enumerate(specs, start=1):
             if not isinstance(spec, dict):
-                problems.append(Problem(1, f"answers[{n}] must have question, doctor, specialty and runtime"))
+                problems.append(_at(1, f"answers[{n}] must have question, doctor, specialty and runtime"))
                 continue
             for k in spec:
                 if k not in self.ANSWER_KEYS:
-                    problems.append(Problem(1, f"answers[{n}]: unknown key {k!r} (known: {', '.join(sorted(self.ANSWER_KEYS))})"))
+                    problems.append(_at(1, f"answers[{n}]: unknown key {k!r} (known: {', '.join(sorted(self.ANSWER_KEYS))})"))
             question = field_("question", spec, f"answers[{n}] ", 1)
             a_doctor = field_("doctor", spec, f"answers[{n}] ", 1)
             a_specialty = field_("specialty", spec, f"answers[{n}] ", 1)
@@ -440,22 +429,22 @@ class MarkdownPageReader:
             try:
                 runtime = parse_runtime(str(spec.get("runtime", "")))
             except ValueError as e:
-                problems.append(Problem(1, f"answers[{n}]: {e}"))
+                problems.append(_at(1, f"answers[{n}]: {e}"))
             listed.add(_plain(question))
             if _plain(question) not in by_question:
-                problems.append(Problem(1, f"answers[{n}]: no '## {question}' section holds its text"))
+                problems.append(_at(1, f"answers[{n}]: no '## {question}' section holds its text"))
                 continue
             line, body = by_question[_plain(question)]
             paras = _paragraphs(body)
             if not paras:
-                problems.append(Problem(line, f"answer to {question!r} has no answer text"))
+                problems.append(_at(line, f"answer to {question!r} has no answer text"))
                 continue
             if runtime is not None:
                 answers.append(Answer(_plain(question), a_doctor, a_specialty, runtime,
                                       "\n\n".join(_plain(p) for _, p in paras), line))
         for line, heading, _ in sections:
             if _plain(heading) not in listed:
-                problems.append(Problem(line, f"section '## {heading}' is not in the front matter's answers"))
+                problems.append(_at(line, f"section '## {heading}' is not in the front matter's answers"))
         if problems:
             raise PageError(path, problems)
         return Page(source=path, slug=slug_for(path), title=_plain(title), doctor=doctor, specialty=specialty,
@@ -486,17 +475,17 @@ def read_page(path: Path) -> Page:
     """Read one article file into a :class:`Page`; raise :class:`PageError` listing every problem."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise PageError(path, [Problem(None, f"no reader for '{path.suffix}' files")])
+        raise PageError(path, [_at(None, f"no reader for '{path.suffix}' files")])
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise PageError(path, [Problem(None, f"cannot read: {e.strerror}")]) from None
+        raise PageError(path, [_at(None, f"cannot read: {e.strerror}")]) from None
     text, dropped = drop_control_characters(decode_source(path, raw))
     page = reader.read(path, text)
     if dropped:
         page = replace(page, warnings=tuple(
-            f"{path}:{line}: dropped control character{'s' if len(codes) > 1 else ''} "
-            + ", ".join(f"U+{c:04X}" for c in codes) for line, codes in dropped))
+            warning(path, f"dropped control character{'s' if len(codes) > 1 else ''} "
+                    + ", ".join(f"U+{c:04X}" for c in codes), line) for line, codes in dropped))
     return page
 
 

@@ -221,7 +221,7 @@ def seed_as_markdown() -> str:
         f"  - question: {json.dumps(a.question)}\n    doctor: {a.doctor}\n    specialty: {a.specialty}\n"
         f"    runtime: {format_runtime(a.listed_runtime)}" for a in page.answers[1:])
     sections = "".join(f"\n## {a.question}\n\n{a.text}\n" for a in page.answers[1:])
-    return SEED_MD.format(answers=answers, lead=page.lead.text, sections=sections)
+    return SEED_MD.format(answers=answers, lead=page.answers[0].text, sections=sections)
 
 
 def test_markdown_and_scraped_formats_make_the_same_episode(tmp_path):

@@ -1,0 +1,49 @@
+"""Problems: what reading, building and checking report, in one shape.
+
+Each names its file (and line, and field, where there is one), says what is wrong in words, and
+has a severity: an error fails the command (exit status 1), a warning does not. The core never
+prints; the command line prints one line per problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the command fails: something is wrong or was not published
+    WARNING = "warning"  # worth a look; the work went on and its result is good
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, where it is.
+
+    >>> str(Problem("articles/a.txt", "unparseable runtime 'soon'", line=29))
+    "articles/a.txt:29: unparseable runtime 'soon'"
+    >>> str(Problem("feed.xml item 'Q'", "missing", field="enclosure", severity=Severity.WARNING))
+    "feed.xml item 'Q': enclosure: missing"
+    """
+
+    file: str
+    message: str
+    line: int | None = None
+    field: str = ""
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def warning(file, message: str, line: int | None = None, field: str = "") -> Problem:
+    return Problem(str(file), message, line, field, Severity.WARNING)
+
+
+def error(file, message: str, line: int | None = None, field: str = "") -> Problem:
+    return Problem(str(file), message, line, field, Severity.ERROR)
