@@ -42,17 +42,18 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from . import __version__
-from .cache import AudioCache, engine_fingerprint, key
+from .cache import AudioCache, digest, engine_fingerprint, key
 from .encoding import OUTPUT_RATE, audio_part, check_frames, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
-from .episode import AnswerAudio, Episode, RefusedAnswer, format_runtime, make_episode
+from .episode import AnswerAudio, Episode, RefusedAnswer, make_episode
 from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate, shipped_models
 from .channel import Channel
 from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from .problems import Problem, Severity, error, warning
-from .reading import Page, PageError, find_pages, read_page, slug_for
+from .reading import Page, PageError, find_pages, format_runtime, read_page, slug_for
 from .site import assets as site_assets
+from .site import fingerprint as site_fingerprint
 from .storage import atomic_write, sync_folder_of, sync_tree
 from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
 from .transcripts import sentence_cues
@@ -313,14 +314,6 @@ def _load_manifest(output: Path) -> dict:
         return {}
 
 
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False).encode())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def build(options: BuildOptions, progress: Progress | None = None, executor: Executor | None = None) -> BuildReport:
     """Build every page under ``options.articles`` into ``options.output``.
 
@@ -393,9 +386,8 @@ class _Build:
 
     def settings_key(self) -> str:
         o = self.options
-        return _digest(__version__, engine_fingerprint(), asdict(self.channel), list(o.band), list(o.lexicon),
-                       o.default_voice, hashlib.sha256(self.cover).hexdigest(),
-                       hashlib.sha256(b"".join(site_assets().values())).hexdigest())
+        return digest([__version__, engine_fingerprint(), asdict(self.channel), list(o.band), list(o.lexicon),
+                       o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
 
     # -- the build ----------------------------------------------------------------------------
     def run(self) -> BuildReport:
@@ -403,7 +395,8 @@ class _Build:
         pages, sources, failed = self.read()
         self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice)
         settings = self.settings_key()
-        keys = {p.slug: _digest(settings, sources[p.slug], {d: self.voices[d] for d in p.doctors}) for p in pages}
+        keys = {p.slug: digest([settings, hashlib.sha256(sources[p.slug]).hexdigest(),
+                                {d: self.voices[d] for d in p.doctors}]) for p in pages}
         manifest = {} if o.force else _load_manifest(output)
         old_pages = manifest.get("pages", {})
         records: dict[str, Episode] = {}  # the last build's record of each page that may be kept as it is

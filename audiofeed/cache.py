@@ -65,10 +65,23 @@ def _data_fingerprint(folder: str) -> str:
     return h.hexdigest()[:16]
 
 
+def canonical(value) -> bytes:
+    """``value`` as canonical JSON: sorted keys, no spaces, UTF-8. Equal values, equal bytes."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def digest(value) -> str:
+    """The SHA-256 of ``value``'s canonical JSON: the one hash of keys, records and manifests.
+
+    >>> digest({"b": 1, "a": [1, "x"]}) == digest({"a": [1, "x"], "b": 1})
+    True
+    """
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
 def key(kind: str, **fields) -> str:
     """The cache key of one piece of work."""
-    payload = json.dumps({"kind": kind, "engine": engine_fingerprint(), **fields}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return digest({"kind": kind, "engine": engine_fingerprint(), **fields})
 
 
 ENTRY_FORMAT = 2  # 1 was pickles: never read (loading a pickle can run code)
@@ -76,10 +89,6 @@ ENTRY_FORMAT = 2  # 1 was pickles: never read (loading a pickle can run code)
 
 class CacheEntryError(ValueError):
     """A cache entry that is corrupt, truncated or not one of ours."""
-
-
-def _canonical(value) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class AudioCache:
@@ -108,10 +117,10 @@ class AudioCache:
             return None
         try:
             doc = json.loads(raw)
-            body, digest = doc["body"], doc["sha256"]
+            body, stored = doc["body"], doc["sha256"]
         except (ValueError, KeyError, TypeError):
             raise CacheEntryError("record is not valid JSON of this cache's format") from None
-        if not isinstance(body, dict) or hashlib.sha256(_canonical(body)).hexdigest() != digest:
+        if not isinstance(body, dict) or digest(body) != stored:
             raise CacheEntryError("record does not match its digest")
         if body.get("format") != ENTRY_FORMAT or body.get("key") != k:
             raise CacheEntryError("record is of another format or key")
@@ -176,7 +185,7 @@ class AudioCache:
         self._write_record(k, body)
 
     def _write_record(self, k: str, body: dict) -> None:
-        doc = {"body": body, "sha256": hashlib.sha256(_canonical(body)).hexdigest()}
+        doc = {"body": body, "sha256": digest(body)}
         atomic_write(self._path(k, ".json"), json.dumps(doc, sort_keys=True, ensure_ascii=False).encode())
 
     def get_json(self, k: str):

@@ -24,6 +24,7 @@ from .ffmpeg import decoded_samples
 from .names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, LISTED_RUNTIME_TAG, PODCAST_NS, PSC_NS, RECORD_FILE,
                     SILENCE_ADDED_TAG, SPEAKING_RATE_TAG, TRANSCRIPT_KINDS, CustomTag, answer_index, chapter_title)
 from .problems import Problem, Severity
+from .timecode import parse_npt_ms
 from .reading import PageError, find_pages, parse_runtime, read_page
 
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": ATOM_NS}
@@ -394,7 +395,7 @@ class _Checker:
             self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", "missing")
         else:
             try:
-                rows = [(_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
+                rows = [(parse_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
                 info.spans["psc:chapters"] = self.spans(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", rows, end,
                                          stored_order=[r[0] for r in rows])
             except ValueError as e:
@@ -566,29 +567,13 @@ def _custom_tag(tags, custom):
         return None
 
 
-def _npt_ms(value: str) -> int:
-    """Milliseconds of a Normal Play Time value.
-
-    >>> _npt_ms("00:01:11.040"), _npt_ms("37"), _npt_ms("7:48")
-    (71040, 37000, 468000)
-    """
-    try:
-        parts = [float(p) for p in value.split(":")]
-    except ValueError:
-        raise ValueError(f"start {value!r} is not Normal Play Time") from None
-    seconds = 0.0
-    for p in parts:
-        seconds = seconds * 60 + p
-    return round(seconds * 1000)
-
-
 def _cue_starts(kind: str, path: Path) -> list[float]:
     import srt
     import webvtt
 
     text = path.read_text(encoding="utf-8")
     if kind == "vtt":
-        return [_vtt_seconds(c.start) for c in webvtt.from_string(text)]
+        return [parse_npt_ms(c.start) / 1000 for c in webvtt.from_string(text)]
     if kind == "srt":
         return [s.start.total_seconds() for s in srt.parse(text)]
     if kind == "json":
@@ -596,11 +581,6 @@ def _cue_starts(kind: str, path: Path) -> list[float]:
     if "<html" not in text.lower():
         raise ValueError("no <html> element")
     return []
-
-
-def _vtt_seconds(stamp: str) -> float:
-    h, m, s = stamp.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
 
 
 def check(output: Path, articles: Path | None = None, tolerance_ms: float = 30) -> CheckReport:

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from .encoding import duration_ms, frame_count
-from .reading import Answer, Page
+from .reading import Answer, Page, doctors_of, format_runtime
 from .names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
+from .timecode import clock
 from .transcripts import Cue, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
@@ -94,6 +95,11 @@ class Episode:
     transcripts: dict[str, str] = field(default_factory=dict)
     refused: list[RefusedAnswer] = field(default_factory=list)
 
+    @property
+    def doctors(self) -> list[str]:
+        """The doctors of its published answers, in order, each once."""
+        return doctors_of(self.answers)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -103,18 +109,6 @@ class Episode:
         data["answers"] = [EpisodeAnswer(**a) for a in data["answers"]]
         data["refused"] = [RefusedAnswer(**r) for r in data.get("refused", [])]
         return cls(**data)
-
-
-def format_runtime(seconds: int | None) -> str:
-    """A runtime as the pages list it.
-
-    >>> format_runtime(71), format_runtime(39), format_runtime(120), format_runtime(None)
-    ('1min 11sec', '39sec', '2min', '')
-    """
-    if seconds is None:
-        return ""
-    m, s = divmod(seconds, 60)
-    return " ".join(p for p in (f"{m}min" if m else "", f"{s}sec" if s else "") if p)
 
 
 def page_guid(slug: str) -> str:
@@ -223,7 +217,7 @@ def make_episode(
     episode_name = f"{episode_stem}.mp3"
     tags = TrackTags(
         title=page.title,
-        artist="/".join(dict.fromkeys(a.doctor for a in answers)),
+        artist="/".join(doctors_of(answers)),
         album=album,
         date=page.updated,
         length_ms=total,
@@ -260,20 +254,8 @@ def make_episode(
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)
 
 
-def timestamp(ms: int) -> str:
-    """A chapter timestamp for show notes.
-
-    >>> timestamp(0), timestamp(71_040), timestamp(3_723_000)
-    ('00:00', '01:11', '1:02:03')
-    """
-    s = ms // 1000
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 def show_notes_text(answers: list[EpisodeAnswer]) -> str:
-    return "\n".join(f"{timestamp(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
+    return "\n".join(f"{clock(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
 
 
 def chapters_json(answers: list[EpisodeAnswer]) -> str:

@@ -13,6 +13,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
 from .names import CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
+from .timecode import npt
 
 
 def _sub(parent, ns: str, tag: str, text: str | None = None, **attrs) -> etree._Element:
@@ -144,16 +145,3 @@ class PodloveEntryExtension(BaseEntryExtension):
             for start, title in sorted(self._chapters):
                 _sub(chapters, PSC_NS, "chapter", start=npt(start), title=title)
         return item
-
-
-def npt(seconds: float) -> str:
-    """Normal Play Time, as Podlove Simple Chapters writes starts.
-
-    >>> npt(0), npt(71.04), npt(3723.5)
-    ('00:00:00.000', '00:01:11.040', '01:02:03.500')
-    """
-    ms = round(seconds * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"

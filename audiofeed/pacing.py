@@ -132,10 +132,11 @@ def write_table(path=None) -> None:
 
     from .cache import speech_fingerprint
     from .speech import VOICE_PALETTE
+    from .storage import atomic_write
 
     table = {"engine": speech_fingerprint(), "voices": {v: calibrate(v).to_json() for v in VOICE_PALETTE}}
     target = Path(path) if path else Path(__file__).with_name(TABLE_FILE)
-    target.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write(target, (json.dumps(table, indent=1, sort_keys=True) + "\n").encode())
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from feedgen.feed import FeedGenerator
 
 from . import __version__
 from .channel import Channel
-from .episode import Episode, timestamp, updated_date
+from .episode import Episode, updated_date
+from .timecode import clock
 from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, chapter_title
 from .feedext import (
     Person,
@@ -79,12 +80,12 @@ def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
 
 def show_notes_html(episode: Episode) -> str:
     rows = "".join(
-        f"<li>{timestamp(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
+        f"<li>{clock(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
         for a in episode.answers
     )
     return (
         f"<p>{escape(episode.title)}: {len(episode.answers)} doctors' answers, "
-        f"by {escape(', '.join(dict.fromkeys(a.doctor for a in episode.answers)))}.</p>"
+        f"by {escape(', '.join(episode.doctors))}.</p>"
         f"<p>Chapters:</p><ul>{rows}</ul>"
     )
 
@@ -102,13 +103,13 @@ def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
         fe.enclosure(channel.url(ep.file), str(ep.bytes), "audio/mpeg")
         fe.pubDate(_published(ep))
         fe.author({"name": ep.doctor, "email": channel.owner_email})
-        fe.podcast.itunes_author(", ".join(dict.fromkeys(a.doctor for a in ep.answers)))
+        fe.podcast.itunes_author(", ".join(ep.doctors))
         fe.podcast.itunes_duration(round(ep.duration_ms / 1000))
         fe.podcast.itunes_image(channel.url(COVER_FILE))
         fe.podcast.itunes_episode_type("full")
         fe.podcastindex.explicit(channel.explicit)
         fe.podcastindex.chapters(channel.url(ep.chapters_file))
-        for doctor in dict.fromkeys(a.doctor for a in ep.answers):
+        for doctor in ep.doctors:
             fe.podcastindex.person(Person(doctor))
         for a in ep.answers:
             fe.podlove.chapter(a.start_ms / 1000, chapter_title(a.question, a.doctor))

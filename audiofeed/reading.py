@@ -21,6 +21,8 @@ __all__ = [
     "Problem",
     "READERS",
     "parse_runtime",
+    "format_runtime",
+    "doctors_of",
     "read_page",
     "find_pages",
 ]
@@ -53,8 +55,17 @@ class Page:
 
     @property
     def doctors(self) -> list[str]:
-        """Doctors in order of first appearance, each once."""
-        return list(dict.fromkeys(a.doctor for a in self.answers))
+        return doctors_of(self.answers)
+
+
+def doctors_of(answers) -> list[str]:
+    """The doctors of some answers, in order of first appearance, each once.
+
+    >>> doctors_of([Answer("Q1", "Ana", "GP", None, "", 1), Answer("Q2", "Ben", "GP", 9, "", 5),
+    ...             Answer("Q3", "Ana", "GP", 9, "", 9)])
+    ['Ana', 'Ben']
+    """
+    return list(dict.fromkeys(a.doctor for a in answers))
 
 
 def _at(line: int | None, message: str) -> Problem:
@@ -111,6 +122,18 @@ def parse_runtime(text: str) -> int:
     if total == 0:
         raise ValueError(f"runtime {text.strip()!r} is zero")
     return total
+
+
+def format_runtime(seconds: int | None) -> str:
+    """A runtime as the pages list it.
+
+    >>> format_runtime(71), format_runtime(39), format_runtime(120), format_runtime(None)
+    ('1min 11sec', '39sec', '2min', '')
+    """
+    if seconds is None:
+        return ""
+    m, s = divmod(seconds, 60)
+    return " ".join(p for p in (f"{m}min" if m else "", f"{s}sec" if s else "") if p)
 
 
 def decode_source(path: Path, raw: bytes) -> str:

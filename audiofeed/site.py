@@ -15,6 +15,7 @@ from . import names
 from .channel import Channel
 from .episode import Episode
 from .names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
+from .timecode import clock
 from .transcripts import Cue
 
 ASSETS = ("player.js", "player.css")
@@ -29,18 +30,6 @@ def _env():
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(clock=clock, long_date=long_date, names=names)
     return env
-
-
-def clock(ms: int) -> str:
-    """A position as players show it.
-
-    >>> clock(0), clock(71_040), clock(3_723_000)
-    ('00:00', '01:11', '1:02:03')
-    """
-    s = int(ms) // 1000
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def long_date(iso: str) -> str:
@@ -83,6 +72,22 @@ def render_page(channel: Channel, episode: Episode, sections: list[tuple[str, st
         channel=channel, episode=episode, sections=sections, others=others, root="../",
         language=channel.language, feed_url=channel.url(FEED_FILE),
     )
+
+
+def fingerprint() -> str:
+    """A hash of everything the player pages are made from: the templates and the assets.
+
+    Part of every page's key, so that an edited template or stylesheet republishes the pages.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    templates = resources.files("audiofeed").joinpath("templates")
+    for name in sorted(t.name for t in templates.iterdir() if t.name.endswith(".html")):
+        h.update(f"templates/{name}\0".encode() + templates.joinpath(name).read_bytes() + b"\0")
+    for name, data in sorted(assets().items()):
+        h.update(f"{name}\0".encode() + data + b"\0")
+    return h.hexdigest()
 
 
 def assets() -> dict[str, bytes]:

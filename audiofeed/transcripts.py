@@ -17,6 +17,7 @@ from html import escape
 import numpy as np
 
 from .fitting import SILENCE_LEVEL
+from .timecode import npt
 from .speech import SAMPLE_RATE, Sentence
 
 ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
@@ -75,14 +76,6 @@ def sentence_cues(
     ]
 
 
-def _stamp(seconds: float) -> str:
-    ms = round(seconds * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
 def _vtt_escape(text: str) -> str:
     """Text as WebVTT cue text: ``&``, ``<`` and ``>`` are markup there.
 
@@ -98,7 +91,7 @@ def to_vtt(cues: list[Cue]) -> str:
     import webvtt  # here, not at the top: workers time cues but never write captions
 
     doc = webvtt.WebVTT(captions=[
-        webvtt.Caption(_stamp(c.start), _stamp(c.end), f"<v {_vtt_escape(c.speaker)}>{_vtt_escape(c.text)}</v>")
+        webvtt.Caption(npt(c.start), npt(c.end), f"<v {_vtt_escape(c.speaker)}>{_vtt_escape(c.text)}</v>")
         for c in cues
     ])
     return doc.content
@@ -138,7 +131,7 @@ def to_html(title: str, sections: list[tuple[str, str, list[Cue]]], language: st
     for heading, doctor, cues in sections:
         parts.append(f"<section><h2>{escape(heading)}</h2><p><em>{escape(doctor)}</em></p>")
         for c in cues:
-            parts.append(f'<p><time datetime="PT{c.start:.3f}S">{_stamp(c.start)[:8]}</time> {escape(c.text)}</p>')
+            parts.append(f'<p><time datetime="PT{c.start:.3f}S">{npt(c.start)[:8]}</time> {escape(c.text)}</p>')
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

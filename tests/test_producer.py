@@ -95,6 +95,27 @@ def test_editing_one_answer_remakes_that_answer_and_its_page_only(tmp_path):
     assert "Always trust your instinct" in (out / "003_fever_in_children_utf8" / "answer-02.vtt").read_text()
 
 
+def test_an_edited_template_republishes_every_page(tmp_path):
+    """Templates are inputs like any other: editing one republishes the pages, with no --force."""
+    package = tmp_path / "installed" / "audiofeed"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "audiofeed", package)
+    env = {**os.environ, "PYTHONPATH": str(package.parent)}
+
+    def build() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out)],
+                              capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+
+    articles, out = small_articles(tmp_path / "articles"), tmp_path / "out"
+    assert build().returncode == 0
+    assert "Nothing changed" in build().stdout
+    template = package / "templates" / "page.html"
+    template.write_text(template.read_text().replace("Other Voices</h2>", "More doctors</h2>"))
+    run = build()
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"2 page\(s\) built, 0 unchanged; 0 answer\(s\) rendered, \d+ from the cache", run.stdout), run.stdout
+    assert "More doctors</h2>" in (out / "003_fever_in_children_utf8" / "index.html").read_text()
+
+
 def test_deleting_a_page_removes_its_episode(tmp_path):
     articles = small_articles(tmp_path / "articles")
     out = tmp_path / "out"
@@ -213,7 +234,7 @@ answers:
 
 
 def seed_as_markdown() -> str:
-    from audiofeed.episode import format_runtime
+    from audiofeed.reading import format_runtime
     from audiofeed.reading import read_page
 
     page = read_page(ARTICLES / f"{SEED}.txt")
