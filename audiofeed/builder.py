@@ -1,20 +1,18 @@
-"""The build: ``articles/`` in, ``output/`` out, through the stages in order.
+"""The build: ``articles/`` in, ``output/`` out, in four steps: read, plan, schedule, publish.
 
-read (:mod:`.reading`) -> speak (:mod:`.speech`) -> fit (:mod:`.fitting`) -> level
-(:mod:`.loudness`) -> encode (:mod:`.encoding`) and tag (:mod:`.tagging`, :mod:`.episode`) ->
-publish (:mod:`.publishing`, :mod:`.site`).
-
-- **Incremental.** Each page has a key: a hash of its source and of every setting that shapes
-  its episode. A page whose key matches the last build's is linked into the new output as it
-  is, with nothing re-rendered. Answers of changed pages come from a content-addressed cache
-  (:mod:`.cache`) when they were rendered before. A rebuild with no change writes nothing.
-- **Parallel.** Answers render in a process pool, through the ``concurrent.futures.Executor``
-  interface only, so another executor can take its place. A few pages are open at a time and
-  each is written as soon as it is complete, so memory does not grow with the number of pages.
-- **Safe.** The new output is assembled in a staging folder beside the old one. Unchanged files
-  are hard links to the old files. The feeds are written last, and the folders are swapped in
-  at the end, so an interrupted build leaves the last good output as it was. A page that fails
-  to read keeps its last published episode. A lock refuses a second build on the same output.
+- **Read** (:mod:`.reading`) every page; a page that cannot be read is reported and keeps its
+  last published episode.
+- **Plan** what each page needs. Each page has a key: a hash of its source and of every input
+  that shapes its episode (settings, voices, engine, templates). A page whose key matches the
+  last build's is carried over as it is, with nothing re-rendered.
+- **Schedule** (:mod:`.scheduling`) the changed pages' answers. Each is planned
+  (:mod:`.rendering`), taken from the content-addressed cache (:mod:`.cache`) when it was
+  rendered before, else spoken, fitted, levelled and encoded by a worker, through the
+  ``concurrent.futures.Executor`` interface only. Each page is written (:mod:`.episode`,
+  :mod:`.site`) as soon as its answers are in, so memory does not grow with the number of pages.
+- **Publish** the feeds (:mod:`.publishing`) and the index into the staging folder, verify every
+  MP3 written from its bytes, and swap it in whole (:mod:`.output`). An interrupted build leaves
+  the last good output as it was.
 
 The core never prints. It reports progress through a callback and returns a
 :class:`BuildReport`.
@@ -22,47 +20,35 @@ The core never prints. It reports progress through a callback and returns a
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import hashlib
-import json
-import multiprocessing
-import os
-import shutil
-import signal
-import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from . import __version__
 from .cache import AudioCache, digest, engine_fingerprint, key
-from .encoding import OUTPUT_RATE, audio_part, check_frames, content_samples, duration_ms, encode, frames_for_content, frames_for_runtime, resample
-from .episode import AnswerAudio, Episode, RefusedAnswer, make_episode
-from .fitting import RATE_BAND, REFERENCE_RATE, FitError, fit_to_runtime, pad_to
-from .loudness import integrated_loudness, normalize
-from .pacing import VoiceModel, calibrate, shipped_models
 from .channel import Channel
+from .defaults import RATE_BAND
+from .encoding import duration_ms
+from .episode import AnswerAudio, Episode, RefusedAnswer, make_episode
+from .fitting import FitError
 from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
-from .problems import Problem, Severity, error, warning
+from .output import Manifest, OutputFolder, Staging
+from .pacing import VoiceModel, shipped_models
+from .problems import BuildError, Problem, Severity, error, warning
 from .reading import Page, PageError, find_pages, format_runtime, read_page, slug_for
+from .rendering import Planner
+from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
 from .site import assets as site_assets
 from .site import fingerprint as site_fingerprint
-from .storage import atomic_write, sync_folder_of, sync_tree
-from .speech import SAMPLE_RATE, Lexicon, assign_voices, speaker, spoken_text
-from .transcripts import sentence_cues
+from .speech import Lexicon, assign_voices
 
-MANIFEST_FORMAT = 1
-
-
-class BuildError(Exception):
-    """The build cannot start or finish (not a problem with one page)."""
+__all__ = ["BuildError", "BuildOptions", "BuildReport", "AnswerReport", "AnswerStatus", "build"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +114,6 @@ class BuildReport:
     voices_calibrated: int = 0  # voice models measured in this build (the others came from the cache)
     nothing_changed: bool = False
     seconds: float = 0.0
-    refused: dict[str, list] = field(default_factory=dict)  # page slug -> RefusedAnswer
 
     @property
     def errors(self) -> list[Problem]:
@@ -143,228 +128,64 @@ class BuildReport:
         return not self.errors
 
 
-@dataclass(frozen=True)
-class AnswerJob:
-    """Everything a worker needs to render one answer (picklable)."""
-
-    slug: str
-    index: int
-    text: str  # what is spoken (after the lexicon)
-    display: str  # what is shown, for transcripts
-    offsets: tuple[tuple[int, int], ...]  # spoken offset -> display offset, where they diverge
-    voice: str
-    target_frames: int | None  # None: no runtime to meet (lead answer)
-    rate: int
-    band: tuple[int, int]
-    speaker: str = ""  # the doctor, named in transcripts
-
-    def render_key(self) -> str:
-        return key("render", text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
-                   band=list(self.band), rate=self.rate, speaker=self.speaker)
-
-
-def calibrate_voice(voice: str) -> dict:
-    """A voice's pacing model (:mod:`.pacing`), as JSON-ready data."""
-    return calibrate(voice).to_json()
-
-
-def render_answer(job: AnswerJob) -> AnswerAudio:
-    """Speak, fit, level and encode one answer. Raises :class:`FitError` if it cannot fit."""
-    speak = speaker().speak
-    if job.target_frames is None:
-        speech = speak(job.text, job.voice, job.rate)
-        frames = frames_for_content(len(speech.samples))
-        if content_samples(frames) < len(speech.samples):
-            frames += 1
-        fitted = pad_to(speech, content_samples(frames))
-    else:
-        fitted = fit_to_runtime(
-            lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
-        )
-    # Loudness is measured once on the speech as fitted (22,050 Hz: half the cost of 48 kHz).
-    loudness = integrated_loudness(fitted.samples, SAMPLE_RATE)
-    levelled = normalize(resample(fitted.samples), OUTPUT_RATE, loudness)
-    return AnswerAudio(
-        mp3=encode(levelled.samples),
-        rate=fitted.rate,
-        silence_added=fitted.silence_added,
-        speech_seconds=fitted.speech_seconds,
-        needed_rate=fitted.needed_rate,
-        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker, job.display, job.offsets)),
-        loudness=levelled.loudness,
-        true_peak=levelled.true_peak,
-        passes=fitted.passes,
-    )
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool and leaves the output as it was.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
-    # If the parent is killed outright, go with it rather than linger (Linux only).
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def make_executor(jobs: int) -> Executor:
-    """A process pool. Any ``concurrent.futures.Executor`` will do (the build only submits)."""
-    # fork: workers start at once with everything imported; espeak state is isolated per
-    # utterance by the driver, so nothing the parent did leaks into the audio.
-    return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init
-    )
-
-
 Progress = Callable[[int, int, str], None]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    atomic_write(path, data, sync_folder=False)  # the staging tree is synced once, before the swap
+@dataclass
+class BuildPlan:
+    """What the build does with each page, decided before anything is rendered."""
 
-
-def _check_output(output: Path) -> None:
-    if output.exists() and not output.is_dir():
-        raise BuildError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST_FILE).exists():
-        raise BuildError(
-            f"{output}: folder exists, is not empty and was not made by audiofeed; "
-            "choose another output folder or empty it"
-        )
-
-
-def _recover(output: Path) -> None:
-    """If a build was killed between the two renames of a swap, put the last output back."""
-    old = output.with_name(f".{output.name}.old")
-    if old.is_dir() and not output.exists():
-        os.replace(old, output)
-
-
-def _swap_in(staging: Path, output: Path) -> None:
-    """Replace ``output`` by ``staging`` with two renames; the old output lives until the second."""
-    sync_tree(staging)  # every file was fsynced as written; now their names
-    old = output.with_name(f".{output.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if output.exists():
-        os.replace(output, old)
-    os.replace(staging, output)
-    sync_folder_of(output)
-    if old.exists():
-        shutil.rmtree(old)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def _link_tree(src: Path | str, dst: Path | str) -> None:
-    """``dst`` as a copy of ``src`` made of hard links (copies where links are refused)."""
-    os.mkdir(dst)
-    for entry in os.scandir(src):  # plain strings: this runs for every file of every unchanged page
-        target = os.path.join(dst, entry.name)
-        if entry.is_dir(follow_symlinks=False):
-            _link_tree(entry.path, target)
-        else:
-            _link_or_copy(entry.path, target)
-
-
-def _read_record(path: Path) -> Episode | str | None:
-    """The episode record at ``path``; None if there is none; a reason if it cannot be used.
-
-    A record is only as good as the files it describes: each MP3 it lists must still be there
-    with the size it records (a stat, not a read: cheap on a thousand pages), else the page is
-    built again rather than carried over.
-    """
-    try:
-        episode = Episode.from_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
-        return f"unreadable record ({type(e).__name__})"
-    root = path.parent.parent
-    for file, size in [(episode.file, episode.bytes)] + [(a.file, a.bytes) for a in episode.answers]:
-        try:
-            actual = (root / file).stat().st_size
-        except OSError:
-            return f"{file} is missing"
-        if actual != size:
-            return f"{file} has {actual} bytes, its record says {size}"
-    return episode
-
-
-def _load_manifest(output: Path) -> dict:
-    try:
-        data = json.loads((output / MANIFEST_FILE).read_text(encoding="utf-8"))
-        return data if data.get("format") == MANIFEST_FORMAT else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
+    manifest: Manifest  # the one this build will publish
+    changed: list[Page] = field(default_factory=list)  # rendered (from the cache where it can)
+    unchanged: dict[str, Episode] = field(default_factory=dict)  # slug -> record: carried over as they are
+    kept: dict[str, Episode] = field(default_factory=dict)  # pages that failed to read: their last episode stays
+    removed: list[str] = field(default_factory=list)  # published before, gone from the articles
+    nothing_changed: bool = False  # the output is already this build
 
 
 def build(options: BuildOptions, progress: Progress | None = None, executor: Executor | None = None) -> BuildReport:
     """Build every page under ``options.articles`` into ``options.output``.
 
-    Returns a report with one row per answer and one line per problem. Pages with problems are
-    not built (their last published episode, if any, is kept); the others are.
+    Returns a report with one row per answer and one problem per thing wrong. Pages with errors
+    are not built (their last published episode, if any, is kept); the others are.
     """
-    output = options.output
     if not options.articles.is_dir():
         raise BuildError(f"{options.articles}: no such folder of articles")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(output.with_name(f".{output.name}.lock")))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise BuildError(
-            f"{output}: another build is writing this output folder; wait for it to finish "
-            f"(lock: {output.with_name(f'.{output.name}.lock')})"
-        ) from None
-    staging = output.with_name(f".{output.name}.staging")
-    try:
-        _recover(output)
-        _check_output(output)
-        return _Build(options, progress, executor).run()
-    except BaseException as e:  # a full disk, a signal: the last good output stays as it was, even mid-swap
-        shutil.rmtree(staging, ignore_errors=True)
-        _recover(output)
-        if isinstance(e, OSError):
-            raise BuildError(f"{e.filename or output}: {e.strerror or e}; nothing was published, "
-                             f"{output}/ is left as it was") from None
-        raise
-    finally:
-        lock.release()
+    with OutputFolder(options.output).locked() as output:
+        return _Build(options, output, progress, executor).run()
 
 
 class _Build:
-    def __init__(self, options: BuildOptions, progress: Progress | None, executor: Executor | None):
+    def __init__(self, options: BuildOptions, output: OutputFolder, progress: Progress | None,
+                 executor: Executor | None):
         self.options = options
         self.channel = options.channel
+        self.output = output
         self.progress = progress
-        self.executor = executor
-        self.own_executor = executor is None
+        self.pool = Pool(executor, options.jobs)
         self.report = BuildReport(output=options.output)
         self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
-        self.lexicon = Lexicon(dict(options.lexicon))
         self.cover = options.cover.read_bytes() if options.cover else \
-            resources.files("audiofeed").joinpath("assets", "cover.png").read_bytes()
+            resources.files("audiofeed").joinpath("assets", COVER_FILE).read_bytes()
         self.started = time.perf_counter()
         self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
         self.cache_disabled = False
 
-    # -- reading ------------------------------------------------------------------------------
+    def run(self) -> BuildReport:
+        pages, sources, failed = self.read()
+        plan = self.plan(pages, sources, failed)
+        if plan.nothing_changed:
+            self.report.nothing_changed = True  # nothing to write
+            return self.finish()
+        staging = self.output.stage()
+        try:
+            episodes = self.schedule(plan, staging)
+            self.publish(plan, staging, episodes)
+        finally:
+            self.pool.close()
+        return self.finish()
+
+    # -- read -----------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, bytes], list[Path]]:
         pages, sources, failed = [], {}, []
         slugs: dict[str, Path] = {}
@@ -384,116 +205,117 @@ class _Build:
             sources[page.slug] = path.read_bytes()
         return pages, sources, failed
 
+    # -- plan -----------------------------------------------------------------------------------
     def settings_key(self) -> str:
+        """A hash of every input beside the pages themselves that shapes what is published."""
         o = self.options
         return digest([__version__, engine_fingerprint(), asdict(self.channel), list(o.band), list(o.lexicon),
                        o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
 
-    # -- the build ----------------------------------------------------------------------------
-    def run(self) -> BuildReport:
-        o, output, report = self.options, self.options.output, self.report
-        pages, sources, failed = self.read()
+    def plan(self, pages: list[Page], sources: dict[str, bytes], failed: list[Path]) -> BuildPlan:
+        o, report = self.options, self.report
         self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice)
         settings = self.settings_key()
         keys = {p.slug: digest([settings, hashlib.sha256(sources[p.slug]).hexdigest(),
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}
-        manifest = {} if o.force else _load_manifest(output)
-        old_pages = manifest.get("pages", {})
-        records: dict[str, Episode] = {}  # the last build's record of each page that may be kept as it is
-        for p in pages:
-            if old_pages.get(p.slug) == keys[p.slug]:
-                record = _read_record(output / p.slug / RECORD_FILE)
-                if isinstance(record, Episode):
-                    records[p.slug] = record
-                elif record is not None:
-                    report.problems.append(warning(output / p.slug / RECORD_FILE, f"{record}; building the page again"))
-        unchanged = [p for p in pages if p.slug in records]
-        unchanged_slugs = {p.slug for p in unchanged}
-        changed = [p for p in pages if p.slug not in unchanged_slugs]
-        failed_slugs = [slug_for(path) for path in failed]
-        kept_records = {s: r for s in failed_slugs if isinstance(r := _read_record(output / s / RECORD_FILE), Episode)}
-        kept = list(kept_records)
-        failed_set = set(failed_slugs)
-        removed = [s for s in old_pages if s not in keys and s not in failed_set]
-        report.pages_unchanged, report.pages_removed = len(unchanged), len(removed)
-        new_manifest = {"format": MANIFEST_FORMAT, "settings": settings,
-                        "pages": {**{s: old_pages[s] for s in kept if s in old_pages}, **keys}}
+        last = Manifest() if o.force else self.output.manifest()
+        plan = BuildPlan(manifest=Manifest(settings=settings))
+        for page in pages:
+            record = self.output.record(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
+            if isinstance(record, Episode):
+                plan.unchanged[page.slug] = record
+                continue
+            if record is not None:
+                report.problems.append(warning(self.output.path / page.slug / RECORD_FILE,
+                                               f"{record}; building the page again"))
+            plan.changed.append(page)
+        failed_slugs = {slug_for(path): path for path in failed}
+        for slug, path in failed_slugs.items():
+            if isinstance(record := self.output.record(slug), Episode):
+                plan.kept[slug] = record
+                report.problems.append(warning(path, "not rebuilt; its last published episode stays in the feeds "
+                                                     "until it is fixed"))
+        plan.removed = [s for s in last.pages if s not in keys and s not in failed_slugs]
+        plan.manifest.pages = {**{s: last.pages[s] for s in plan.kept if s in last.pages}, **keys}
+        plan.nothing_changed = (not plan.changed and not plan.removed and last.settings == settings
+                                and list(plan.kept) == [s for s in failed_slugs if s in last.pages])
+        report.pages_unchanged, report.pages_removed = len(plan.unchanged), len(plan.removed)
+        return plan
 
-        for path, slug in zip(failed, failed_slugs):
-            if slug in kept:
-                report.problems.append(warning(path, "not rebuilt; its last published episode stays in the feeds until it is fixed"))
-        if not changed and not removed and manifest.get("settings") == settings and kept == [
-                s for s in failed_slugs if s in old_pages]:
-            report.nothing_changed = True  # nothing to write: the output is already this build
-            return self.finish()
+    def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
+        """Every voice's pacing model: shipped, from the cache, or measured now (in parallel) and cached."""
+        models, missing = {}, []
+        shipped = shipped_models()  # measured on this very engine (checked by its fingerprint)
+        for voice in sorted({self.voices[d] for p in pages for d in p.doctors}):
+            if voice in shipped:
+                models[voice] = shipped[voice]
+                continue
+            data = None if self.options.force else self.cache.get_json(key("voice-model", voice=voice))
+            try:
+                models[voice] = VoiceModel.from_json(voice, data)
+            except (TypeError, KeyError, ValueError):
+                missing.append(voice)
+        futures = {voice: self.pool.submit(JobKind.CALIBRATE, voice) for voice in missing}
+        for voice, future in futures.items():
+            data = future.result()
+            self.cache_put(key("voice-model", voice=voice), data, json_value=True)
+            models[voice] = VoiceModel.from_json(voice, data)
+        self.report.voices_calibrated = len(missing)
+        return models
 
+    # -- schedule -------------------------------------------------------------------------------
+    def schedule(self, plan: BuildPlan, staging: Staging) -> list[Episode]:
+        """Render the changed pages, writing each as soon as it is complete, and carry over the others.
+
+        Returns every episode the feeds will list.
+        """
         episodes: list[Episode] = []
-        staging = output.with_name(f".{output.name}.staging")
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
 
         def carry_over() -> None:
-            """Unchanged and kept pages into the staging folder, as links; their records for the feeds.
-            Runs while the workers render the changed pages (the order of episodes does not matter:
-            the feeds and pages sort them)."""
-            for page in unchanged:
-                _link_tree(output / page.slug, staging / page.slug)
-                episodes.append(records[page.slug])
-            for slug in kept:
-                _link_tree(output / slug, staging / slug)
-                episodes.append(kept_records[slug])
-                report.pages_kept += 1
+            """Unchanged and kept pages into the staging folder, as links. Runs while the workers
+            render (the order of episodes does not matter: the feeds and pages sort them)."""
+            for slug, record in (*plan.unchanged.items(), *plan.kept.items()):
+                staging.carry_over(slug)
+                episodes.append(record)
+            self.report.pages_kept = len(plan.kept)
 
-        try:
-            self.render(changed, staging, episodes, meanwhile=carry_over)
-            _atomic_write(staging / COVER_FILE, self.cover)
-            for name, data in site_assets().items():
-                _atomic_write(staging / name, data)
-            from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
-            from .site import render_index
+        planner = Planner(self.voices, Lexicon(dict(self.options.lexicon)), self.options.band,
+                          self.voice_models(plan.changed))
+        total = sum(len(p.answers) for p in plan.changed)
+        for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
+                                                 meanwhile=carry_over), start=1):
+            self.record(finished)
+            if self.progress:
+                self.progress(done, total, finished.progress.page.title)
+            if finished.progress.complete:
+                episodes.append(self.write_page(finished.progress, staging))
+        return episodes
 
-            _atomic_write(staging / INDEX_FILE, render_index(self.channel, episodes).encode())
-            _atomic_write(staging / MANIFEST_FILE, (json.dumps(new_manifest, indent=1, sort_keys=True) + "\n").encode())
-            # Feeds last: they reference everything above.
-            _atomic_write(staging / ANSWERS_FILE, answers_feed(self.channel, episodes))
-            _atomic_write(staging / FEED_FILE, episodes_feed(self.channel, episodes))
-        finally:
-            if self.own_executor and self.executor is not None:
-                self.executor.shutdown(cancel_futures=True)
-        verify_staged(staging, self.built_episodes)
-        _swap_in(staging, output)
-        return self.finish()
+    def cached(self, job) -> AnswerAudio | None:
+        return None if self.options.force else self.cache.get(job.render_key())
 
-    def finish(self) -> BuildReport:
-        self.report.problems.extend(self.cache.warnings)
-        self.report.answers.sort(key=lambda r: (r.source, r.index))
-        self.report.seconds = time.perf_counter() - self.started
-        return self.report
-
-    # -- rendering ----------------------------------------------------------------------------
-    def job(self, page: Page, index: int) -> AnswerJob:
-        answer = page.answers[index]
-        display, _ = spoken_text(answer.question, answer.text)
-        text, offsets = self.lexicon.apply(display)
-        return AnswerJob(
-            slug=page.slug, index=index, text=text, display=display, offsets=offsets,
-            voice=self.voices[answer.doctor],
-            target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-            rate=REFERENCE_RATE, band=self.options.band, speaker=answer.doctor,
-        )
-
-    def submit(self, fn, arg) -> Future:
-        # A pool may fork its workers here. A signal handled during a fork runs inside fork's own
-        # callbacks, which ignore exceptions: Ctrl-C would be lost and the build would go on. So
-        # SIGINT and SIGTERM are held while submitting and delivered right after.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            if self.executor is None:
-                self.executor = make_executor(self.options.jobs or default_jobs())
-            return self.executor.submit(fn, arg)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    def record(self, finished: Finished) -> None:
+        """An answer done: its row in the report, and, if rendered now, its place in the cache."""
+        page, job, result = finished.progress.page, finished.job, finished.result
+        answer = page.answers[job.index]
+        if isinstance(result, FitError):
+            self.report.problems.append(error(
+                page.source, f"refused {answer.question!r}: {result} (listed {format_runtime(answer.listed_runtime)})",
+                answer.line))
+            self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
+                                            f"needs {result.needed_rate:.0f} wpm"))
+        elif isinstance(result, BaseException):
+            self.report.problems.append(error(
+                page.source, f"could not render {answer.question!r}: {type(result).__name__}: {result}", answer.line))
+            self.report.answers.append(_row(page, job.index, None, AnswerStatus.FAILED, str(result)))
+        else:
+            if finished.cached:
+                self.report.answers_cached += 1
+            else:
+                self.report.answers_rendered += 1
+                self.report.second_passes += result.passes > 1
+                self.cache_put(job.render_key(), result)
+            self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
 
     def cache_put(self, k: str, value, json_value: bool = False) -> None:
         """Store in the cache; a cache that cannot be written (read-only, shared) only warns, once."""
@@ -508,167 +330,45 @@ class _Build:
             self.report.problems.append(warning(e.filename or self.cache.folder, f"cannot write to the cache "
                                                 f"({e.strerror}); this build goes on without storing answers"))
 
-    def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
-        """Every voice's pacing model: from the cache, or measured now (in parallel) and cached."""
-        models, missing = {}, []
-        shipped = shipped_models()  # measured on this very engine (checked by its fingerprint)
-        for voice in sorted({self.voices[d] for p in pages for d in p.doctors}):
-            if voice in shipped:
-                models[voice] = shipped[voice]
-                continue
-            data = None if self.options.force else self.cache.get_json(key("voice-model", voice=voice))
-            try:
-                models[voice] = VoiceModel.from_json(voice, data)
-            except (TypeError, KeyError, ValueError):
-                missing.append(voice)
-        futures = {voice: self.submit(calibrate_voice, voice) for voice in missing}
-        for voice, future in futures.items():
-            data = future.result()
-            self.cache_put(key("voice-model", voice=voice), data, json_value=True)
-            models[voice] = VoiceModel.from_json(voice, data)
-        self.report.voices_calibrated = len(missing)
-        return models
-
-    def plan(self, page: Page, models: dict[str, VoiceModel]) -> list[AnswerJob]:
-        """The page's jobs, longest first. Each answer's rate comes from its voice's model; the
-        lead (no runtime) is spoken at the median of the rates planned for the others."""
-        jobs = []
-        for i, answer in enumerate(page.answers):
-            job = self.job(page, i)
-            if job.target_frames is not None:
-                job = replace(job, rate=models[job.voice].rate_for(job.text, content_samples(job.target_frames),
-                                                                    self.options.band))
-            jobs.append(job)
-        rates = [j.rate for j in jobs if j.target_frames is not None]
-        jobs = [replace(j, rate=round(statistics.median(rates))) if j.target_frames is None and rates else j
-                for j in jobs]
-
-        def length(j: AnswerJob) -> float:
-            return content_samples(j.target_frames) if j.target_frames else models[j.voice].samples(j.text, j.rate)
-
-        return sorted(jobs, key=lambda j: (-length(j), j.index))
-
-    def render(self, pages: list[Page], staging: Path, episodes: list[Episode],
-               meanwhile: Callable[[], None] = lambda: None) -> None:
-        """Render the pages' answers (cache first), writing each page as soon as it is complete.
-
-        Every answer is planned before anything is spoken (:meth:`plan`), so all of a page's
-        answers, its lead included, render at once. A few pages are open at a time.
-        """
-        models = self.voice_models(pages)
-        total = sum(len(p.answers) for p in pages)
-        self.done = 0
-        window = max(2, 2 * (self.options.jobs or default_jobs()))  # pages open at once
-        queue = list(pages)
-        running: dict[Future, tuple[Page, AnswerJob]] = {}
-        pending: dict[str, int] = {}
-        audio: dict[str, dict[int, AnswerAudio]] = {}
-
-        def open_page(page: Page) -> None:
-            pending[page.slug], audio[page.slug] = len(page.answers), {}
-            for job in self.plan(page, models):
-                cached = None if self.options.force else self.cache.get(job.render_key())
-                if cached is not None:
-                    finish(page, job, cached, cached=True)
-                else:
-                    running[self.submit(render_answer, job)] = (page, job)
-
-        def finish(page: Page, job: AnswerJob, result, cached: bool = False) -> None:
-            answer = page.answers[job.index]
-            if isinstance(result, FitError):
-                self.report.problems.append(error(
-                    page.source, f"refused {answer.question!r}: {result} (listed {format_runtime(answer.listed_runtime)})",
-                    answer.line))
-                self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
-                                                f"needs {result.needed_rate:.0f} wpm"))
-                self.report.refused.setdefault(page.slug, []).append(
-                    RefusedAnswer(job.index, answer.question, answer.doctor, answer.listed_runtime,
-                                  round(result.needed_rate, 1)))
-            elif isinstance(result, BaseException):
-                self.failed(page, job.index, result)
-            else:
-                if cached:
-                    self.report.answers_cached += 1
-                else:
-                    self.report.answers_rendered += 1
-                    self.report.second_passes += result.passes > 1
-                    self.cache_put(job.render_key(), result)
-                audio[page.slug][job.index] = result
-                self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
-            pending[page.slug] -= 1
-            self.done += 1
-            if self.progress:
-                self.progress(self.done, total, page.title)
-            if pending[page.slug] == 0:
-                self.write_page(page, audio.pop(page.slug), staging, episodes)
-                del pending[page.slug]
-
-        while queue and len(pending) < window:
-            open_page(queue.pop(0))
-        meanwhile()  # the parent's own work, while the first answers render
-        while queue or running:
-            while queue and len(pending) < window:
-                open_page(queue.pop(0))
-            if not running:
-                continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                page, job = running.pop(future)
-                try:
-                    result = future.result()
-                except Exception as e:  # noqa: BLE001  (a FitError or any failure: reported per answer)
-                    result = e
-                finish(page, job, result)
-
-    def failed(self, page: Page, index: int, failure: BaseException) -> None:
-        answer = page.answers[index]
-        self.report.problems.append(
-            error(page.source, f"could not render {answer.question!r}: {type(failure).__name__}: {failure}", answer.line))
-        self.report.answers.append(_row(page, index, None, AnswerStatus.FAILED, str(failure)))
-
-    def write_page(self, page: Page, audio: dict[int, AnswerAudio], staging: Path, episodes: list[Episode]) -> None:
+    def write_page(self, progress: PageProgress, staging: Staging) -> Episode:
+        """A complete page's files: tagged MP3s, chapters, transcripts, record and player page."""
         from .site import render_page
 
-        channel = self.channel
-        made = make_episode(
-            page, audio, album=channel.title, publisher=channel.author, cover=self.cover,
-            base_url=channel.url(""), language=channel.language, refused=self.report.refused.get(page.slug),
-        )
+        page, channel = progress.page, self.channel
+        refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
+                                 round(r.needed_rate, 1))
+                   for i, r in sorted(progress.results.items()) if isinstance(r, FitError)]
+        made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.cover,
+                            base_url=channel.url(""), language=channel.language, refused=refused)
         for name, data in made.files.items():
-            _atomic_write(staging / name, data)
-        _atomic_write(staging / page.slug / INDEX_FILE, render_page(channel, made.episode, made.sections).encode())
-        episodes.append(made.episode)
+            staging.write(name, data)
+        staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())
         self.built_episodes.append(made.episode)
         self.report.pages_built += 1
+        return made.episode
 
+    # -- publish --------------------------------------------------------------------------------
+    def publish(self, plan: BuildPlan, staging: Staging, episodes: list[Episode]) -> None:
+        """The show's files, the manifest and the feeds (last: they reference everything else);
+        then every MP3 written is verified from its bytes and the staging folder swapped in."""
+        from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
+        from .site import render_index
 
-def verify_staged(staging: Path, episodes: list[Episode]) -> None:
-    """Read back every MP3 this build wrote and check it against its record, from the bytes.
+        staging.write(COVER_FILE, self.cover)
+        for name, data in site_assets().items():
+            staging.write(name, data)
+        staging.write(INDEX_FILE, render_index(self.channel, episodes).encode())
+        staging.write(MANIFEST_FILE, plan.manifest.to_bytes())
+        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes))
+        staging.write(FEED_FILE, episodes_feed(self.channel, episodes))
+        staging.verify(self.built_episodes)
+        staging.swap_in()
 
-    Each file must be its record's size and hold exactly the frames its record's duration says,
-    every one a valid frame; an episode must be its answers' frames joined. Raises
-    :class:`BuildError` otherwise, so that nothing unverified is swapped in.
-    """
-    for episode in episodes:
-        total = 0
-        for a in episode.answers:
-            total += _verified_frames(staging / a.file, a.bytes, a.duration_ms)
-        if duration_ms(total) != episode.duration_ms:
-            raise BuildError(f"{staging / episode.file}: its answers hold {total} frames, the record says "
-                             f"{episode.duration_ms} ms; refusing to publish")
-        _verified_frames(staging / episode.file, episode.bytes, episode.duration_ms)
-
-
-def _verified_frames(path: Path, size: int, duration: int) -> int:
-    data = path.read_bytes()
-    try:
-        frames = check_frames(audio_part(data))
-    except ValueError as e:
-        raise BuildError(f"{path}: {e}; refusing to publish") from None
-    if len(data) != size or duration_ms(frames) != duration:
-        raise BuildError(f"{path}: {len(data)} bytes and {duration_ms(frames)} ms, but its record says {size} bytes "
-                         f"and {duration} ms; refusing to publish")
-    return frames
+    def finish(self) -> BuildReport:
+        self.report.problems.extend(self.cache.warnings)
+        self.report.answers.sort(key=lambda r: (r.source, r.index))
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
 
 
 def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[AnswerStatus, str]:

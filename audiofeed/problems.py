@@ -41,6 +41,10 @@ class Problem:
         return self.severity is Severity.ERROR
 
 
+class BuildError(Exception):
+    """The build cannot start or finish (not a problem with one page): one line, naming the file."""
+
+
 def warning(file, message: str, line: int | None = None, field: str = "") -> Problem:
     return Problem(str(file), message, line, field, Severity.WARNING)
 

@@ -1,7 +1,7 @@
 """Where a clean build's time goes, stage by stage, in seconds per minute of audio.
 
 Plans and renders every answer of ARTICLES in this one process with the build's own functions
-(``builder.plan`` and ``builder.render_answer``, then the page and feed writers), one answer after
+(``rendering.Planner.jobs`` and ``rendering.render_answer``, then the page and feed writers), one answer after
 another, timing each stage they call. Single-threaded, so wall clock is CPU time; synthesis runs
 in a forked child, which the process waits for. Prints one row per stage: seconds in all, and
 seconds per minute of published audio.
@@ -17,15 +17,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from audiofeed import builder
+from audiofeed import rendering
 from audiofeed.channel import Channel
+from audiofeed.defaults import RATE_BAND
 from audiofeed.encoding import FRAME_SECONDS, frame_count
 from audiofeed.episode import make_episode
 from audiofeed.pacing import shipped_models
 from audiofeed.publishing import answers_feed, episodes_feed
 from audiofeed.reading import find_pages, read_page
 from audiofeed.site import render_page
-from audiofeed.speech import assign_voices, speaker
+from audiofeed.speech import Lexicon, assign_voices, speaker
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,7 +38,7 @@ STAGES = {"fit_to_runtime": "fit (silence edits)", "pad_to": "fit (silence edits
 
 def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
     times: dict[str, float] = defaultdict(float)
-    originals = {name: getattr(builder, name) for name in STAGES}
+    originals = {name: getattr(rendering, name) for name in STAGES}
     engine = speaker()
     speak, syntheses = engine.speak, 0
 
@@ -66,18 +67,16 @@ def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
 
     engine.speak = timed("synthesis", synthesize)
     for name, stage in STAGES.items():
-        setattr(builder, name, timed(stage, originals[name]))
+        setattr(rendering, name, timed(stage, originals[name]))
     try:
         start = time.perf_counter()
         pages = [read_page(p) for p in find_pages(articles)]
         times["read pages"] += time.perf_counter() - start
-        build = builder._Build(builder.BuildOptions(articles=articles), None, None)
-        build.voices = assign_voices([p.doctors for p in pages])
-        models = shipped_models()
+        planner = rendering.Planner(assign_voices([p.doctors for p in pages]), Lexicon(), RATE_BAND, shipped_models())
         audio_seconds, answers, episodes = 0.0, 0, []
         for page in pages:
-            jobs = timed("plan rates", build.plan)(page, models)
-            audio = {job.index: builder.render_answer(job) for job in jobs}
+            jobs = timed("plan rates", planner.jobs)(page)
+            audio = {job.index: rendering.render_answer(job) for job in jobs}
             answers += len(audio)
             audio_seconds += sum(frame_count(a.mp3) for a in audio.values()) * FRAME_SECONDS
             made = timed("tags, chapters, transcripts", make_episode)(page, audio, album="a", publisher="p",
@@ -88,7 +87,7 @@ def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
     finally:
         engine.speak = speak
         for name, fn in originals.items():
-            setattr(builder, name, fn)
+            setattr(rendering, name, fn)
     return dict(times), audio_seconds, syntheses, answers
 
 

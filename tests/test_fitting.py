@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiofeed.builder import AnswerJob, render_answer
+from audiofeed.rendering import AnswerJob, render_answer
 from audiofeed.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
 from audiofeed.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
 from audiofeed.reading import read_page

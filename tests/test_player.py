@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from audiofeed.reading import read_page
 
@@ -59,7 +61,8 @@ def test_index_lists_episodes_and_feeds(page, site):
     assert feeds == ["https://podcast.example.org/health/feed.xml", "https://podcast.example.org/health/answers.xml"]
     assert page.locator(".subscribe a", has_text="Apple Podcasts").count() == 2
     page.locator("button.copy").first.click()
-    assert "copied" in page.locator(".subscribe .status").inner_text() or "copy it" in page.locator(".subscribe .status").inner_text()
+    # the status is set when the clipboard's promise settles: wait for it, as a person would read it
+    expect(page.locator(".subscribe .status").first).to_have_text(re.compile("copied|copy it"))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
     assert not page.problems, page.problems

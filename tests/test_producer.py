@@ -291,7 +291,7 @@ def test_any_executor_can_run_the_build(tmp_path):
 
     class CountingExecutor(ProcessPoolExecutor):
         def submit(self, fn, *args, **kwargs):
-            submitted.append(fn.__name__)
+            submitted.append((fn.__name__, getattr(args[0], "name", None)))
             return super().submit(fn, *args, **kwargs)
 
     with CountingExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as executor:
@@ -299,5 +299,5 @@ def test_any_executor_can_run_the_build(tmp_path):
                        executor=executor)
         assert report.ok and report.pages_built == 2
         # every answer rendered once, nothing else submitted (the palette's pacing ships with audiofeed)
-        assert submitted == ["render_answer"] * 4 and report.voices_calibrated == 0
+        assert submitted == [("run_job", "RENDER")] * 4 and report.voices_calibrated == 0
         assert executor.submit(sum, [1, 2]).result() == 3  # still usable: the build did not shut it down

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 import audiofeed
-from audiofeed.builder import BuildError, verify_staged
+from audiofeed.output import verify
+from audiofeed.problems import BuildError
 from audiofeed.episode import Episode
 from audiofeed.names import RECORD_FILE
 
@@ -109,17 +110,17 @@ def test_nothing_is_swapped_in_unless_its_frames_match_the_record(tmp_path):
     assert run_build(articles, out).code == 0
     slug = "003_fever_in_children_utf8"
     episode = Episode.from_json((out / slug / RECORD_FILE).read_text())
-    verify_staged(out, [episode])  # what the build wrote passes
+    verify(out, [episode])  # what the build wrote passes
     answer = out / episode.answers[1].file
     data = bytearray(answer.read_bytes())
     data[len(data) // 2] ^= 0xFF
     data[len(data) - 192 * 40] = 0  # a frame header in the middle of the audio
     answer.write_bytes(bytes(data))
     with pytest.raises(BuildError, match=r"answer-01\.mp3: frame \d+ of \d+ .* no valid header; refusing to publish"):
-        verify_staged(out, [episode])
+        verify(out, [episode])
     answer.write_bytes(bytes(data[: -192]))  # a frame short
     with pytest.raises(BuildError, match="refusing to publish"):
-        verify_staged(out, [episode])
+        verify(out, [episode])
 
 
 # -- interruptions ------------------------------------------------------------------------------------

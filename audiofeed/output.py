@@ -1,0 +1,217 @@
+"""Output safety: the output folder is only ever replaced whole, by a build that was verified.
+
+- **Lock.** One build at a time per output folder (``.OUTPUT.lock`` beside it).
+- **Staging.** A build writes into ``.OUTPUT.staging`` beside the output. Every file is written
+  atomically and durably (:mod:`.storage`). Unchanged pages are hard links to the published
+  files, so carrying them over costs no copy.
+- **Verification.** Before the swap, every MP3 written is read back from its bytes and checked
+  against its record (:meth:`Staging.verify`).
+- **Swap.** Two renames put the staging folder in place; a build killed between them is
+  recovered by the next (:meth:`OutputFolder.recover`). Anything that goes wrong before
+  (a full disk, a signal) removes the staging folder and leaves the last output as it was.
+- **Manifest.** ``.audiofeed`` in the output holds each page's key, so the next build knows
+  which pages it may carry over as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .encoding import audio_part, check_frames, duration_ms
+from .episode import Episode
+from .names import MANIFEST_FILE, RECORD_FILE
+from .problems import BuildError
+from .storage import atomic_write, sync_folder_of, sync_tree
+
+MANIFEST_FORMAT = 1
+
+
+@dataclass
+class Manifest:
+    """What the last build published: a key per page, and the key of the settings."""
+
+    settings: str | None = None
+    pages: dict[str, str] = field(default_factory=dict)  # slug -> page key
+
+    def to_bytes(self) -> bytes:
+        doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages}
+        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """The manifest at ``path``; an empty one if it is missing, unreadable or of another format."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("pages"), dict):
+                return cls()
+            return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()})
+        except (OSError, ValueError, AttributeError):
+            return cls()
+
+
+class OutputFolder:
+    """The published output folder, and the lock, staging and old folders beside it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.staging = path.with_name(f".{path.name}.staging")
+        self.old = path.with_name(f".{path.name}.old")
+        self.lock = path.with_name(f".{path.name}.lock")
+
+    @contextmanager
+    def locked(self) -> Iterator[OutputFolder]:
+        """Hold the folder for one build. On any exception (a full disk, a signal) the staging folder
+        goes and the last good output stays, even mid-swap; an OSError becomes one line naming the file."""
+        from filelock import FileLock, Timeout
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise BuildError(f"{self.path}: another build is writing this output folder; wait for it to finish "
+                             f"(lock: {self.lock})") from None
+        try:
+            self.recover()
+            self.check()
+            yield self
+        except BaseException as e:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.recover()
+            if isinstance(e, OSError):
+                raise BuildError(f"{e.filename or self.path}: {e.strerror or e}; nothing was published, "
+                                 f"{self.path}/ is left as it was") from None
+            raise
+        finally:
+            lock.release()
+
+    def check(self) -> None:
+        """Refuse a path that is a file, or a folder of someone else's."""
+        if self.path.exists() and not self.path.is_dir():
+            raise BuildError(f"{self.path}: exists and is not a folder")
+        if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / MANIFEST_FILE).exists():
+            raise BuildError(f"{self.path}: folder exists, is not empty and was not made by audiofeed; "
+                             "choose another output folder or empty it")
+
+    def recover(self) -> None:
+        """If a build was killed between the two renames of a swap, put the last output back."""
+        if self.old.is_dir() and not self.path.exists():
+            os.replace(self.old, self.path)
+
+    def manifest(self) -> Manifest:
+        return Manifest.load(self.path / MANIFEST_FILE)
+
+    def record(self, slug: str) -> Episode | str | None:
+        """The published record of page ``slug``; None if there is none; a reason if it cannot be used.
+
+        A record is only as good as the files it describes: each MP3 it lists must still be there
+        with the size it records (a stat, not a read: cheap on a thousand pages), else the page is
+        built again rather than carried over.
+        """
+        try:
+            episode = Episode.from_json((self.path / slug / RECORD_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
+            return f"unreadable record ({type(e).__name__})"
+        for file, size in [(episode.file, episode.bytes)] + [(a.file, a.bytes) for a in episode.answers]:
+            try:
+                actual = (self.path / file).stat().st_size
+            except OSError:
+                return f"{file} is missing"
+            if actual != size:
+                return f"{file} has {actual} bytes, its record says {size}"
+        return episode
+
+    def stage(self) -> Staging:
+        """A fresh, empty staging folder."""
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self.staging.mkdir(parents=True)
+        return Staging(self)
+
+
+class Staging:
+    """The next output, being assembled. Written files are fsynced; names are synced once, at the swap."""
+
+    def __init__(self, folder: OutputFolder):
+        self.folder = folder
+        self.path = folder.staging
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write ``name`` (relative to the output folder) atomically."""
+        atomic_write(self.path / name, data, sync_folder=False)  # the tree is synced once, before the swap
+
+    def carry_over(self, slug: str) -> None:
+        """Page ``slug`` as published, linked into the staging folder."""
+        _link_tree(self.folder.path / slug, self.path / slug)
+
+    def verify(self, episodes: list[Episode]) -> None:
+        """Every MP3 this build wrote, read back and checked (:func:`verify`)."""
+        verify(self.path, episodes)
+
+    def swap_in(self) -> None:
+        """Replace the output by the staging folder with two renames; the old output lives until the second."""
+        output, old = self.folder.path, self.folder.old
+        sync_tree(self.path)  # every file was fsynced as written; now their names
+        if old.exists():
+            shutil.rmtree(old)
+        if output.exists():
+            os.replace(output, old)
+        os.replace(self.path, output)
+        sync_folder_of(output)
+        if old.exists():
+            shutil.rmtree(old)
+
+
+def verify(folder: Path, episodes: list[Episode]) -> None:
+    """Read back the MP3s of ``episodes`` under ``folder`` and check them against their records, from the bytes.
+
+    Each file must be its record's size and hold exactly the frames its record's duration says,
+    every one a valid frame; an episode must be its answers' frames joined. Raises
+    :class:`BuildError` otherwise, so that nothing unverified is swapped in.
+    """
+    for episode in episodes:
+        total = 0
+        for a in episode.answers:
+            total += _verified_frames(folder / a.file, a.bytes, a.duration_ms)
+        if duration_ms(total) != episode.duration_ms:
+            raise BuildError(f"{folder / episode.file}: its answers hold {total} frames, the record says "
+                             f"{episode.duration_ms} ms; refusing to publish")
+        _verified_frames(folder / episode.file, episode.bytes, episode.duration_ms)
+
+
+def _verified_frames(path: Path, size: int, duration: int) -> int:
+    data = path.read_bytes()
+    try:
+        frames = check_frames(audio_part(data))
+    except ValueError as e:
+        raise BuildError(f"{path}: {e}; refusing to publish") from None
+    if len(data) != size or duration_ms(frames) != duration:
+        raise BuildError(f"{path}: {len(data)} bytes and {duration_ms(frames)} ms, but its record says {size} bytes "
+                         f"and {duration} ms; refusing to publish")
+    return frames
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _link_tree(src: Path | str, dst: Path | str) -> None:
+    """``dst`` as a copy of ``src`` made of hard links (copies where links are refused)."""
+    os.mkdir(dst)
+    for entry in os.scandir(src):  # plain strings: this runs for every file of every unchanged page
+        target = os.path.join(dst, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            _link_tree(entry.path, target)
+        else:
+            _link_or_copy(entry.path, target)

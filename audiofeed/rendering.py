@@ -1,0 +1,116 @@
+"""Rendering jobs: a page's answers planned as :class:`AnswerJob` s, and what a worker does with one.
+
+A job carries everything a worker needs (it is picklable and names no file), so any executor
+can run it: :func:`render_answer` speaks, fits, levels and encodes one answer, and
+:func:`calibrate_voice` measures a voice's pacing model. :class:`Planner` makes a page's jobs,
+with each answer's rate planned before anything is spoken.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+
+from .cache import key
+from .encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
+from .episode import AnswerAudio
+from .fitting import REFERENCE_RATE, fit_to_runtime, pad_to
+from .loudness import integrated_loudness, normalize
+from .pacing import VoiceModel, calibrate
+from .reading import Page
+from .speech import SAMPLE_RATE, Lexicon, speaker, spoken_text
+from .transcripts import sentence_cues
+
+
+@dataclass(frozen=True)
+class AnswerJob:
+    """Everything a worker needs to render one answer (picklable)."""
+
+    slug: str
+    index: int
+    text: str  # what is spoken (after the lexicon)
+    display: str  # what is shown, for transcripts
+    offsets: tuple[tuple[int, int], ...]  # spoken offset -> display offset, where they diverge
+    voice: str
+    target_frames: int | None  # None: no runtime to meet (lead answer)
+    rate: int
+    band: tuple[int, int]
+    speaker: str = ""  # the doctor, named in transcripts
+
+    def render_key(self) -> str:
+        return key("render", text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
+                   band=list(self.band), rate=self.rate, speaker=self.speaker)
+
+
+def calibrate_voice(voice: str) -> dict:
+    """A voice's pacing model (:mod:`.pacing`), as JSON-ready data."""
+    return calibrate(voice).to_json()
+
+
+def render_answer(job: AnswerJob) -> AnswerAudio:
+    """Speak, fit, level and encode one answer. Raises :class:`~.fitting.FitError` if it cannot fit."""
+    speak = speaker().speak
+    if job.target_frames is None:
+        speech = speak(job.text, job.voice, job.rate)
+        frames = frames_for_content(len(speech.samples))
+        if content_samples(frames) < len(speech.samples):
+            frames += 1
+        fitted = pad_to(speech, content_samples(frames))
+    else:
+        fitted = fit_to_runtime(
+            lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
+        )
+    # Loudness is measured once on the speech as fitted (22,050 Hz: half the cost of 48 kHz).
+    loudness = integrated_loudness(fitted.samples, SAMPLE_RATE)
+    levelled = normalize(resample(fitted.samples), OUTPUT_RATE, loudness)
+    return AnswerAudio(
+        mp3=encode(levelled.samples),
+        rate=fitted.rate,
+        silence_added=fitted.silence_added,
+        speech_seconds=fitted.speech_seconds,
+        needed_rate=fitted.needed_rate,
+        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker, job.display, job.offsets)),
+        loudness=levelled.loudness,
+        true_peak=levelled.true_peak,
+        passes=fitted.passes,
+    )
+
+
+class Planner:
+    """A page's jobs: its answers' texts (after the lexicon), voices, runtimes and planned rates."""
+
+    def __init__(self, voices: dict[str, str], lexicon: Lexicon, band: tuple[int, int],
+                 models: dict[str, VoiceModel] | None = None):
+        self.voices, self.lexicon, self.band = voices, lexicon, band
+        self.models = models or {}
+
+    def job(self, page: Page, index: int) -> AnswerJob:
+        """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
+        answer = page.answers[index]
+        display, _ = spoken_text(answer.question, answer.text)
+        text, offsets = self.lexicon.apply(display)
+        return AnswerJob(
+            slug=page.slug, index=index, text=text, display=display, offsets=offsets,
+            voice=self.voices[answer.doctor],
+            target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
+            rate=REFERENCE_RATE, band=self.band, speaker=answer.doctor,
+        )
+
+    def jobs(self, page: Page) -> list[AnswerJob]:
+        """The page's jobs, longest first. Each answer's rate comes from its voice's model; the
+        lead (no runtime) is spoken at the median of the rates planned for the others."""
+        jobs = []
+        for i in range(len(page.answers)):
+            job = self.job(page, i)
+            if job.target_frames is not None:
+                job = replace(job, rate=self.models[job.voice].rate_for(job.text, content_samples(job.target_frames),
+                                                                         self.band))
+            jobs.append(job)
+        rates = [j.rate for j in jobs if j.target_frames is not None]
+        jobs = [replace(j, rate=round(statistics.median(rates))) if j.target_frames is None and rates else j
+                for j in jobs]
+
+        def length(j: AnswerJob) -> float:
+            return content_samples(j.target_frames) if j.target_frames else self.models[j.voice].samples(j.text, j.rate)
+
+        return sorted(jobs, key=lambda j: (-length(j), j.index))
