@@ -21,26 +21,22 @@ from .storage import atomic_write
 AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
 
 
-@cache
 def speech_fingerprint() -> str:
-    """Version of espeak-ng and of its voice data: what decides how long speech lasts."""
-    from . import espeak_driver
-    from pyttsx3.drivers import _espeak
+    """The speech engine's fingerprint (its version and voice data): what decides how long speech lasts."""
+    from .speech import engine_type
 
-    parts = {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver._DATA_PATH)}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+    return engine_type().fingerprint()
 
 
 @cache
 def engine_fingerprint() -> str:
-    """Versions of everything between text and MP3 frames."""
-    from . import encoding, espeak_driver
-    from pyttsx3.drivers import _espeak
+    """Versions of everything between text and MP3 frames: the engine, the pipeline, the encoder."""
+    from . import encoding
+    from .speech import engine_type
 
     parts = {
         "pipeline": AUDIO_PIPELINE_VERSION,
-        "espeak": _espeak.Info(None).decode(),
-        "espeak_data": _data_fingerprint(espeak_driver._DATA_PATH),
+        **engine_type().versions(),
         "encoder": f"lameenc {_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
         "pyttsx3": _version("pyttsx3"),
         "numpy": _version("numpy"),
@@ -53,16 +49,6 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "-"
-
-
-def _data_fingerprint(folder: str) -> str:
-    """Names, sizes and times of espeak's voice data files: changes when the data is upgraded."""
-    h = hashlib.sha256()
-    for root, _dirs, files in sorted(os.walk(folder)):
-        for name in sorted(files):
-            st = os.stat(os.path.join(root, name))
-            h.update(f"{os.path.relpath(os.path.join(root, name), folder)}:{st.st_size}".encode())
-    return h.hexdigest()[:16]
 
 
 def canonical(value) -> bytes:

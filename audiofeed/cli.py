@@ -28,12 +28,15 @@ def cli():
 
 
 def _rate_band(ctx, param, value: str) -> tuple[int, int]:
+    from .speech import engine_type
+
     try:
         low, high = (int(x) for x in value.split("-"))
     except ValueError:
         raise click.BadParameter("expected LOW-HIGH words per minute, e.g. 100-240") from None
-    if not 80 <= low < high <= 449:
-        raise click.BadParameter("the band must lie within 80-449 wpm, low below high")
+    floor, ceiling = engine_type().RATE_LIMITS
+    if not floor <= low < high <= ceiling:
+        raise click.BadParameter(f"the band must lie within {floor}-{ceiling} wpm, low below high")
     return low, high
 
 

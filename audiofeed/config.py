@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .defaults import RATE_BAND
 from .channel import Channel
+from .speech import engine_type
 
 CONFIG_FILE = "audiofeed.toml"
 
@@ -100,8 +101,9 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
     for k, v in data.get("fitting", {}).items():
         if k != "rate_band":
             raise bad(f"fitting.{k}", "unknown key (known: rate_band)")
-        if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and 80 <= v[0] < v[1] <= 449):
-            raise bad("fitting.rate_band", f"must be [low, high] words per minute within 80-449, not {v!r}")
+        low, high = engine_type().RATE_LIMITS
+        if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and low <= v[0] < v[1] <= high):
+            raise bad("fitting.rate_band", f"must be [low, high] words per minute within {low}-{high}, not {v!r}")
         config.rate_band = (v[0], v[1])
     for k, v in data.get("check", {}).items():
         if k != "tolerance_ms":
@@ -117,10 +119,11 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
 
 
 def _voice(value, key: str, known: set[str] | None, bad) -> str:
+    engine = engine_type()
     if not isinstance(value, str):
-        raise bad(key, f"must be an espeak-ng voice id such as 'gmw/en-us+m3', not {value!r}")
-    if known is not None and value.split("+", 1)[0] not in known:
-        raise bad(key, f"unknown espeak-ng voice {value!r} (ids look like 'gmw/en-us' or 'gmw/en-gb-x-rp+f2')")
+        raise bad(key, f"must be an {engine.NAME} voice id such as {engine.VOICE_EXAMPLE}, not {value!r}")
+    if known is not None and not engine.known(value, known):
+        raise bad(key, f"unknown {engine.NAME} voice {value!r} (ids look like {engine.VOICE_EXAMPLE})")
     return value
 
 

@@ -7,12 +7,12 @@ the reader's method. At 48 kHz and 64 kbit/s a frame is exactly 192 bytes and 24
 padding byte ever, so a runtime maps to a whole number of frames (within 12 ms) and an episode
 made by joining its answers' frames needs no second encode: chapter starts fall on the joins.
 
-The speech is resampled from 22,050 Hz to 48 kHz by soxr (:func:`resample`: a third of LAME's
+The speech is resampled from the engine's rate (22,050 Hz for espeak-ng) to 48 kHz by soxr (:func:`resample`: a third of LAME's
 cost when LAME resampled itself), then levelled (:mod:`.loudness`) and encoded by LAME through
 ``lameenc``, in process. LAME writes no Xing header and always emits ``floor(n / 1152) + 2``
 frames for ``n`` samples at 48 kHz (its encoder delay and padding; measured on 40 random
-lengths), and soxr gives ``round(n * 48000 / 22050)`` samples for ``n``, which
-:func:`content_samples` inverts.
+lengths), and soxr gives ``round(n * 48000 / rate)`` samples for ``n`` at ``rate``, which
+:func:`content_samples` inverts. Every function that counts speech samples takes their rate.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import lameenc
 import numpy as np
 import soxr
 
-from .speech import SAMPLE_RATE as SPEECH_RATE
 
 OUTPUT_RATE = 48_000
 FRAME_SAMPLES = 1152
@@ -42,34 +41,34 @@ def frames_for_runtime(seconds: float) -> int:
     return max(3, round(seconds / FRAME_SECONDS))
 
 
-def content_samples(frames: int) -> int:
-    """Speech-rate samples that LAME turns into exactly ``frames`` frames.
+def content_samples(frames: int, rate: int) -> int:
+    """Samples of speech at ``rate`` Hz that LAME turns into exactly ``frames`` frames.
 
     The input lands mid-way between two frame counts, so resampling's rounding cannot move it.
 
-    >>> content_samples(2958)
-    1564580
+    >>> content_samples(2958, 22_050), content_samples(2958, 16_000)
+    (1564580, 1135296)
     """
-    return round(((frames - 2) * FRAME_SAMPLES + FRAME_SAMPLES // 2) * SPEECH_RATE / OUTPUT_RATE)
+    return round(((frames - 2) * FRAME_SAMPLES + FRAME_SAMPLES // 2) * rate / OUTPUT_RATE)
 
 
-def frames_for_content(samples: int) -> int:
-    """Frames LAME emits for ``samples`` speech-rate samples.
+def frames_for_content(samples: int, rate: int) -> int:
+    """Frames LAME emits for ``samples`` samples of speech at ``rate`` Hz.
 
-    >>> frames_for_content(content_samples(2958))
-    2958
+    >>> frames_for_content(content_samples(2958, 22_050), 22_050), frames_for_content(content_samples(9, 16_000), 16_000)
+    (2958, 9)
     """
-    return round(samples * OUTPUT_RATE / SPEECH_RATE) // FRAME_SAMPLES + 2
+    return round(samples * OUTPUT_RATE / rate) // FRAME_SAMPLES + 2
 
 
-def resample(samples: np.ndarray) -> np.ndarray:
-    """16-bit speech at 22,050 Hz as float samples in [-1, 1] at :data:`OUTPUT_RATE` (soxr, high quality).
+def resample(samples: np.ndarray, rate: int) -> np.ndarray:
+    """16-bit speech at ``rate`` Hz as float samples in [-1, 1] at :data:`OUTPUT_RATE` (soxr, high quality).
 
-    >>> len(resample(np.zeros(content_samples(2958), dtype=np.int16))) // FRAME_SAMPLES + 2
+    >>> len(resample(np.zeros(content_samples(2958, 22_050), dtype=np.int16), 22_050)) // FRAME_SAMPLES + 2
     2958
     """
     x = samples.astype(np.float32) / np.float32(32768)
-    return soxr.resample(x, SPEECH_RATE, OUTPUT_RATE, quality="HQ")
+    return soxr.resample(x, rate, OUTPUT_RATE, quality="HQ")
 
 
 def encode(samples: np.ndarray) -> bytes:

@@ -30,7 +30,9 @@ from pathlib import Path
 
 import espeakng_loader
 
-SAMPLE_RATE = 22050
+from .espeak_engine import EspeakEngine
+
+SAMPLE_RATE = EspeakEngine.SAMPLE_RATE
 BUFFER_MS = 20
 RANDOM_SEED = 1
 
@@ -116,9 +118,9 @@ class SynchronousEspeakDriver:
             self._properties["voice"] = str(value)
         elif name == "rate":
             rate = int(value)
-            if not 80 <= rate <= 449:
-                # espeak switches method at 450 wpm and durations jump.
-                raise ValueError(f"rate {rate} wpm outside espeak-ng's steady range 80-449")
+            low, high = EspeakEngine.RATE_LIMITS
+            if not low <= rate <= high:
+                raise ValueError(f"rate {rate} wpm outside espeak-ng's steady range {low}-{high}")
             self._properties["rate"] = rate
         elif name == "volume":
             self._properties["volume"] = min(1.0, max(0.0, float(value)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .speech import SAMPLE_RATE, Sentence, Speech
+from .speech import Sentence, Speech
 
 from .defaults import RATE_BAND  # noqa: E402  (re-exported)
 REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fitted
@@ -24,8 +24,8 @@ REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fi
 # (spread over all pauses: 2.5% of a 60 s answer is about 60 ms more or less in each of 25).
 MAX_SILENCE_EDIT = 0.025
 MAX_PASSES = 4
-MIN_PAUSE = round(0.120 * SAMPLE_RATE)  # a gap this long counts as a pause we may edit
-KEEP_PAUSE = round(0.060 * SAMPLE_RATE)  # never shorten a pause below this
+MIN_PAUSE = 0.120  # seconds: a gap this long counts as a pause we may edit
+KEEP_PAUSE = 0.060  # seconds: never shorten a pause below this
 SILENCE_LEVEL = 64  # |sample| at or below this is silence (-54 dBFS)
 
 
@@ -34,6 +34,7 @@ class FittedSpeech:
     """Speech edited to an exact length."""
 
     samples: np.ndarray
+    sample_rate: int  # Hz, as the engine spoke it
     rate: int
     silence_added: float  # seconds; negative when pauses were shortened
     speech_seconds: float  # length of the speech as synthesized at ``rate``
@@ -56,11 +57,11 @@ class FitError(ValueError):
 Speak = Callable[[int], Speech]
 
 
-def find_pauses(samples: np.ndarray) -> list[tuple[int, int]]:
+def find_pauses(samples: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
     """Runs of silence at least :data:`MIN_PAUSE` long, as (start, end) sample indices.
 
-    >>> x = np.r_[np.ones(100), np.zeros(MIN_PAUSE), np.ones(5), np.zeros(10)].astype(np.int16) * 1000
-    >>> find_pauses(x)
+    >>> x = np.r_[np.ones(100), np.zeros(2646), np.ones(5), np.zeros(10)].astype(np.int16) * 1000
+    >>> find_pauses(x, 22_050)
     [(100, 2746)]
     """
     quiet = (samples <= SILENCE_LEVEL) & (samples >= -SILENCE_LEVEL)
@@ -72,7 +73,7 @@ def find_pauses(samples: np.ndarray) -> list[tuple[int, int]]:
     is_quiet = np.zeros(len(starts), dtype=bool)
     is_quiet[0 if first_quiet else 1 :: 2] = True
     starts, ends = starts[is_quiet], ends[is_quiet]
-    keep = (ends - starts) >= MIN_PAUSE
+    keep = (ends - starts) >= round(MIN_PAUSE * sample_rate)
     return list(zip(starts[keep].tolist(), ends[keep].tolist()))
 
 
@@ -88,9 +89,10 @@ def _share(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-def removable(samples: np.ndarray) -> int:
+def removable(samples: np.ndarray, sample_rate: int) -> int:
     """How many samples of silence can be taken out of the pauses."""
-    return sum(max(0, e - s - KEEP_PAUSE) for s, e in find_pauses(samples))
+    keep = round(KEEP_PAUSE * sample_rate)
+    return sum(max(0, e - s - keep) for s, e in find_pauses(samples, sample_rate))
 
 
 def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentence, ...]]:
@@ -101,13 +103,13 @@ def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentenc
     """
     samples = speech.samples
     delta = target - len(samples)
-    pauses = find_pauses(samples)
+    pauses = find_pauses(samples, speech.sample_rate)
     if delta > 0:
         if not pauses:  # nothing to stretch: pad the end
             pauses = [(len(samples), len(samples))]
         parts = _share(delta, [max(1, e - s) for s, e in pauses])
     else:
-        room = [max(0, e - s - KEEP_PAUSE) for s, e in pauses]
+        room = [max(0, e - s - round(KEEP_PAUSE * speech.sample_rate)) for s, e in pauses]
         if sum(room) < -delta:
             raise ValueError("not enough silence to remove")
         parts = [-p for p in _share(-delta, room)]
@@ -160,7 +162,7 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
         speech = tried[rate] = tried.get(rate) or speak(rate)
         length = len(speech.samples)
         surplus = length - target
-        closable = surplus <= 0 or surplus <= removable(speech.samples)
+        closable = surplus <= 0 or surplus <= removable(speech.samples, speech.sample_rate)
         if closable and (abs(surplus) <= max_edit * target or (surplus < 0 and rate == low)):
             break
         if surplus > 0 and rate >= high and not closable:
@@ -174,9 +176,10 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
             new = min(high, rate + 1) if surplus > 0 else max(low, rate - 1)
         if new in tried or len(tried) >= MAX_PASSES:
             # Settled between two rates: keep the closest pass that the silence edits can close.
-            fits = [s for s in tried.values() if len(s.samples) <= target or len(s.samples) - target <= removable(s.samples)]
+            fits = [s for s in tried.values()
+                    if len(s.samples) <= target or len(s.samples) - target <= removable(s.samples, s.sample_rate)]
             if not fits:
-                raise FitError(f"cannot fit {target / SAMPLE_RATE:.1f} s in the natural band {low}-{high} wpm",
+                raise FitError(f"cannot fit {target / speech.sample_rate:.1f} s in the natural band {low}-{high} wpm",
                                needed_rate=needed_rate(rate, length, target))
             speech = min(fits, key=lambda s: (abs(len(s.samples) - target), s.rate))
             rate = speech.rate
@@ -185,8 +188,9 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
     samples, sentences = edit_silence(speech, target)
     return FittedSpeech(
         samples=samples,
+        sample_rate=speech.sample_rate,
         rate=rate,
-        silence_added=(target - len(speech.samples)) / SAMPLE_RATE,
+        silence_added=(target - len(speech.samples)) / speech.sample_rate,
         speech_seconds=speech.seconds,
         needed_rate=needed_rate(rate, len(speech.samples), target),
         sentences=sentences,
@@ -200,8 +204,9 @@ def pad_to(speech: Speech, target: int) -> FittedSpeech:
     samples = np.concatenate([speech.samples, np.zeros(max(0, extra), dtype=speech.samples.dtype)])[:target]
     return FittedSpeech(
         samples=samples,
+        sample_rate=speech.sample_rate,
         rate=speech.rate,
-        silence_added=extra / SAMPLE_RATE,
+        silence_added=extra / speech.sample_rate,
         speech_seconds=speech.seconds,
         needed_rate=float(speech.rate),
         sentences=speech.sentences,

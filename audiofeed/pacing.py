@@ -131,10 +131,10 @@ def write_table(path=None) -> None:
     from pathlib import Path
 
     from .cache import speech_fingerprint
-    from .speech import VOICE_PALETTE
+    from .speech import engine_type
     from .storage import atomic_write
 
-    table = {"engine": speech_fingerprint(), "voices": {v: calibrate(v).to_json() for v in VOICE_PALETTE}}
+    table = {"engine": speech_fingerprint(), "voices": {v: calibrate(v).to_json() for v in engine_type().palette()}}
     target = Path(path) if path else Path(__file__).with_name(TABLE_FILE)
     atomic_write(target, (json.dumps(table, indent=1, sort_keys=True) + "\n").encode())
 

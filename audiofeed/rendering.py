@@ -18,7 +18,7 @@ from .fitting import REFERENCE_RATE, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate
 from .reading import Page
-from .speech import SAMPLE_RATE, Lexicon, speaker, spoken_text
+from .speech import Lexicon, engine_type, speaker, spoken_text
 from .transcripts import sentence_cues
 
 
@@ -49,27 +49,29 @@ def calibrate_voice(voice: str) -> dict:
 
 def render_answer(job: AnswerJob) -> AnswerAudio:
     """Speak, fit, level and encode one answer. Raises :class:`~.fitting.FitError` if it cannot fit."""
-    speak = speaker().speak
+    engine = speaker()
+    hz = engine.SAMPLE_RATE
     if job.target_frames is None:
-        speech = speak(job.text, job.voice, job.rate)
-        frames = frames_for_content(len(speech.samples))
-        if content_samples(frames) < len(speech.samples):
+        speech = engine.speak(job.text, job.voice, job.rate)
+        hz = speech.sample_rate
+        frames = frames_for_content(len(speech.samples), hz)
+        if content_samples(frames, hz) < len(speech.samples):
             frames += 1
-        fitted = pad_to(speech, content_samples(frames))
+        fitted = pad_to(speech, content_samples(frames, hz))
     else:
-        fitted = fit_to_runtime(
-            lambda rate: speak(job.text, job.voice, rate), content_samples(job.target_frames), job.band, job.rate
-        )
-    # Loudness is measured once on the speech as fitted (22,050 Hz: half the cost of 48 kHz).
-    loudness = integrated_loudness(fitted.samples, SAMPLE_RATE)
-    levelled = normalize(resample(fitted.samples), OUTPUT_RATE, loudness)
+        fitted = fit_to_runtime(lambda rate: engine.speak(job.text, job.voice, rate),
+                                content_samples(job.target_frames, hz), job.band, job.rate)
+    # Loudness is measured once, on the speech as fitted (at the engine's rate: half the cost of 48 kHz).
+    loudness = integrated_loudness(fitted.samples, fitted.sample_rate)
+    levelled = normalize(resample(fitted.samples, fitted.sample_rate), OUTPUT_RATE, loudness)
     return AnswerAudio(
         mp3=encode(levelled.samples),
         rate=fitted.rate,
         silence_added=fitted.silence_added,
         speech_seconds=fitted.speech_seconds,
         needed_rate=fitted.needed_rate,
-        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, job.speaker, job.display, job.offsets)),
+        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, fitted.sample_rate, job.speaker,
+                                 job.display, job.offsets)),
         loudness=levelled.loudness,
         true_peak=levelled.true_peak,
         passes=fitted.passes,
@@ -83,6 +85,7 @@ class Planner:
                  models: dict[str, VoiceModel] | None = None):
         self.voices, self.lexicon, self.band = voices, lexicon, band
         self.models = models or {}
+        self.sample_rate = engine_type().SAMPLE_RATE  # what the voice models count in
 
     def job(self, page: Page, index: int) -> AnswerJob:
         """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
@@ -103,7 +106,7 @@ class Planner:
         for i in range(len(page.answers)):
             job = self.job(page, i)
             if job.target_frames is not None:
-                job = replace(job, rate=self.models[job.voice].rate_for(job.text, content_samples(job.target_frames),
+                job = replace(job, rate=self.models[job.voice].rate_for(job.text, content_samples(job.target_frames, self.sample_rate),
                                                                          self.band))
             jobs.append(job)
         rates = [j.rate for j in jobs if j.target_frames is not None]
@@ -111,6 +114,6 @@ class Planner:
                 for j in jobs]
 
         def length(j: AnswerJob) -> float:
-            return content_samples(j.target_frames) if j.target_frames else self.models[j.voice].samples(j.text, j.rate)
+            return content_samples(j.target_frames, self.sample_rate) if j.target_frames else self.models[j.voice].samples(j.text, j.rate)
 
         return sorted(jobs, key=lambda j: (-length(j), j.index))

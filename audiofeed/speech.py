@@ -1,34 +1,21 @@
 """Speech: text in, :class:`Speech` (samples and where each sentence starts) out.
 
-pyttsx3 drives espeak-ng through :mod:`audiofeed.espeak_driver`, a pyttsx3 driver that renders
-synchronously and reproducibly. Each doctor gets a distinct, stable voice
-(:func:`assign_voices`).
+The pipeline speaks through a small :class:`Engine` protocol; :func:`engine_type` names the
+engine of this platform (espeak-ng through pyttsx3: :mod:`.espeak_engine`), and
+:func:`speaker` is this process's instance. Each doctor gets a distinct, stable voice from the
+engine's palette (:func:`assign_voices`). What is spoken is the question and the answer
+(:func:`spoken_text`), with the producer's pronunciations (:class:`Lexicon`) applied to speech only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import io
 import re
-import sys
-import wave
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-import numpy as np
-import pyttsx3
-
-from . import espeak_driver
-
-DRIVER_NAME = "audiofeed_espeak"
-SAMPLE_RATE = espeak_driver.SAMPLE_RATE
-
-# English accents and voice variants that stay natural at 100-240 wpm. A doctor's voice is
-# accent+variant, picked from this palette by a hash of the name (so it never changes between
-# builds) and moved to the next free entry when it would equal another voice on the same page.
-ACCENTS = ("gmw/en-us", "gmw/en-gb-x-rp", "gmw/en", "gmw/en-gb-scotland", "gmw/en-029")
-VARIANTS = ("m1", "f1", "m3", "f2", "m2", "f3", "m4", "f4", "m6", "f5", "m7")
-VOICE_PALETTE = tuple(f"{accent}+{variant}" for variant in VARIANTS for accent in ACCENTS)
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -41,84 +28,71 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Speech:
-    """Synthesized speech: 16-bit mono samples at :data:`SAMPLE_RATE`."""
+    """Synthesized speech: 16-bit mono samples at ``sample_rate``."""
 
     samples: np.ndarray
+    sample_rate: int  # Hz: whatever the engine gives; nothing downstream assumes a rate
     voice: str
-    rate: int  # espeak-ng's rate setting, words per minute
+    rate: int  # the engine's rate setting, words per minute
     sentences: tuple[Sentence, ...]
 
     @property
     def seconds(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+        return len(self.samples) / self.sample_rate
 
 
-def _register_driver() -> None:
-    # pyttsx3 loads drivers as modules named pyttsx3.drivers.<name>.
-    sys.modules.setdefault(f"pyttsx3.drivers.{DRIVER_NAME}", espeak_driver)
-    importlib.import_module(f"pyttsx3.drivers.{DRIVER_NAME}")
+class Engine(Protocol):
+    """What the pipeline needs of a speech engine (one module per engine, e.g. :mod:`.espeak_engine`)."""
 
+    NAME: ClassVar[str]  # for messages: "espeak-ng"
+    SAMPLE_RATE: ClassVar[int]  # Hz of the samples :meth:`speak` returns
+    RATE_LIMITS: ClassVar[tuple[int, int]]  # words per minute the engine speaks steadily
+    VOICE_EXAMPLE: ClassVar[str]  # voice ids as a producer writes them, for messages
 
-class Speaker:
-    """Owns one pyttsx3 engine on audiofeed's espeak-ng driver."""
+    @classmethod
+    def palette(cls, default_voice: str | None = None) -> tuple[str, ...]:
+        """The voices doctors are given (only ``default_voice``'s variants, if it is set)."""
 
-    def __init__(self) -> None:
-        _register_driver()
-        self.engine = pyttsx3.init(DRIVER_NAME)
-        self._sentences: list[Sentence] = []
-        self._errors: list[BaseException] = []
-        self.engine.connect("started-sentence", self._on_sentence)
-        self.engine.connect("error", self._on_error)
+    @staticmethod
+    def known(voice: str, ids: set[str]) -> bool:
+        """Whether ``voice`` names one of the engine's voice ``ids``."""
 
-    def _on_sentence(self, location, sample, **_):
-        self._sentences.append(Sentence(offset=location - 1, sample=sample))
+    @classmethod
+    def versions(cls) -> dict[str, str]:
+        """What the engine's audio depends on (versions, data), for cache keys."""
 
-    def _on_error(self, exception, **_):
-        self._errors.append(exception)
+    @classmethod
+    def fingerprint(cls) -> str:
+        """A short hash of :meth:`versions`."""
 
     def voices(self) -> list[str]:
-        return [v.id for v in self.engine.getProperty("voices")]
+        """The voice ids the engine has."""
 
     def speak(self, text: str, voice: str, rate: int) -> Speech:
-        """Render ``text`` with ``voice`` at ``rate`` words per minute."""
-        self._sentences, self._errors = [], []
-        self.engine.setProperty("voice", voice)
-        self.engine.setProperty("rate", rate)
-        buffer = io.BytesIO()
-        self.engine.save_to_file(text, buffer)
-        self.engine.runAndWait()
-        if self._errors:
-            raise self._errors[0]
-        buffer.seek(0)
-        with wave.open(buffer, "rb") as f:
-            samples = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
-        if not len(samples):
-            raise espeak_driver.SynthesisError(f"no audio for {text[:40]!r}")
-        return Speech(samples=samples, voice=voice, rate=rate, sentences=tuple(self._sentences))
+        """``text`` in ``voice`` at ``rate`` words per minute, with its sentence starts."""
 
 
-_speaker: Speaker | None = None
+def engine_type() -> type[Engine]:
+    """The speech engine of this platform (its class: constants and palette without starting it)."""
+    from .espeak_engine import EspeakEngine  # the one engine today; another pyttsx3 driver is a module beside it
+
+    return EspeakEngine
 
 
-def speaker() -> Speaker:
-    """This process's :class:`Speaker`, created on first use (one engine per process)."""
+_speaker: Engine | None = None
+
+
+def speaker() -> Engine:
+    """This process's speech engine, started on first use (one per process)."""
     global _speaker
     if _speaker is None:
-        _speaker = Speaker()
+        _speaker = engine_type()()
     return _speaker
 
 
-def _slot(name: str, size: int = len(VOICE_PALETTE)) -> int:
+def _slot(name: str, size: int) -> int:
     digest = hashlib.sha256(name.strip().casefold().encode()).digest()
     return int.from_bytes(digest[:8], "big") % size
-
-
-def palette(default_voice: str | None = None) -> tuple[str, ...]:
-    """The voices doctors are given: every accent, or only ``default_voice``'s, with each variant."""
-    if default_voice:
-        base = default_voice.split("+", 1)[0]
-        return tuple(f"{base}+{variant}" for variant in VARIANTS)
-    return VOICE_PALETTE
 
 
 def assign_voices(
@@ -137,7 +111,7 @@ def assign_voices(
     (2, 2)
     """
     pinned = dict(pinned or {})
-    voices_palette = palette(default_voice)
+    voices_palette = engine_type().palette(default_voice)
     neighbours: dict[str, set[str]] = {}
     for doctors in pages_doctors:
         for d in doctors:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .fitting import SILENCE_LEVEL
 from .timecode import npt
-from .speech import SAMPLE_RATE, Sentence
+from .speech import Sentence
 
 ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
 
@@ -36,7 +36,7 @@ class Cue:
 
 
 def sentence_cues(
-    text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, speaker: str,
+    text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, sample_rate: int, speaker: str,
     display: str | None = None, offsets: tuple[tuple[int, int], ...] = (),
 ) -> list[Cue]:
     """Cues for fitted speech: one per sentence, from speech onset to the end of its speech.
@@ -63,8 +63,8 @@ def sentence_cues(
         last = loud[np.searchsorted(loud, limit) - 1]
         cues.append(
             Cue(
-                start=round(onset / SAMPLE_RATE + ENCODER_DELAY, 3),
-                end=round((last + 1) / SAMPLE_RATE + ENCODER_DELAY, 3),
+                start=round(onset / sample_rate + ENCODER_DELAY, 3),
+                end=round((last + 1) / sample_rate + ENCODER_DELAY, 3),
                 text=body,
                 speaker=speaker,
             )

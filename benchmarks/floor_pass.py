@@ -27,7 +27,7 @@ RATE = 175
 def render(job: tuple[str, Path]) -> None:
     text, path = job
     speech = speaker().speak(text, VOICE, RATE)
-    path.write_bytes(encode(resample(speech.samples)))
+    path.write_bytes(encode(resample(speech.samples, speech.sample_rate)))
 
 
 def main(articles: Path, output: Path) -> None:

@@ -9,7 +9,9 @@ from audiofeed.rendering import AnswerJob, render_answer
 from audiofeed.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
 from audiofeed.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
 from audiofeed.reading import read_page
-from audiofeed.speech import SAMPLE_RATE, speaker, spoken_text
+from audiofeed.speech import engine_type, speaker, spoken_text
+
+SAMPLE_RATE = engine_type().SAMPLE_RATE
 
 from .conftest import ARTICLES, run_build
 
@@ -25,20 +27,20 @@ def seed_answers():
 def test_seed_answers_fit_exactly_at_natural_rates(index):
     answer = seed_answers()[index]
     text, _ = spoken_text(answer.question, answer.text)
-    target = content_samples(frames_for_runtime(answer.listed_runtime))
+    target = content_samples(frames_for_runtime(answer.listed_runtime), SAMPLE_RATE)
     fitted = fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), target)
     assert len(fitted.samples) == target
     assert RATE_BAND[0] <= fitted.rate <= RATE_BAND[1]
     assert 130 <= fitted.rate <= 185  # the seed's runtimes are natural ones
     assert abs(fitted.silence_added) < 0.02 * answer.listed_runtime  # the rate did most of the work
     # Silence was only changed inside pauses: no pause got shorter than the floor.
-    assert all(e - s >= KEEP_PAUSE for s, e in find_pauses(fitted.samples))
+    assert all(e - s >= round(KEEP_PAUSE * SAMPLE_RATE) for s, e in find_pauses(fitted.samples, SAMPLE_RATE))
 
 
 def test_sentence_starts_follow_the_edits():
     answer = seed_answers()[0]
     text, _ = spoken_text(answer.question, answer.text)
-    target = content_samples(frames_for_runtime(answer.listed_runtime + 3))  # forces added silence
+    target = content_samples(frames_for_runtime(answer.listed_runtime + 3), SAMPLE_RATE)  # forces added silence
     fitted = fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), target)
     plain = speaker().speak(text, VOICE, fitted.rate)
     assert len(fitted.sentences) == len(plain.sentences) > 5
@@ -56,7 +58,7 @@ def test_runtime_needing_a_rate_above_the_band_is_refused():
     answer = seed_answers()[0]  # 71 s of speech at ~160 wpm
     text, _ = spoken_text(answer.question, answer.text)
     with pytest.raises(FitError) as info:
-        fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), content_samples(frames_for_runtime(30)))
+        fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), content_samples(frames_for_runtime(30), SAMPLE_RATE))
     assert info.value.needed_rate > RATE_BAND[1]
     assert "wpm" in str(info.value) and "100-240" in str(info.value)
 

@@ -21,7 +21,8 @@ VOICES = ["gmw/en-us+m1", "gmw/en-gb-x-rp+f2", "gmw/en-029+m3", "gmw/en-gb-scotl
 
 def speech_48k(voice: str, index: int) -> np.ndarray:
     answer = read_page(ARTICLES / "000_4fe75e9a818bb161.txt").answers[index]
-    return resample(speaker().speak(spoken_text(answer.question, answer.text)[0], voice, 165).samples)
+    speech = speaker().speak(spoken_text(answer.question, answer.text)[0], voice, 165)
+    return resample(speech.samples, speech.sample_rate)
 
 
 def reference(x: np.ndarray) -> tuple[float, float]:

@@ -10,7 +10,9 @@ from audiofeed.encoding import content_samples, frames_for_runtime
 from audiofeed.fitting import MAX_SILENCE_EDIT, fit_to_runtime
 from audiofeed.pacing import calibrate, shipped_models
 from audiofeed.reading import find_pages, read_page
-from audiofeed.speech import VOICE_PALETTE, assign_voices, speaker, spoken_text
+from audiofeed.speech import assign_voices, engine_type, speaker, spoken_text
+
+VOICE_PALETTE = engine_type().palette()
 
 from .conftest import ARTICLES
 
@@ -35,7 +37,7 @@ def test_planned_rates_land_within_the_silence_edit_for_most_answers():
                 continue
             text, _ = spoken_text(answer.question, answer.text)
             voice = voices[answer.doctor]
-            target = content_samples(frames_for_runtime(answer.listed_runtime))
+            target = content_samples(frames_for_runtime(answer.listed_runtime), engine_type().SAMPLE_RATE)
             planned = models[voice].rate_for(text, target)
             fitted = fit_to_runtime(lambda r: speaker().speak(text, voice, r), target, first_rate=planned)
             assert len(fitted.samples) == target

@@ -12,7 +12,10 @@ import pytest
 
 from audiofeed import espeak_driver
 from audiofeed.reading import read_page
-from audiofeed.speech import VOICE_PALETTE, assign_voices, speaker
+from audiofeed.espeak_engine import EspeakEngine
+from audiofeed.speech import assign_voices, speaker
+
+VOICE_PALETTE = EspeakEngine.PALETTE
 
 from .conftest import ARTICLES
 
