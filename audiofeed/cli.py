@@ -180,9 +180,10 @@ def init_command(folder):
     existing = [str(p) for p in targets if p.exists()]
     if existing:
         raise click.ClickException(f"{', '.join(existing)}: already there; not overwritten")
+    from .storage import atomic_write
+
     for path, text in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text.encode())
         click.echo(f"wrote {path}")
     click.echo(f"next: edit {folder / CONFIG_FILE}, add pages to {folder / 'articles'}/, then run: audiofeed build")
 
