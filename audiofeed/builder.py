@@ -40,7 +40,7 @@ from .fitting import FitError
 from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from .output import Manifest, OutputFolder, Staging
 from .pacing import VoiceModel, shipped_models
-from .problems import BuildError, Problem, Severity, error, warning
+from .problems import BuildError, Problem, Reported, error, warning
 from .reading import Page, PageError, find_pages, format_runtime, read_page, slug_for
 from .rendering import Planner
 from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
@@ -100,7 +100,7 @@ class AnswerReport:
 
 
 @dataclass
-class BuildReport:
+class BuildReport(Reported):
     output: Path
     answers: list[AnswerReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # errors fail the build; warnings do not
@@ -115,17 +115,6 @@ class BuildReport:
     nothing_changed: bool = False
     seconds: float = 0.0
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 Progress = Callable[[int, int, str], None]

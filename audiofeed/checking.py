@@ -23,7 +23,7 @@ from pathlib import Path
 from .ffmpeg import decoded_samples
 from .names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, LISTED_RUNTIME_TAG, PODCAST_NS, PSC_NS, RECORD_FILE,
                     SILENCE_ADDED_TAG, SPEAKING_RATE_TAG, TRANSCRIPT_KINDS, CustomTag, answer_index, chapter_title)
-from .problems import Problem, Severity
+from .problems import Problem, Reported, Severity
 from .timecode import parse_npt_ms
 from .reading import PageError, find_pages, parse_runtime, read_page
 
@@ -152,23 +152,12 @@ class AnswerCheck:
 
 
 @dataclass
-class CheckReport:
+class CheckReport(Reported):
     output: Path
     tolerance_ms: float
     answers: list[AnswerCheck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def records(self) -> list[dict]:
         """One flat record per answer, for ``--json`` and ``--csv``."""

@@ -41,6 +41,24 @@ class Problem:
         return self.severity is Severity.ERROR
 
 
+class Reported:
+    """For reports that hold ``problems``: their errors, their warnings, and whether they passed."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
 class BuildError(Exception):
     """The build cannot start or finish (not a problem with one page): one line, naming the file."""
 

@@ -4,7 +4,7 @@ As Pelican's functional tests do, the whole output is discovered on both sides: 
 adds, drops or changes fails the test, whichever page it belongs to. Text files (feeds,
 chapters, transcripts, player pages, ``build.json``) are compared whole. An MP3 is compared as
 its frame count (checked frame by frame) and its ID3 tag as mutagen prints it, in a ``.mp3.txt``
-file; binary files (the cover) by SHA-256. The build manifest (``.audiofeed``) holds only hashes
+file; binary files (the cover) and the player's assets (copies of audiofeed's own) by SHA-256. The build manifest (``.audiofeed``) holds only hashes
 of settings and sources, which move with audiofeed's version: its page list is compared.
 
 After an intended change, regenerate with
@@ -22,6 +22,9 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden" / "output"
 TEXT = {".xml", ".json", ".vtt", ".srt", ".html", ".css", ".js"}
+
+
+from audiofeed.names import ASSETS_FOLDER  # noqa: E402
 
 
 def describe_mp3(path: Path) -> str:
@@ -50,7 +53,7 @@ def golden_view(output: Path) -> dict[str, str]:
             view["manifest-pages.txt"] = "\n".join(sorted(manifest["pages"])) + f"\nformat: {manifest['format']}\n"
         elif path.suffix == ".mp3":
             view[f"{name}.txt"] = describe_mp3(path)
-        elif path.suffix in TEXT:
+        elif path.suffix in TEXT and not name.startswith(f"{ASSETS_FOLDER}/"):
             view[name] = path.read_text(encoding="utf-8")
         else:
             view[f"{name}.sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() + "\n"
