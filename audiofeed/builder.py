@@ -64,6 +64,7 @@ class BuildOptions:
     pinned_voices: tuple[tuple[str, str], ...] = ()  # doctor -> espeak-ng voice
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
+    scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
 
 
 class AnswerStatus(StrEnum):
@@ -113,6 +114,7 @@ class BuildReport(Reported):
     second_passes: int = 0  # rendered answers whose planned rate missed: synthesized more than once
     voices_calibrated: int = 0  # voice models measured in this build (the others came from the cache)
     nothing_changed: bool = False
+    rendered_on: str = ""  # "2 local process(es)", "4 worker thread(s) of tcp://..."
     seconds: float = 0.0
 
 
@@ -151,23 +153,29 @@ class _Build:
         self.channel = options.channel
         self.output = output
         self.progress = progress
-        self.pool = Pool(executor, options.jobs)
+        self.started = time.perf_counter()
         self.report = BuildReport(output=options.output)
         self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
         self.cover = options.cover.read_bytes() if options.cover else \
             resources.files("audiofeed").joinpath("assets", COVER_FILE).read_bytes()
-        self.started = time.perf_counter()
         self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
         self.cache_disabled = False
+        if options.scheduler and executor is None:
+            from .cluster import ClusterPool  # dask: imported only for a cluster build
+
+            self.pool = ClusterPool(options.scheduler)  # refuses unreachable schedulers and unlike workers
+        else:
+            self.pool = Pool(executor, options.jobs)
+        self.report.rendered_on = self.pool.describe()
 
     def run(self) -> BuildReport:
-        pages, sources, failed = self.read()
-        plan = self.plan(pages, sources, failed)
-        if plan.nothing_changed:
-            self.report.nothing_changed = True  # nothing to write
-            return self.finish()
-        staging = self.output.stage()
         try:
+            pages, sources, failed = self.read()
+            plan = self.plan(pages, sources, failed)
+            if plan.nothing_changed:
+                self.report.nothing_changed = True  # nothing to write
+                return self.finish()
+            staging = self.output.stage()
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
         finally:

@@ -58,10 +58,14 @@ def _rate_band(ctx, param, value: str) -> tuple[int, int]:
 @click.option("--email", help=f"Owner e-mail (itunes:owner). [default: {DEFAULTS.owner_email}]")
 @click.option("--language", help=f"Feed language (RFC 5646). [default: {DEFAULTS.language}]")
 @click.option("--explicit/--not-explicit", default=None, help="itunes:explicit for the show and every episode. [default: not explicit]")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Render on a dask.distributed cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 "
+                   "(needs pip install 'audiofeed[dask]'). [default: build.scheduler in audiofeed.toml, else "
+                   "a local process pool]")
 @click.option("--rate-band", callback=lambda c, p, v: None if v is None else _rate_band(c, p, v),
               help=f"Natural speaking rates, words per minute; answers needing more are refused. [default: {RATE_BAND[0]}-{RATE_BAND[1]}]")
 def build_command(articles, output, config_path, base_url, jobs, force, cache_dir, title, description, author,
-                  email, language, explicit, rate_band):
+                  email, language, explicit, scheduler, rate_band):
     """Build podcast feeds, MP3s and web pages from the pages in ARTICLES (default: articles/).
 
     Every doctor's answer is spoken with a voice of its own and fitted to exactly its listed
@@ -76,13 +80,14 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
     wrong) and skipped, and the command then exits with status 1.
 
     \b
-    Example:
+    Examples:
       audiofeed build articles -o output --base-url https://example.org/podcast/
+      audiofeed build articles -o output --scheduler tcp://10.0.0.5:8786   # on a dask cluster
     """
     from .builder import BuildError, build
 
     options = build_options(
-        articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band,
+        articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band, scheduler=scheduler,
         channel={"title": title, "description": description, "author": author, "owner_email": email,
                  "language": language, "base_url": base_url, "explicit": explicit},
     )
@@ -120,6 +125,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
             + (f", {report.pages_kept} kept from the last build" if report.pages_kept else "")
             + f"; {report.answers_rendered} answer(s) rendered, {report.answers_cached} from the cache"
             + (f" ({report.second_passes} of those rendered needed a second synthesis)" if report.answers_rendered else "")
+            + (f" on {report.rendered_on}" if report.answers_rendered else "")
             + ";"
             f" {report.output}/ in {report.seconds:.1f} s; feeds: {report.output}/{FEED_FILE}, {report.output}/{ANSWERS_FILE}"
         )
@@ -135,7 +141,7 @@ def print_problems(err: Console, problems) -> None:
 
 def build_options(articles: Path, output: Path, config_path: Path | None = None, *, channel: dict | None = None,
                   jobs: int = 0, force: bool = False, cache: Path | None = None,
-                  rate_band: tuple[int, int] | None = None):
+                  rate_band: tuple[int, int] | None = None, scheduler: str | None = None):
     """The build's options: ``audiofeed.toml`` (beside ARTICLES, or ``config_path``) under the
     command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
     from .builder import BuildOptions
@@ -148,7 +154,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
         articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
         band=rate_band or config.rate_band, force=force, cache=cache,
         lexicon=tuple(config.lexicon.items()), pinned_voices=tuple(config.voices.items()),
-        default_voice=config.default_voice, cover=config.cover,
+        default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
     )
 
 

@@ -30,11 +30,12 @@ class Config:
     rate_band: tuple[int, int] = RATE_BAND
     tolerance_ms: float = 30.0
     lexicon: dict[str, str] = field(default_factory=dict)
+    scheduler: str | None = None  # a dask.distributed scheduler to render on
     path: Path | None = None
 
 
 _FEED_KEYS = {f.name: f.type for f in fields(Channel)} | {"cover": "path"}
-_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon"}
+_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build"}
 
 
 def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
@@ -111,6 +112,12 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
             raise bad("check.tolerance_ms", f"must be a number of milliseconds, not {v!r}")
         config.tolerance_ms = float(v)
+    for k, v in data.get("build", {}).items():
+        if k != "scheduler":
+            raise bad(f"build.{k}", "unknown key (known: scheduler)")
+        if not isinstance(v, str) or not v.strip():
+            raise bad("build.scheduler", f"must be a dask scheduler address such as 'tcp://10.0.0.5:8786', not {v!r}")
+        config.scheduler = v.strip()
     for k, v in data.get("lexicon", {}).items():
         if not isinstance(v, str):
             raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
@@ -153,6 +160,9 @@ rate_band = [100, 240]                      # natural speaking rates, words per 
 
 [check]
 tolerance_ms = 30                           # audiofeed check's default tolerance
+
+[build]
+# scheduler = "tcp://10.0.0.5:8786"         # render on a dask.distributed cluster (pip install 'audiofeed[dask]')
 
 [lexicon]
 # How to say things; applied to speech only, never to the text shown.

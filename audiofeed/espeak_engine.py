@@ -16,6 +16,7 @@ import io
 import json
 import os
 import sys
+import threading
 import wave
 from functools import cache
 
@@ -53,6 +54,9 @@ class EspeakEngine:
         self._errors: list[BaseException] = []
         self.engine.connect("started-sentence", self._on_sentence)
         self.engine.connect("error", self._on_error)
+        # pyttsx3 keeps one engine per driver and process, and its events land in this object: a
+        # worker that runs jobs on several threads (a dask worker) speaks one utterance at a time.
+        self._lock = threading.Lock()
 
     @property
     def sample_rate(self) -> int:
@@ -84,22 +88,23 @@ class EspeakEngine:
         """Render ``text`` with ``voice`` at ``rate`` words per minute."""
         import numpy as np
 
-        self._sentences, self._errors = [], []
-        self.engine.setProperty("voice", voice)
-        self.engine.setProperty("rate", rate)
-        buffer = io.BytesIO()
-        self.engine.save_to_file(text, buffer)
-        self.engine.runAndWait()
-        if self._errors:
-            raise self._errors[0]
+        with self._lock:
+            self._sentences, self._errors = [], []
+            self.engine.setProperty("voice", voice)
+            self.engine.setProperty("rate", rate)
+            buffer = io.BytesIO()
+            self.engine.save_to_file(text, buffer)
+            self.engine.runAndWait()
+            sentences, errors = tuple(self._sentences), self._errors
+        if errors:
+            raise errors[0]
         buffer.seek(0)
         with wave.open(buffer, "rb") as f:
             samples = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
             sample_rate = f.getframerate()
         if not len(samples):
             raise self._driver.SynthesisError(f"no audio for {text[:40]!r}")
-        return Speech(samples=samples, sample_rate=sample_rate, voice=voice, rate=rate,
-                      sentences=tuple(self._sentences))
+        return Speech(samples=samples, sample_rate=sample_rate, voice=voice, rate=rate, sentences=sentences)
 
     @classmethod
     @cache

@@ -111,6 +111,9 @@ class Pool:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
+    def describe(self) -> str:
+        return f"{self.jobs} local process(es)"
+
     def window(self) -> int:
         """How many pages to keep open: enough to keep every worker busy while pages complete."""
         return max(2, 2 * self.jobs)

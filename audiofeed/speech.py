@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -80,13 +81,15 @@ def engine_type() -> type[Engine]:
 
 
 _speaker: Engine | None = None
+_speaker_lock = threading.Lock()
 
 
 def speaker() -> Engine:
-    """This process's speech engine, started on first use (one per process)."""
+    """This process's speech engine, started on first use (one per process, shared by its threads)."""
     global _speaker
-    if _speaker is None:
-        _speaker = engine_type()()
+    with _speaker_lock:
+        if _speaker is None:
+            _speaker = engine_type()()
     return _speaker
 
 

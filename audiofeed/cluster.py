@@ -1,0 +1,143 @@
+"""Rendering on a dask.distributed cluster: the same jobs, run by the cluster's workers.
+
+``audiofeed build --scheduler tcp://HOST:PORT`` connects to a running ``dask scheduler``. The
+answers are rendered by its workers. Reading, the cache, publishing and the output folder stay
+with the build (the client). Results come back as the same :class:`~audiofeed.episode.AnswerAudio`
+a local worker returns, so the output is byte-identical to a local build.
+
+Rendering is reproducible only if every worker speaks and encodes exactly as the client would.
+So before any work, each worker's :func:`identity` (audiofeed's version and source, espeak-ng
+and its voice data, the encoder and the audio libraries) is compared with the client's, and a
+worker that differs is refused by name. Every job also carries the client's identity and checks
+it on the worker that runs it, which covers workers that join later.
+
+A worker that dies mid-build loses nothing: the scheduler runs its jobs on another worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import metadata, resources
+
+from .problems import BuildError
+from .scheduling import Pool
+
+CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
+WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join
+
+
+class WorkerMismatch(RuntimeError):
+    """A worker whose engine, data or code differs from the client's: its audio would not match."""
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+@cache
+def source_digest() -> str:
+    """A short hash of audiofeed's own code and data: two checkouts of one version can differ."""
+    h = hashlib.sha256()
+    package = resources.files("audiofeed")
+    for name in sorted(p.name for p in package.iterdir() if p.name.endswith((".py", ".json"))):
+        h.update(name.encode() + b"\0" + package.joinpath(name).read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+@cache
+def identity() -> dict[str, str]:
+    """What this process's audio depends on, by name; equal on client and workers, or no build."""
+    from . import __version__, encoding
+    from .speech import engine_type
+
+    return {
+        "audiofeed": f"{__version__} (source {source_digest()})",
+        **engine_type().versions(),
+        "encoder": f"lameenc {_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
+        "soxr": _version("soxr"),
+        "pyebur128": _version("pyebur128"),
+        "numpy": _version("numpy"),
+        "pyttsx3": _version("pyttsx3"),
+    }
+
+
+def differences(theirs: dict[str, str], mine: dict[str, str]) -> list[str]:
+    """What differs, in words: ``espeak_data 'x' (here 'y')``.
+
+    >>> differences({"soxr": "1.0", "numpy": "2"}, {"soxr": "0.5", "numpy": "2"})
+    ["soxr '1.0' (here '0.5')"]
+    """
+    return [f"{k} {theirs.get(k, 'missing')!r} (here {v!r})" for k, v in mine.items() if theirs.get(k) != v]
+
+
+def check_identity(expected: dict[str, str]) -> None:
+    """On a worker, before a job: refuse to render if this process is not the client's twin."""
+    found = differences(identity(), expected)
+    if found:
+        raise WorkerMismatch(f"this worker differs from the client: {'; '.join(found)}")
+
+
+class ClusterPool(Pool):
+    """A :class:`Pool` on a dask.distributed cluster: its width is the cluster's worker threads."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise BuildError(f"--scheduler {address}: dask.distributed is not installed; "
+                             "pip install 'audiofeed[dask]'") from None
+        try:
+            self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise BuildError(f"{address}: cannot reach the dask scheduler ({type(e).__name__}: {e}); "
+                             "start one with 'dask scheduler', or check the address") from None
+        try:
+            self.address = address
+            self.expected = identity()
+            self.threads = self._check_workers()
+        except BaseException:
+            self.client.close()
+            raise
+        super().__init__(self.client.get_executor(pure=False), self.threads)
+        self.own = True
+
+    def _check_workers(self) -> int:
+        """Wait for a worker, compare every worker's identity with ours; the total worker threads."""
+        try:
+            self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+        except TimeoutError:
+            raise BuildError(f"{self.address}: no dask worker joined within {WORKERS_TIMEOUT} s; "
+                             f"start workers with 'dask worker {self.address}'") from None
+        names = {addr: info.get("name", addr) for addr, info in self.client.scheduler_info()["workers"].items()}
+        for worker, theirs in sorted(self.client.run(identity, on_error="return").items()):
+            who = f"dask worker {names.get(worker, worker)} ({worker})"
+            if isinstance(theirs, BaseException):
+                raise BuildError(f"{who} cannot run audiofeed ({type(theirs).__name__}: {theirs}); "
+                                 "install the same audiofeed on every worker")
+            found = differences(theirs, self.expected)
+            if found:
+                raise BuildError(f"{who} differs from this machine: {'; '.join(found)}; refusing to build "
+                                 "(its audio would not match): install the same versions on every worker")
+        return sum(self.client.nthreads().values())
+
+    def submit(self, kind, payload):
+        return self.executor.submit(_run_checked, kind, payload, self.expected)
+
+    def describe(self) -> str:
+        return f"{self.threads} worker thread(s) of {self.address}"
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)  # cancels what is still queued (an interrupted build)
+        self.client.close()
+
+
+def _run_checked(kind, payload, expected: dict[str, str]):
+    """A job as a cluster worker runs it: identity checked first (:func:`check_identity`)."""
+    from .scheduling import run_job
+
+    check_identity(expected)
+    return run_job(kind, payload)
