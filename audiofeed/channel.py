@@ -25,6 +25,7 @@ class Channel:
     category: str = "Health & Fitness"
     subcategory: str = "Medicine"
     explicit: bool = False
+    max_items: int = 0  # items a feed lists at most, newest first (0: every one); older files stay published
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -53,7 +53,7 @@ class AnswerSources:
     """Everything one answer's readers read from, gathered once (unreadable parts are None)."""
 
     title: str  # the chapter title the answer is found by
-    item: object  # its answers.xml <item>
+    item: object  # its answers.xml <item>; None for an answer outside the feeds' item limit
     decoded_ms: float | None = None
     header_ms: float | None = None
     tlen_ms: int | None = None
@@ -68,6 +68,8 @@ class AnswerSources:
         return _custom_tag(self.tags, custom) if self.tags is not None else None
 
     def feed_seconds(self) -> int | None:
+        if self.item is None:  # outside the feeds' item limit: on the web pages only
+            return None
         duration = self.item.findtext("itunes:duration", namespaces=NS)
         return int(duration) if duration and duration.strip().isdigit() else None
 
@@ -292,22 +294,46 @@ class _Checker:
         for feed, channel in ((FEED_FILE, episodes), (ANSWERS_FILE, answers)):
             if channel is not None:
                 items += [(feed, item, self.enclosure(item, feed)) for item in channel.iterfind("item")]
-        paths = sorted({p for _, _, p in items if p is not None})
+        unlisted = self.unlisted(items)
+        paths = sorted({p for _, _, p in items if p is not None}
+                       | {self.out / f for record, answer in unlisted for f in (record.file, answer.file)})
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(self._decode_safely, paths))
         self.decoded = dict(zip(paths, results))
-        self.starts = self.answer_starts([p for feed, _, p in items if feed == ANSWERS_FILE and p is not None])
+        self.starts = self.answer_starts([p for feed, _, p in items if feed == ANSWERS_FILE and p is not None]
+                                         + [self.out / answer.file for _, answer in unlisted])
         pages = {}
         for feed, item, path in items:
             if feed == FEED_FILE and path is not None:
                 pages[path.parent.name] = self.check_episode(item, path)
+        for record in {r.slug: r for r, _ in unlisted}.values():
+            if record.slug not in pages:
+                pages[record.slug] = self.check_episode(None, self.out / record.file, record)
         for feed, item, path in items:
             if feed == ANSWERS_FILE:
                 self.check_answer(item, path, pages.get(path.parent.name) if path else None, sources)
-        self.check_refused(sources, answers)
+        for record, answer in unlisted:
+            self.check_answer(None, self.out / answer.file, pages.get(record.slug), sources, answer)
+        self.check_refused(sources, answers, unlisted)
         return self.report
+
+    def unlisted(self, items) -> list:
+        """(record, answer) of every published answer the feeds do not list (beyond ``max_items``):
+        listeners reach them from the web pages, so they are checked all the same, from their files."""
+        from .episode import Episode
+
+        listed = {p for feed, _, p in items if feed == ANSWERS_FILE and p is not None}
+        found = []
+        for path in sorted(self.out.glob(f"*/{RECORD_FILE}")):
+            try:
+                record = Episode.from_json(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, TypeError, KeyError) as e:
+                self.problem(self.rel(path), "record", f"unreadable ({type(e).__name__}); its page is not checked")
+                continue
+            found += [(record, a) for a in record.answers if (self.out / a.file).resolve() not in listed]
+        return found
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
         """Where each answer starts in its page's episode: the decoded lengths of the answers before it."""
@@ -340,9 +366,15 @@ class _Checker:
             pages[page.slug] = page
         return pages
 
-    def check_episode(self, item, path: Path) -> EpisodeView:
-        """The page episode: its readers agree, its chapters are ordered, spans recorded by title."""
+    def check_episode(self, item, path: Path, record=None) -> EpisodeView:
+        """The page episode: its readers agree, its chapters are ordered, spans recorded by title.
+
+        ``item`` is its feed.xml item; None for a page outside the feeds' item limit, whose
+        chapters and transcripts are then found through its ``record`` (build.json), as its web
+        page finds them."""
         name = self.rel(path)
+        if item is None:
+            return self.unlisted_episode(path, record)
         title = (item.findtext("title") or "").strip()
         decoded = self.decoded.get(path)
         decoded = None if isinstance(decoded, Exception) else decoded
@@ -370,15 +402,7 @@ class _Checker:
         else:
             jpath = self.local(json_el.get("url", ""), f"{FEED_FILE} item {title[:50]!r}", "podcast:chapters url")
             if jpath is not None:
-                try:
-                    doc = json.loads(jpath.read_text(encoding="utf-8"))
-                    rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
-                            for c in doc["chapters"]]
-                    info.spans["chapters JSON"] = self.spans(self.rel(jpath), "chapters", rows, end, stored_order=[r[0] for r in rows])
-                except FileNotFoundError:
-                    self.problem(self.rel(jpath), "file", "missing (referenced by podcast:chapters)")
-                except (ValueError, KeyError, TypeError) as e:
-                    self.problem(self.rel(jpath), "chapters", f"not valid JSON chapters: {e}")
+                self.json_chapters(jpath, info, end, "podcast:chapters")
         psc = item.findall("psc:chapters/psc:chapter", NS)
         if not psc:
             self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", "missing")
@@ -391,6 +415,34 @@ class _Checker:
                 self.problem(f"{FEED_FILE} item {title[:50]!r}", "psc:chapters", str(e))
         self.check_transcripts(item, f"{FEED_FILE} item {title[:50]!r}", end)
         return info
+
+    def unlisted_episode(self, path: Path, record) -> EpisodeView:
+        """A page's episode outside the feeds: its MP3, CHAP frames, chapters JSON and transcripts."""
+        decoded = self.decoded.get(path)
+        info = EpisodeView(decoded_ms=None if isinstance(decoded, Exception) else decoded)
+        _, header, tlen, tags = self.mp3_readings(path)
+        for reader, value in (("MP3 header", header), ("TLEN", tlen)):
+            if info.decoded_ms is not None and value is not None and not self.close(info.decoded_ms, value):
+                self.problem(self.rel(path), reader, f"{value:.0f} ms but it decodes to {info.decoded_ms:.0f} ms")
+        end = info.decoded_ms if info.decoded_ms is not None else header
+        if tags is not None:
+            chaps = tags.getall("CHAP")
+            info.spans["CHAP"] = self.spans(self.rel(path), "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps],
+                                            end, stored_order=[c.start_time for c in chaps])
+        self.json_chapters(self.out / record.chapters_file, info, end, RECORD_FILE)
+        self.check_transcript_files(record.transcripts, self.rel(path.parent / RECORD_FILE), end)
+        return info
+
+    def json_chapters(self, path: Path, info: EpisodeView, end, referrer: str) -> None:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
+                    for c in doc["chapters"]]
+            info.spans["chapters JSON"] = self.spans(self.rel(path), "chapters", rows, end, stored_order=[r[0] for r in rows])
+        except FileNotFoundError:
+            self.problem(self.rel(path), "file", f"missing (referenced by {referrer})")
+        except (ValueError, KeyError, TypeError) as e:
+            self.problem(self.rel(path), "chapters", f"not valid JSON chapters: {e}")
 
     def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, tuple[int, int]]:
         """Chapter (start, length) by title; problems for out-of-order or overlapping chapters."""
@@ -419,32 +471,49 @@ class _Checker:
             if rel and el.get("rel") != rel:
                 self.problem(where, "podcast:transcript", f"{mime} transcript without rel={rel!r}")
             path = self.local(el.get("url", ""), where, f"podcast:transcript {kind}")
-            if path is None:
-                continue
-            if not path.is_file():
-                self.problem(self.rel(path), "file", f"missing (referenced by {where})")
-                continue
-            try:
-                starts = _cue_starts(kind, path)
-            except Exception as e:  # noqa: BLE001  (any parse failure is a problem to report)
-                self.problem(self.rel(path), "transcript", f"does not parse as {kind}: {e}")
-                continue
-            if starts != sorted(starts):
-                self.problem(self.rel(path), "transcript", "cues out of order")
-            elif starts and end_ms is not None and starts[-1] * 1000 > end_ms:
-                self.problem(self.rel(path), "transcript", f"a cue starts at {starts[-1]:.3f} s, after the audio ends")
-            found.append(kind)
+            if path is not None and self.transcript_ok(kind, path, where, end_ms):
+                found.append(kind)
         return " ".join(found)
 
-    def check_answer(self, item, path: Path | None, page: EpisodeView | None, sources: dict) -> None:
-        title = (item.findtext("title") or "").strip()
-        doctor = (item.findtext("itunes:author", namespaces=NS) or "").strip()
-        where = f"{ANSWERS_FILE} item {title[:50]!r}"
+    def check_transcript_files(self, files: dict[str, str], where: str, end_ms: float | None) -> str:
+        """Transcripts named by a record (for answers outside the feeds), checked as the feed's are."""
+        found = []
+        for kind in TRANSCRIPT_KINDS:
+            if kind not in files:
+                self.problem(where, "transcripts", f"no {kind} transcript")
+            elif self.transcript_ok(kind, self.out / files[kind], where, end_ms):
+                found.append(kind)
+        return " ".join(found)
+
+    def transcript_ok(self, kind: str, path: Path, where: str, end_ms: float | None) -> bool:
+        if not path.is_file():
+            self.problem(self.rel(path), "file", f"missing (referenced by {where})")
+            return False
+        try:
+            starts = _cue_starts(kind, path)
+        except Exception as e:  # noqa: BLE001  (any parse failure is a problem to report)
+            self.problem(self.rel(path), "transcript", f"does not parse as {kind}: {e}")
+            return False
+        if starts != sorted(starts):
+            self.problem(self.rel(path), "transcript", "cues out of order")
+        elif starts and end_ms is not None and starts[-1] * 1000 > end_ms:
+            self.problem(self.rel(path), "transcript", f"a cue starts at {starts[-1]:.3f} s, after the audio ends")
+        return True
+
+    def check_answer(self, item, path: Path | None, page: EpisodeView | None, sources: dict, published=None) -> None:
+        """One answer: its answers.xml ``item``, or (outside the feeds' item limit) its ``published``
+        record, with its MP3 at ``path`` and its page's episode."""
+        if item is None:
+            title, doctor, where = published.question, published.doctor, self.rel(path.parent / RECORD_FILE)
+        else:
+            title = (item.findtext("title") or "").strip()
+            doctor = (item.findtext("itunes:author", namespaces=NS) or "").strip()
+            where = f"{ANSWERS_FILE} item {title[:50]!r}"
         row = AnswerCheck(page=path.parent.name if path else "?", index=_index(path), question=title, doctor=doctor,
                           file=self.rel(path) if path else "")
         self.report.answers.append(row)
         found = AnswerSources(title=chapter_title(title, doctor), item=item, episode=page)
-        if found.feed_seconds() is None:
+        if item is not None and found.feed_seconds() is None:
             duration = item.findtext("itunes:duration", namespaces=NS)
             self.problem(where, "itunes:duration", f"missing or not whole seconds: {duration!r}")
         if path is not None:
@@ -464,17 +533,22 @@ class _Checker:
             self.check_chapter_starts(row, found, self.starts.get(path))
         else:
             self.problem(where, "episode", f"no episode in {FEED_FILE} for this answer's page")
-        row.transcripts = self.check_transcripts(item, where, row.readings["decoded_ms"])
+        row.transcripts = (self.check_transcripts(item, where, row.readings["decoded_ms"]) if item is not None else
+                           self.check_transcript_files(published.transcripts, where, row.readings["decoded_ms"]))
         mismatched = self.compare_readers(row, where)
         self.readability(row)
         if mismatched or any(p.file in (row.file, where) and p.is_error for p in self.report.problems):
             row.status = CheckStatus.MISMATCH
         elif row.notes:
             row.status = CheckStatus.WARNING
+        if item is None:
+            row.notes.append("beyond max_items: web pages only")
 
     def check_chapter_starts(self, row: AnswerCheck, found: AnswerSources, expected: float | None) -> None:
         """The answer's chapter, in every format, starts where its audio starts in the decoded episode."""
         for chapters in CHAPTER_FORMATS:
+            if found.item is None and chapters not in found.episode.spans:
+                continue  # a page outside the feeds has no psc:chapters (they live in feed.xml)
             span = found.episode.spans.get(chapters, {}).get(found.title)
             if span is None:
                 self.problem(f"{row.page}/episode", chapters, f"no chapter titled {found.title[:60]!r}")
@@ -517,8 +591,8 @@ class _Checker:
             self.problem(row.file, "silence added",
                          f"{silence:.1f} s is {share:.0%} of the answer (over {PADDED_SHARE:.0%})", Severity.WARNING)
 
-    def check_refused(self, sources: dict, answers_channel) -> None:
-        published = set()
+    def check_refused(self, sources: dict, answers_channel, unlisted) -> None:
+        published = {(a.question, a.doctor) for _, a in unlisted}
         if answers_channel is not None:
             for item in answers_channel.iterfind("item"):
                 published.add(((item.findtext("title") or "").strip(), (item.findtext("itunes:author", namespaces=NS) or "").strip()))

@@ -58,6 +58,9 @@ def _rate_band(ctx, param, value: str) -> tuple[int, int]:
 @click.option("--email", help=f"Owner e-mail (itunes:owner). [default: {DEFAULTS.owner_email}]")
 @click.option("--language", help=f"Feed language (RFC 5646). [default: {DEFAULTS.language}]")
 @click.option("--explicit/--not-explicit", default=None, help="itunes:explicit for the show and every episode. [default: not explicit]")
+@click.option("--max-items", type=click.IntRange(min=0), default=None,
+              help="Items each feed lists at most, newest first; older episodes stay published and on the web "
+                   "pages. [default: feed.max_items in audiofeed.toml, else 0: every one]")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Render on a dask.distributed cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 "
                    "(needs pip install 'audiofeed[dask]'). [default: build.scheduler in audiofeed.toml, else "
@@ -65,7 +68,7 @@ def _rate_band(ctx, param, value: str) -> tuple[int, int]:
 @click.option("--rate-band", callback=lambda c, p, v: None if v is None else _rate_band(c, p, v),
               help=f"Natural speaking rates, words per minute; answers needing more are refused. [default: {RATE_BAND[0]}-{RATE_BAND[1]}]")
 def build_command(articles, output, config_path, base_url, jobs, force, cache_dir, title, description, author,
-                  email, language, explicit, scheduler, rate_band):
+                  email, language, explicit, max_items, scheduler, rate_band):
     """Build podcast feeds, MP3s and web pages from the pages in ARTICLES (default: articles/).
 
     Every doctor's answer is spoken with a voice of its own and fitted to exactly its listed
@@ -89,7 +92,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
     options = build_options(
         articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band, scheduler=scheduler,
         channel={"title": title, "description": description, "author": author, "owner_email": email,
-                 "language": language, "base_url": base_url, "explicit": explicit},
+                 "language": language, "base_url": base_url, "explicit": explicit, "max_items": max_items},
     )
     err = Console(stderr=True)
     out = Console() if Console().is_terminal else Console(width=140)  # logs and pipes get full rows

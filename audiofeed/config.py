@@ -80,6 +80,10 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
             if not isinstance(v, bool):
                 raise bad("feed.explicit", f"must be true or false, not {v!r}")
             config.channel[k] = v
+        elif k == "max_items":
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise bad("feed.max_items", f"must be a whole number of items (0: every one), not {v!r}")
+            config.channel[k] = v
         else:
             if not isinstance(v, str) or not v.strip():
                 raise bad(f"feed.{k}", f"must be a non-empty string, not {v!r}")
@@ -148,6 +152,7 @@ language = "en"
 category = "Health & Fitness"
 subcategory = "Medicine"
 explicit = false
+# max_items = 300                           # items a feed lists, newest first (older files stay on the web pages)
 # cover = "cover.png"                       # PNG or JPEG, 1400-3000 px square
 
 [voices]

@@ -90,12 +90,28 @@ def show_notes_html(episode: Episode) -> str:
     )
 
 
+def _newest_first(episodes: list[Episode]) -> list[Episode]:
+    return sorted(episodes, key=lambda e: (_published(e), e.slug), reverse=True)
+
+
+def listed_episodes(channel: Channel, episodes: list[Episode]) -> list[Episode]:
+    """The episodes ``feed.xml`` lists: the newest :attr:`Channel.max_items` (all when it is 0)."""
+    newest = _newest_first(episodes)
+    return newest[: channel.max_items] if channel.max_items else newest
+
+
+def listed_answers(channel: Channel, episodes: list[Episode]) -> set[str]:
+    """GUIDs of the answers ``answers.xml`` lists: newest pages first, :attr:`Channel.max_items` at most."""
+    guids = [a.guid for ep in _newest_first(episodes) for a in ep.answers]
+    return set(guids[: channel.max_items] if channel.max_items else guids)
+
+
 def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
-    """``feed.xml``: one item per page."""
+    """``feed.xml``: one item per page (the newest ``max_items`` of them, if set)."""
     fg = _new_feed(channel, FEED_FILE, channel.title, episodes)
     fg.podcast.itunes_type("episodic")
     # feedgen prepends entries; add oldest first so the newest ends up on top.
-    for ep in sorted(episodes, key=lambda e: (_published(e), e.slug)):
+    for ep in reversed(listed_episodes(channel, episodes)):
         fe = fg.add_entry()
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
@@ -121,9 +137,12 @@ def answers_feed(channel: Channel, episodes: list[Episode]) -> bytes:
     """``answers.xml``: one item per doctor's answer, seasons by page, episodes by answer."""
     fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes)
     fg.podcast.itunes_type("serial")
-    ordered = sorted(episodes, key=lambda e: e.slug)
+    ordered = sorted(episodes, key=lambda e: e.slug)  # seasons by page: the numbers never move
+    listed = listed_answers(channel, episodes)
     for season, ep in enumerate(ordered, start=1):
         for number, a in enumerate(ep.answers, start=1):
+            if a.guid not in listed:
+                continue
             fe = fg.add_entry(order="append")
             fe.guid(a.guid, permalink=False)
             fe.title(a.question)

@@ -264,3 +264,29 @@ def test_an_id3_chapter_start_is_checked_against_the_audio(spoilt):
     result = run_check(spoilt)
     assert result.returncode == 1
     assert any(f"{PAGE}/episode: CHAP start" in e for e in errors(result)), errors(result)
+
+
+def test_a_feed_item_limit_keeps_older_episodes_published_and_checked(tmp_path):
+    """max_items: the feeds list the newest items only; older episodes stay on the web pages, and
+    `check` still reads every one of their durations, from their files."""
+    out = tmp_path / "output"
+    run = run_build(ARTICLES, out, "--max-items", "2")
+    assert run.code == 0, run.stderr
+    import podcastparser
+
+    with open(out / "feed.xml", "rb") as f:
+        episodes = podcastparser.parse("https://example.org/feed.xml", f)["episodes"]
+    assert [e["title"] for e in episodes] == ["When should a child's fever of 38.5 °C worry parents?",
+                                              "Why does my knee hurt when I climb stairs?"]  # the two newest
+    assert (out / "answers.xml").read_text().count("<item>") == 2
+    index = (out / "index.html").read_text()
+    assert all(f'href="{p.name}/index.html"' in index for p in out.iterdir() if (p / "episode.mp3").is_file())
+    doc = json.loads(run_check(out, "--json").stdout)
+    assert doc["ok"] and len(doc["answers"]) == 14 and not doc["problems"]
+    older = out / PAGE / "answer-01.mp3"  # outside both feeds
+    tags = ID3(older)
+    tags.add(TLEN(encoding=3, text="99999"))
+    tags.save(older)
+    result = run_check(out)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/answer-01.mp3: TLEN: 99999 ms" in e for e in errors(result)), result.stderr
