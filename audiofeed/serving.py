@@ -2,7 +2,9 @@
 
 aiohttp's ``FileResponse`` answers ``Range`` with 206 and ``Content-Range``, ``HEAD``, and
 advertises ``Accept-Ranges``, which apps and browsers need to seek (Python's ``http.server``
-does none of it). Types are set per file, and no path outside the folder is ever served.
+does none of it), and conditional requests (``If-Modified-Since``, ``ETag``). Text (feeds,
+chapters, transcripts, pages) is gzipped when the client asks for it, and never for a range.
+Types are set per file, and no path outside the folder is ever served.
 """
 
 from __future__ import annotations
@@ -28,6 +30,23 @@ CONTENT_TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",
 }
 SPECIAL = {CHAPTERS_FILE: CHAPTERS_TYPE}
+
+
+COMPRESSIBLE = {".xml", ".json", ".vtt", ".srt", ".html", ".css", ".js"}  # text: gzip pays; MP3 and PNG never
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header asks for gzip (and does not refuse it with q=0).
+
+    >>> _accepts_gzip("gzip, deflate, br"), _accepts_gzip("br;q=1.0, gzip;q=0"), _accepts_gzip("")
+    (True, False, False)
+    """
+    for part in header.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
 
 
 def content_type(path: Path) -> str:
@@ -65,7 +84,13 @@ def make_app(output: Path) -> web.Application:
             raise web.HTTPNotFound(text="not found\n")
         if path.name == INDEX_FILE and not request.path.endswith(("/", ".html")):
             raise web.HTTPMovedPermanently(request.path + "/")  # so the page's relative links work
-        return web.FileResponse(path, headers={"Content-Type": content_type(path), "Cache-Control": "no-cache"})
+        response = web.FileResponse(path, headers={"Content-Type": content_type(path), "Cache-Control": "no-cache"})
+        if path.suffix.lower() in COMPRESSIBLE:
+            response.headers["Vary"] = "Accept-Encoding"
+            # gzip when the client asks for it; never for a range (its offsets count the file's own bytes)
+            if _accepts_gzip(request.headers.get("Accept-Encoding", "")) and "Range" not in request.headers:
+                response.enable_compression(web.ContentCoding.gzip)
+        return response
 
     app = web.Application()
     app.router.add_get("/{path:.*}", handle)  # GET and HEAD

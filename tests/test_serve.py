@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import queue
@@ -75,6 +76,30 @@ def test_range_and_head(server):
     assert resp.getheader("Accept-Ranges") == "bytes"
     resp, _ = request(url, path=f"/{PAGE}/episode.mp3", headers={"Range": f"bytes={len(data) + 10}-"})
     assert resp.status == 416
+
+
+@pytest.mark.parametrize("path", ["/feed.xml", "/answers.xml", f"/{PAGE}/chapters.json", f"/{PAGE}/episode.vtt",
+                                  f"/{PAGE}/index.html"])
+def test_text_is_gzipped_when_asked(server, path):
+    url, out = server
+    data = (out / path.lstrip("/")).read_bytes()
+    resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip"})
+    assert resp.status == 200 and resp.getheader("Content-Encoding") == "gzip"
+    assert gzip.decompress(body) == data and len(body) < len(data)
+    assert "Accept-Encoding" in resp.getheader("Vary")
+    resp, body = request(url, path=path)  # not asked: as it is
+    assert resp.getheader("Content-Encoding") is None and body == data
+    resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
+    assert resp.status == 206 and resp.getheader("Content-Encoding") is None and body == data[:100]
+    last_modified = request(url, path=path)[0].getheader("Last-Modified")
+    resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip", "If-Modified-Since": last_modified})
+    assert resp.status == 304 and body == b""
+
+
+def test_audio_is_never_compressed(server):
+    url, out = server
+    resp, body = request(url, path=f"/{PAGE}/episode.mp3", headers={"Accept-Encoding": "gzip"})
+    assert resp.getheader("Content-Encoding") is None and body == (out / PAGE / "episode.mp3").read_bytes()
 
 
 @pytest.mark.parametrize("path", [
