@@ -1,16 +1,21 @@
 """Producer benchmarks on N reproducible synthetic pages: clean build, no-change rebuild,
-one-edit rebuild, -j scaling, and peak memory.
+one-edit rebuild, feed sizes, throughput per worker core, -j scaling, and peak memory.
 
 Each figure is a separate `audiofeed build` process, timed from outside; peak memory is the
-largest resident set of the build and its workers (ru_maxrss of the children). Pages are short
-(three answers of 6-16 s) so that N = 1000 stays a practical run on 2 cores.
+largest resident set of the build and its workers (ru_maxrss of the children; with --scheduler
+the workers are elsewhere). Pages are short (three answers of 6-16 s) so that N = 1000 stays a
+practical run on 2 cores. Throughput is the clean build's answers and minutes of audio per
+second, per worker core (the local pool's cores, or --threads for a cluster).
 
-Usage: python benchmarks/bench_scale.py [--sizes 10 100 1000] [--scaling-size 100]
+Usage: python benchmarks/bench_scale.py [--sizes 10 100 1000] [--scaling-size 100 | --no-scaling]
+                                        [--max-items 300] [--scheduler tcp://HOST:PORT --threads N]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import os
 import random
 import resource
@@ -76,29 +81,64 @@ def run(articles: Path, output: Path, *args: str) -> tuple[float, float]:
     return elapsed, max(peak, before) / 1024
 
 
+def feed_sizes(out: Path) -> str:
+    """feed.xml and answers.xml: bytes, gzipped bytes and items."""
+    parts = []
+    for name in ("feed.xml", "answers.xml"):
+        data = (out / name).read_bytes()
+        parts.append(f"{name} {len(data) / 1e6:.2f} MB ({len(gzip.compress(data)) / 1e6:.2f} MB gzipped, "
+                     f"{data.count(b'<item>')} items)")
+    return "; ".join(parts)
+
+
+def audio_made(out: Path) -> tuple[int, float]:
+    """(answers, seconds of answer audio) published in ``out``, from the pages' records."""
+    answers, seconds = 0, 0.0
+    for record in out.glob("*/build.json"):
+        for a in json.loads(record.read_text())["answers"]:
+            answers, seconds = answers + 1, seconds + a["duration_ms"] / 1000
+    return answers, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--scaling-size", type=int, default=100)
+    parser.add_argument("--no-scaling", action="store_true", help="skip the -j 1 / -j 2 comparison")
+    parser.add_argument("--max-items", type=int, default=0, help="also rebuild with this feed item limit")
+    parser.add_argument("--scheduler", help="render on this dask scheduler")
+    parser.add_argument("--threads", type=int, default=0, help="the cluster's worker threads, for throughput")
     args = parser.parse_args()
+    extra = ["--scheduler", args.scheduler] if args.scheduler else []
+    cores = args.threads or len(os.sched_getaffinity(0))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             articles, out = Path(tmp, f"articles{n}"), Path(tmp, f"out{n}")
             make_articles(articles, n)
             cache = Path(tmp, f"cache{n}")
-            clean, mem = run(articles, out, "--cache", str(cache))
-            nochange, _ = run(articles, out, "--cache", str(cache))
+            clean, mem = run(articles, out, "--cache", str(cache), *extra)
+            answers, seconds = audio_made(out)
+            print(f"N={n}: clean {clean:.1f} s: {answers} answers, {seconds / 60:.1f} min of audio; per worker core "
+                  f"{answers / clean / cores:.2f} answers/s and {seconds / 60 / clean / cores:.3f} min of audio/s "
+                  f"({cores} cores)", flush=True)
+            print(f"N={n}: {feed_sizes(out)}", flush=True)
+            nochange, _ = run(articles, out, "--cache", str(cache), *extra)
             page = articles / "page_0000.txt"
             before = page.read_text()
             page.write_text(before.replace("Question 0 for", "Edited question 0 for", 1))  # one answer's text
             assert page.read_text() != before
-            oneedit, _ = run(articles, out, "--cache", str(cache))
+            oneedit, _ = run(articles, out, "--cache", str(cache), *extra)
             rows.append((n, clean, nochange, oneedit, mem))
             print(f"N={n}: clean {clean:.1f} s, no-change {nochange:.2f} s, one edit {oneedit:.2f} s, "
                   f"peak RSS {mem:.0f} MB", flush=True)
+            if args.max_items:
+                limited, _ = run(articles, out, "--cache", str(cache), "--max-items", str(args.max_items), *extra)
+                print(f"N={n} --max-items {args.max_items}: rebuild {limited:.2f} s; {feed_sizes(out)}", flush=True)
             shutil.rmtree(out)
             shutil.rmtree(cache)
+        if args.no_scaling:
+            return
         n = args.scaling_size
         articles = Path(tmp, f"articles{n}")
         if not articles.exists():
