@@ -120,6 +120,7 @@ class BuildReport(Reported):
 
 
 Progress = Callable[[int, int, str], None]
+FEED_ONLY = {"max_items"}  # channel settings that shape the feeds and nothing else
 
 
 @dataclass
@@ -204,10 +205,15 @@ class _Build:
 
     # -- plan -----------------------------------------------------------------------------------
     def settings_key(self) -> str:
-        """A hash of every input beside the pages themselves that shapes what is published."""
+        """A hash of every input beside the pages themselves that shapes the pages' files."""
         o = self.options
-        return digest([__version__, engine_fingerprint(), asdict(self.channel), list(o.band), list(o.lexicon),
+        channel = {k: v for k, v in asdict(self.channel).items() if k not in FEED_ONLY}
+        return digest([__version__, engine_fingerprint(), channel, list(o.band), list(o.lexicon),
                        o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
+
+    def feeds_key(self) -> str:
+        """A hash of the settings that shape only the feeds."""
+        return digest({k: v for k, v in asdict(self.channel).items() if k in FEED_ONLY})
 
     def plan(self, pages: list[Page], sources: dict[str, bytes], failed: list[Path]) -> BuildPlan:
         o, report = self.options, self.report
@@ -216,7 +222,7 @@ class _Build:
         keys = {p.slug: digest([settings, hashlib.sha256(sources[p.slug]).hexdigest(),
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}
         last = Manifest() if o.force else self.output.manifest()
-        plan = BuildPlan(manifest=Manifest(settings=settings))
+        plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key()))
         for page in pages:
             record = self.output.record(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
             if isinstance(record, Episode):
@@ -235,6 +241,7 @@ class _Build:
         plan.removed = [s for s in last.pages if s not in keys and s not in failed_slugs]
         plan.manifest.pages = {**{s: last.pages[s] for s in plan.kept if s in last.pages}, **keys}
         plan.nothing_changed = (not plan.changed and not plan.removed and last.settings == settings
+                                and last.feeds == plan.manifest.feeds
                                 and list(plan.kept) == [s for s in failed_slugs if s in last.pages])
         report.pages_unchanged, report.pages_removed = len(plan.unchanged), len(plan.removed)
         return plan

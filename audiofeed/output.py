@@ -34,13 +34,15 @@ MANIFEST_FORMAT = 1
 
 @dataclass
 class Manifest:
-    """What the last build published: a key per page, and the key of the settings."""
+    """What the last build published: a key per page, the key of the settings that shape pages,
+    and the key of those that shape only the feeds (an item limit republishes no page)."""
 
     settings: str | None = None
     pages: dict[str, str] = field(default_factory=dict)  # slug -> page key
+    feeds: str | None = None
 
     def to_bytes(self) -> bytes:
-        doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages}
+        doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages, "feeds": self.feeds}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -50,7 +52,8 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("pages"), dict):
                 return cls()
-            return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()})
+            return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()},
+                       feeds=data.get("feeds"))
         except (OSError, ValueError, AttributeError):
             return cls()
 

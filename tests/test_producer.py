@@ -301,3 +301,17 @@ def test_any_executor_can_run_the_build(tmp_path):
         # every answer rendered once, nothing else submitted (the palette's pacing ships with audiofeed)
         assert submitted == [("run_job", "RENDER")] * 4 and report.voices_calibrated == 0
         assert executor.submit(sum, [1, 2]).result() == 3  # still usable: the build did not shut it down
+
+
+def test_an_item_limit_rewrites_the_feeds_and_no_page(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    before = snapshot(out)
+    run = run_build(articles, out, "--max-items", "1")
+    assert run.code == 0 and "0 page(s) built, 2 unchanged" in run.stdout, run.stdout
+    after = snapshot(out)
+    pages = [f for f in before if f.split("/")[0] in ("001_seasonal_flu_lead_only", "003_fever_in_children_utf8")]
+    assert pages and all(after[f] == before[f] for f in pages)  # every page's files untouched
+    assert (out / "feed.xml").read_text().count("<item>") == 1
+    assert "Nothing changed" in run_build(articles, out, "--max-items", "1").stdout
