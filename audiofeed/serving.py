@@ -10,6 +10,8 @@ Types are set per file, and no path outside the folder is ever served.
 from __future__ import annotations
 
 import asyncio
+import gzip
+from email.utils import formatdate
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +34,10 @@ CONTENT_TYPES = {
 SPECIAL = {CHAPTERS_FILE: CHAPTERS_TYPE}
 
 
+# Other sites' players (web podcast apps, transcript viewers) fetch feeds, chapters, transcripts
+# and audio from their own pages: the Podcasting 2.0 transcript and chapters specs ask for CORS.
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges, Content-Encoding, ETag"}
 COMPRESSIBLE = {".xml", ".json", ".vtt", ".srt", ".html", ".css", ".js"}  # text: gzip pays; MP3 and PNG never
 
 
@@ -75,6 +81,33 @@ def resolve(root: Path, url_path: str) -> Path | None:
     return path if path.is_file() else None
 
 
+_GZIPPED: dict[tuple[str, int, int], bytes] = {}  # (path, mtime, size) -> gzip: feeds are asked for often
+
+
+async def _gzipped(request: web.Request, path: Path, headers: dict) -> web.Response:
+    """``path`` gzipped, with its own validators: an ETag of this representation and Last-Modified,
+    answering ``If-None-Match`` and ``If-Modified-Since`` with 304 (and no body)."""
+    st = path.stat()
+    etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}-gzip"'
+    headers = {**headers, "ETag": etag, "Last-Modified": formatdate(st.st_mtime, usegmt=True)}
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        fresh = if_none_match.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in if_none_match.split(","))
+    else:
+        since = request.if_modified_since
+        fresh = since is not None and int(st.st_mtime) <= since.timestamp()
+    if fresh:
+        return web.Response(status=304, headers=headers)
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    body = _GZIPPED.get(key)
+    if body is None:
+        body = await asyncio.to_thread(lambda: gzip.compress(path.read_bytes(), compresslevel=6, mtime=0))
+        if len(_GZIPPED) >= 64:
+            _GZIPPED.clear()
+        _GZIPPED[key] = body
+    return web.Response(body=body, headers={**headers, "Content-Encoding": "gzip"})
+
+
 def make_app(output: Path) -> web.Application:
     root = output.resolve()
 
@@ -84,16 +117,22 @@ def make_app(output: Path) -> web.Application:
             raise web.HTTPNotFound(text="not found\n")
         if path.name == INDEX_FILE and not request.path.endswith(("/", ".html")):
             raise web.HTTPMovedPermanently(request.path + "/")  # so the page's relative links work
-        response = web.FileResponse(path, headers={"Content-Type": content_type(path), "Cache-Control": "no-cache"})
+        headers = {"Content-Type": content_type(path), "Cache-Control": "no-cache", **CORS}
         if path.suffix.lower() in COMPRESSIBLE:
-            response.headers["Vary"] = "Accept-Encoding"
+            headers["Vary"] = "Accept-Encoding"
             # gzip when the client asks for it; never for a range (its offsets count the file's own bytes)
             if _accepts_gzip(request.headers.get("Accept-Encoding", "")) and "Range" not in request.headers:
-                response.enable_compression(web.ContentCoding.gzip)
-        return response
+                return await _gzipped(request, path, headers)
+        return web.FileResponse(path, headers=headers)
+
+    async def preflight(request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={**CORS, "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                                                 "Access-Control-Allow-Headers": "Range, If-None-Match, If-Modified-Since",
+                                                 "Access-Control-Max-Age": "86400"})
 
     app = web.Application()
     app.router.add_get("/{path:.*}", handle)  # GET and HEAD
+    app.router.add_route("OPTIONS", "/{path:.*}", preflight)
     return app
 
 

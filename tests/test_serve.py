@@ -9,6 +9,7 @@ import queue
 import random
 import re
 import shutil
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,19 @@ def request(url: str, method: str = "GET", path: str = "/", headers: dict | None
     body = resp.read()
     conn.close()
     return resp, body
+
+
+def raw_response(url: str, path: str, headers: dict) -> bytes:
+    """The bytes a server sends for one request on a connection it then closes."""
+    u = urlparse(url)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as sock:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {u.hostname}:{u.port}", "Connection: close",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def test_start_prints_feed_urls(built):
@@ -91,9 +105,12 @@ def test_text_is_gzipped_when_asked(server, path):
     assert resp.getheader("Content-Encoding") is None and body == data
     resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
     assert resp.status == 206 and resp.getheader("Content-Encoding") is None and body == data[:100]
-    last_modified = request(url, path=path)[0].getheader("Last-Modified")
-    resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip", "If-Modified-Since": last_modified})
-    assert resp.status == 304 and body == b""
+    first, _ = request(url, path=path, headers={"Accept-Encoding": "gzip"})
+    for validator in ({"If-Modified-Since": first.getheader("Last-Modified")}, {"If-None-Match": first.getheader("ETag")}):
+        raw = raw_response(url, path, {"Accept-Encoding": "gzip", **validator})  # as the bytes arrive: nothing after a 304
+        assert raw.startswith(b"HTTP/1.1 304") and raw.endswith(b"\r\n\r\n"), raw[-200:]
+    resp, body = request(url, path=path, headers={"Accept-Encoding": "gzip", "If-None-Match": '"stale"'})
+    assert resp.status == 200 and gzip.decompress(body) == data
 
 
 def test_audio_is_never_compressed(server):
@@ -224,3 +241,17 @@ def test_watch_rebuilds_with_the_configuration(tmp_path, articles_copy):
         assert b"For how long is a person" in body
     assert b"<title>Ask the Clinic</title>" in body
     assert b"https://clinic.example.org/audio/001_seasonal_flu_lead_only/episode.mp3" in body
+
+
+@pytest.mark.parametrize("path", ["/feed.xml", f"/{PAGE}/chapters.json", f"/{PAGE}/episode.vtt", f"/{PAGE}/episode.json",
+                                  f"/{PAGE}/episode.mp3"])
+def test_cors_for_other_sites_players(server, path):
+    url, out = server
+    resp, _ = request(url, path=path, headers={"Origin": "https://player.example", "Range": "bytes=0-9"})
+    assert resp.status == 206 and resp.getheader("Access-Control-Allow-Origin") == "*"
+    assert "Content-Range" in resp.getheader("Access-Control-Expose-Headers")
+    resp, body = request(url, "OPTIONS", path, headers={"Origin": "https://player.example",
+                                                        "Access-Control-Request-Method": "GET",
+                                                        "Access-Control-Request-Headers": "range"})
+    assert resp.status == 204 and resp.getheader("Access-Control-Allow-Origin") == "*"
+    assert "GET" in resp.getheader("Access-Control-Allow-Methods") and "Range" in resp.getheader("Access-Control-Allow-Headers")
