@@ -290,3 +290,36 @@ def test_a_feed_item_limit_keeps_older_episodes_published_and_checked(tmp_path):
     result = run_check(out)
     assert result.returncode == 1
     assert any(f"{PAGE}/answer-01.mp3: TLEN: 99999 ms" in e for e in errors(result)), result.stderr
+
+
+def test_html_report_on_a_good_and_a_spoiled_build(built, spoilt, tmp_path, browser):
+    good, bad = tmp_path / "good.html", tmp_path / "bad.html"
+    assert run_check(built.output, "--html", str(good)).returncode == 0
+    tags = ID3(spoilt / PAGE / "answer-02.mp3")
+    tags.add(TLEN(encoding=3, text="45000"))
+    tags.save(spoilt / PAGE / "answer-02.mp3")
+    assert run_check(spoilt, "--html", str(bad)).returncode == 1
+    for report, ok in ((good, True), (bad, False)):
+        html = report.read_text()
+        assert "<script" not in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        problems = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("requestfailed", lambda r: problems.append(r.url))
+        page.goto(report.as_uri())
+        assert page.locator("svg[role=img]").count() == 4  # a timeline per episode
+        assert page.locator(f"svg[aria-label^='Timeline of {PAGE}'] rect").count() == 6  # a chapter per answer
+        assert page.locator("section tbody tr").count() == 14
+        if ok:
+            assert "Every duration agrees" in page.locator(".summary").inner_text()
+            assert page.locator("td.off").count() == 0
+        else:
+            row = page.locator("tr", has_text="What are the common symptoms of kidney cancer?")
+            assert "✗ mismatch" in row.locator("td.status").inner_text()
+            assert row.locator("td.off").inner_text() == "45.000 ✗"
+            assert page.locator(f"svg[aria-label^='Timeline of {PAGE}'] rect[stroke='#b42318']").count() == 1
+            assert "TLEN: 45000 ms" in page.locator("ul.problems").inner_text()
+        page.screenshot(path=str(tmp_path / f"{report.stem}.png"), full_page=True)
+        assert not problems, problems
+        context.close()
