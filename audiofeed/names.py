@@ -18,6 +18,7 @@ FEED_FILE = "feed.xml"  # one item per page
 ANSWERS_FILE = "answers.xml"  # one item per answer
 COVER_FILE = "cover.png"
 INDEX_FILE = "index.html"  # the site's home and each page's player
+EMBED_FILE = "embed.html"  # a page's compact player, for other sites' iframes
 MANIFEST_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the page keys
 ASSETS_FOLDER = "assets"
 

@@ -90,6 +90,12 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
+def render_embed(channel: Channel, episode: Episode) -> str:
+    """The page's compact player, for an ``<iframe>`` on another site."""
+    return _env().get_template("embed.html").render(channel=channel, episode=episode, root="../",
+                                                    language=channel.language)
+
+
 def assets() -> dict[str, bytes]:
     """Static files for the player, by path relative to the output folder."""
     folder = resources.files("audiofeed").joinpath("assets")

@@ -96,7 +96,7 @@ def test_chapter_click_moves_playback(page, site):
     for k in (3, 1, 5):
         page.locator("button.chapter").nth(k).click()
         t = page.evaluate("() => document.getElementById('episode-audio').currentTime")
-        assert starts[k] <= t < starts[k] + 1.0, (k, starts[k], t)
+        assert starts[k] - 0.001 <= t < starts[k] + 1.0, (k, starts[k], t)  # media time is kept to the microsecond
         assert page.locator("#position").inner_text() == page.evaluate(
             "s => { s = Math.floor(s); return String(Math.floor(s/60)).padStart(2,'0') + ':' + String(s%60).padStart(2,'0'); }", t)
     assert not page.problems, page.problems
@@ -148,18 +148,17 @@ def test_keyboard_only(page, site):
     tab_to(page, "#speed")
     page.keyboard.press("ArrowDown")  # 1x -> 1.25x
     assert page.evaluate(f"() => {audio}.playbackRate") == 1.25
-    tab_to(page, "button.chapter")
-    page.keyboard.press("Tab")  # the second chapter
+    tab_to(page, ".chapters li:nth-child(2) > button.chapter")  # the second chapter
     start = float(page.evaluate("() => document.activeElement.dataset.start"))
     page.keyboard.press("Enter")
-    assert start <= page.evaluate(f"() => {audio}.currentTime") < start + 1
+    assert start - 0.001 <= page.evaluate(f"() => {audio}.currentTime") < start + 1
     page.evaluate(f"() => {audio}.pause()")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page.png"))
     assert not page.problems, page.problems
 
 
-@pytest.mark.parametrize("slug", ["", SEED + "/", "002_knee_pain_short_and_long/"])
+@pytest.mark.parametrize("slug", ["", SEED + "/", "002_knee_pain_short_and_long/", SEED + "/embed.html"])
 def test_axe_finds_no_serious_violation(page, site, slug):
     page.goto(site + slug)
     page.wait_for_load_state("networkidle")
