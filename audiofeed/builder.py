@@ -37,7 +37,8 @@ from .defaults import RATE_BAND
 from .encoding import duration_ms
 from .episode import AnswerAudio, Episode, RefusedAnswer, make_episode
 from .fitting import FitError
-from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
+from .names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
+from .normalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
 from .pacing import VoiceModel, shipped_models
 from .problems import BuildError, Problem, Reported, error, warning
@@ -61,6 +62,7 @@ class BuildOptions:
     force: bool = False  # render everything again, ignoring the last build and the cache
     cache: Path | None = None  # None: .audiofeed-cache beside the output folder
     lexicon: tuple[tuple[str, str], ...] = ()  # pronunciations, for speech only
+    normalize: bool = True  # say health text as a clinician would (units, ranges, fractions...; normalize.py)
     pinned_voices: tuple[tuple[str, str], ...] = ()  # doctor -> espeak-ng voice
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
@@ -208,7 +210,8 @@ class _Build:
         """A hash of every input beside the pages themselves that shapes the pages' files."""
         o = self.options
         channel = {k: v for k, v in asdict(self.channel).items() if k not in FEED_ONLY}
-        return digest([__version__, engine_fingerprint(), channel, list(o.band), list(o.lexicon),
+        speech = [o.normalize, RULES_VERSION if o.normalize else None]
+        return digest([__version__, engine_fingerprint(), channel, list(o.band), list(o.lexicon), speech,
                        o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
 
     def feeds_key(self) -> str:
@@ -284,7 +287,7 @@ class _Build:
             self.report.pages_kept = len(plan.kept)
 
         planner = Planner(self.voices, Lexicon(dict(self.options.lexicon)), self.options.band,
-                          self.voice_models(plan.changed))
+                          self.voice_models(plan.changed), normalize=self.options.normalize)
         total = sum(len(p.answers) for p in plan.changed)
         for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
                                                  meanwhile=carry_over), start=1):
@@ -336,17 +339,19 @@ class _Build:
 
     def write_page(self, progress: PageProgress, staging: Staging) -> Episode:
         """A complete page's files: tagged MP3s, chapters, transcripts, record and player page."""
-        from .site import render_page
+        from .site import render_embed, render_page
 
         page, channel = progress.page, self.channel
         refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
                                  round(r.needed_rate, 1))
                    for i, r in sorted(progress.results.items()) if isinstance(r, FitError)]
         made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.cover,
-                            base_url=channel.url(""), language=channel.language, refused=refused)
+                            base_url=channel.url(""), language=channel.language, refused=refused,
+                            spoken={job.index: job.text for job in progress.jobs})
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())
+        staging.write(f"{page.slug}/{EMBED_FILE}", render_embed(channel, made.episode).encode())
         self.built_episodes.append(made.episode)
         self.report.pages_built += 1
         return made.episode

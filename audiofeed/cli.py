@@ -156,7 +156,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
     return BuildOptions(
         articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
         band=rate_band or config.rate_band, force=force, cache=cache,
-        lexicon=tuple(config.lexicon.items()), pinned_voices=tuple(config.voices.items()),
+        lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
         default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
     )
 
@@ -170,6 +170,59 @@ def _load_config(articles: Path, explicit: Path | None):
         return load_config(path, set(speaker().voices()) if path else None)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+
+
+@cli.command("say")
+@click.argument("text")
+@click.option("--phonemes", is_flag=True, help="Also print espeak-ng's phonemes for what is said.")
+@click.option("-o", "--output", "mp3", type=click.Path(path_type=Path, dir_okay=False),
+              help="Render it to this MP3 file, levelled as a build levels answers.")
+@click.option("--voice", help="Voice for -o and --phonemes. [default: the first of the palette]")
+@click.option("--rate", type=click.IntRange(80, 449), default=175, show_default=True, help="Words per minute for -o.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration whose lexicon and [speech] settings apply. [default: audiofeed.toml here, if there]")
+@click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
+              help="With no --config, the audiofeed.toml beside this folder applies.")
+def say_command(text, phonemes, mp3, voice, rate, config_path, articles):
+    """Show how TEXT will be spoken: after the health-text normalization and your lexicon.
+
+    Prints the text as the engine will get it. --phonemes adds espeak-ng's phonemes, so you can
+    see what it makes of units, ranges and abbreviations; -o renders it to an MP3 so you can
+    listen before a build.
+
+    \b
+    Examples:
+      audiofeed say "Take 2-4 mg b.i.d. if the fever is ≥ 38.5 °C."
+      audiofeed say "Stage II, grade III" --phonemes
+      audiofeed say "A 140/90 reading" -o sample.mp3 --voice gmw/en-gb-x-rp+f2
+    """
+    from .normalize import to_speak
+    from .speech import Lexicon, engine_type, speaker
+
+    config = _load_config(articles, config_path)
+    spoken, _ = to_speak(" ".join(text.split()), Lexicon(config.lexicon), config.normalize)
+    click.echo(spoken)
+    voice = voice or config.default_voice or engine_type().palette()[0]
+    if not phonemes and mp3 is None:
+        return
+    engine = speaker()
+    if not engine.known(voice, set(engine.voices())):
+        raise click.BadParameter(f"unknown {engine.NAME} voice {voice!r} (ids look like {engine.VOICE_EXAMPLE})",
+                                 param_hint="--voice")
+    if phonemes:
+        click.echo(engine.phonemes(spoken, voice))
+    if mp3 is not None:
+        from .encoding import OUTPUT_RATE, encode, resample
+        from .loudness import normalize
+        from .storage import atomic_write
+
+        speech = engine.speak(spoken, voice, rate)
+        levelled = normalize(resample(speech.samples, speech.sample_rate), OUTPUT_RATE)
+        try:
+            atomic_write(mp3, encode(levelled.samples))
+        except OSError as e:
+            raise click.ClickException(f"{mp3}: cannot write: {e.strerror}") from None
+        click.echo(f"wrote {mp3} ({speech.seconds:.1f} s, {voice}, {rate} wpm)", err=True)
 
 
 @cli.command("init")
@@ -245,10 +298,13 @@ class _CheckCommand(click.Command):
               help="Source pages, for the listed runtimes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per answer, then the problems.")
 @click.option("--csv", "as_csv", is_flag=True, help="One CSV row per answer (problems go to stderr).")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a visual report to this file: a timeline per episode and every reader's value, "
+                   "self-contained (no script, nothing from the network).")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=None,
               help="Largest allowed difference from the listed runtime, in milliseconds. "
                    "[default: check.tolerance_ms in audiofeed.toml, else 30]")
-def check_command(output, articles, as_json, as_csv, tolerance):
+def check_command(output, articles, as_json, as_csv, html_file, tolerance):
     """Check every duration a listener sees in a published OUTPUT folder (default: output/).
 
     Reads the files as podcast apps and players do. For every answer it reports the listed
@@ -270,6 +326,7 @@ def check_command(output, articles, as_json, as_csv, tolerance):
       audiofeed check output
       audiofeed check output --json > durations.json
       audiofeed check output --csv --tolerance 20 > durations.csv
+      audiofeed check output --html report.html
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
@@ -278,6 +335,14 @@ def check_command(output, articles, as_json, as_csv, tolerance):
     if tolerance is None:
         tolerance = _load_config(articles, None).tolerance_ms
     report = check(output, articles if articles.is_dir() else None, tolerance)
+    if html_file is not None:
+        from .report import html_report
+        from .storage import atomic_write
+
+        try:
+            atomic_write(html_file, html_report(report).encode())
+        except OSError as e:
+            raise click.ClickException(f"{html_file}: cannot write the report: {e.strerror}") from None
     out, err = Console(), Console(stderr=True)
     if as_json:
         doc = {"output": str(output), "tolerance_ms": tolerance, "ok": report.ok, "answers": report.records(),

@@ -31,11 +31,12 @@ class Config:
     tolerance_ms: float = 30.0
     lexicon: dict[str, str] = field(default_factory=dict)
     scheduler: str | None = None  # a dask.distributed scheduler to render on
+    normalize: bool = True  # [speech] normalize: say health text as a clinician would
     path: Path | None = None
 
 
 _FEED_KEYS = {f.name: f.type for f in fields(Channel)} | {"cover": "path"}
-_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build"}
+_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build", "speech"}
 
 
 def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
@@ -122,6 +123,12 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
         if not isinstance(v, str) or not v.strip():
             raise bad("build.scheduler", f"must be a dask scheduler address such as 'tcp://10.0.0.5:8786', not {v!r}")
         config.scheduler = v.strip()
+    for k, v in data.get("speech", {}).items():
+        if k != "normalize":
+            raise bad(f"speech.{k}", "unknown key (known: normalize)")
+        if not isinstance(v, bool):
+            raise bad("speech.normalize", f"must be true or false, not {v!r}")
+        config.normalize = v
     for k, v in data.get("lexicon", {}).items():
         if not isinstance(v, str):
             raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
@@ -169,13 +176,15 @@ tolerance_ms = 30                           # audiofeed check's default toleranc
 [build]
 # scheduler = "tcp://10.0.0.5:8786"         # render on a dask.distributed cluster (pip install 'audiofeed[dask]')
 
+[speech]
+normalize = true                            # say "2-4 cm" as "2 to 4 centimeters", "1/3" as "a third"...
+
 [lexicon]
-# How to say things; applied to speech only, never to the text shown.
+# How to say things; applied to speech only, never to the text shown. Entries here win over
+# the normalization above for the text they match.
 "CT" = "C T"
 "MRI" = "M R I"
-"mg" = "milligrams"
-"≥" = "at least"
-"°C" = "degrees Celsius"
+# "mg" = "milligram"                        # an entry wins over the defaults ("2 mg" is "2 milligrams")
 """
 
 EXAMPLE_ARTICLE = """\

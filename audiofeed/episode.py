@@ -63,6 +63,7 @@ class EpisodeAnswer:
     transcripts: dict[str, str] = field(default_factory=dict)  # kind (vtt, srt, html, json) -> file
     loudness: float | None = None
     true_peak: float | None = None
+    spoken: str = ""  # what the engine was given: the text after normalization and the lexicon
 
 
 @dataclass
@@ -145,6 +146,7 @@ def make_episode(
     base_url: str,
     language: str = "en",
     refused: list[RefusedAnswer] | None = None,
+    spoken: dict[int, str] | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
@@ -207,6 +209,7 @@ def make_episode(
                 transcripts={kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS},
                 loudness=a.loudness,
                 true_peak=a.true_peak,
+                spoken=(spoken or {}).get(index, ""),
             )
         )
         joined.append(a.mp3)

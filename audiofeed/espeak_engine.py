@@ -106,6 +106,27 @@ class EspeakEngine:
             raise self._driver.SynthesisError(f"no audio for {text[:40]!r}")
         return Speech(samples=samples, sample_rate=sample_rate, voice=voice, rate=rate, sentences=sentences)
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """espeak-ng's phonemes for ``text`` in ``voice`` (its ASCII mnemonics), a clause a line."""
+        import ctypes
+
+        from pyttsx3.drivers import _espeak
+
+        library = self._driver._LIBRARY
+        library.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        library.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+        with self._lock:
+            if _espeak.SetVoiceByName(voice.encode()) != _espeak.EE_OK:
+                raise self._driver.SynthesisError(f"espeak-ng refused voice {voice!r}")
+            buffer = ctypes.create_string_buffer(text.encode("utf-8"))
+            pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+            clauses = []
+            while pointer.value:
+                clause = library.espeak_TextToPhonemes(ctypes.byref(pointer), 1, 0)  # UTF-8 in, mnemonics out
+                if clause:
+                    clauses.append(clause.decode("utf-8", "replace").strip())
+        return "\n".join(c for c in clauses if c)
+
     @classmethod
     @cache
     def versions(cls) -> dict[str, str]:

@@ -17,6 +17,7 @@ from .episode import AnswerAudio
 from .fitting import REFERENCE_RATE, fit_to_runtime, pad_to
 from .loudness import integrated_loudness, normalize
 from .pacing import VoiceModel, calibrate
+from .normalize import to_speak
 from .reading import Page
 from .speech import Lexicon, engine_type, speaker, spoken_text
 from .transcripts import sentence_cues
@@ -28,7 +29,7 @@ class AnswerJob:
 
     slug: str
     index: int
-    text: str  # what is spoken (after the lexicon)
+    text: str  # what is spoken (after normalization and the lexicon)
     display: str  # what is shown, for transcripts
     offsets: tuple[tuple[int, int], ...]  # spoken offset -> display offset, where they diverge
     voice: str
@@ -79,11 +80,11 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
 
 
 class Planner:
-    """A page's jobs: its answers' texts (after the lexicon), voices, runtimes and planned rates."""
+    """A page's jobs: its answers' spoken texts (normalized, then the lexicon), voices, runtimes and planned rates."""
 
     def __init__(self, voices: dict[str, str], lexicon: Lexicon, band: tuple[int, int],
-                 models: dict[str, VoiceModel] | None = None):
-        self.voices, self.lexicon, self.band = voices, lexicon, band
+                 models: dict[str, VoiceModel] | None = None, normalize: bool = True):
+        self.voices, self.lexicon, self.band, self.normalize = voices, lexicon, band, normalize
         self.models = models or {}
         self.sample_rate = engine_type().SAMPLE_RATE  # what the voice models count in
 
@@ -91,7 +92,7 @@ class Planner:
         """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
         answer = page.answers[index]
         display, _ = spoken_text(answer.question, answer.text)
-        text, offsets = self.lexicon.apply(display)
+        text, offsets = to_speak(display, self.lexicon, self.normalize)
         return AnswerJob(
             slug=page.slug, index=index, text=text, display=display, offsets=offsets,
             voice=self.voices[answer.doctor],

@@ -72,6 +72,9 @@ class Engine(Protocol):
     def speak(self, text: str, voice: str, rate: int) -> Speech:
         """``text`` in ``voice`` at ``rate`` words per minute, with its sentence starts."""
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """How the engine would pronounce ``text``, in its own phoneme notation (for ``audiofeed say``)."""
+
 
 def engine_type() -> type[Engine]:
     """The speech engine of this platform (its class: constants and palette without starting it)."""
@@ -172,6 +175,10 @@ class Lexicon:
             escaped = re.escape(word)
             parts.append(rf"\b{escaped}\b" if re.fullmatch(r"\w+", word) else escaped)
         self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the entries match in ``text``: spans the default normalization leaves to the producer."""
+        return [m.span() for m in self.pattern.finditer(text)] if self.pattern is not None else []
 
     def apply(self, text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
         """The text to speak, and (spoken offset, shown offset) pairs where the two realign."""
