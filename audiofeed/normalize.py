@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-RULES_VERSION = "1"  # part of the settings key: a change to the rules re-renders what they change
+RULES_VERSION = "2"  # part of the settings key: a change to the rules re-renders what they change
 
 # unit: (singular, plural). Symbols as pages write them; matched right after a number.
 UNITS = {
@@ -55,7 +55,7 @@ NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 
 TIMES = {1: "once", 2: "twice"}
 
 _NUM = r"\d+(?:[.,]\d+)?"
-_NUMERAL = r"\b(?:" + "|".join(sorted(ROMAN, key=len, reverse=True)) + r")\b"  # upper case only: "I" the word is not one
+_NUMERAL = r"\b(?:" + "|".join(sorted(ROMAN, key=len, reverse=True)) + r")[abc]?\b"  # upper case only ("I" the word is not one); "IIIb": a subtype
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _NOT_NUMBERISH = r"(?![\w/.\-–]?\d)"  # the match is not part of a longer number, date, phone or version
 
@@ -70,11 +70,17 @@ def _unit_words(number: str, unit: str, m: re.Match | None = None) -> str:
     return plural
 
 
+def _per(m: re.Match) -> str:
+    return "per " + (UNITS[m["unit"]][0] if m["unit"] in UNITS else PER[m["unit"]])
+
+
 def _range(m: re.Match) -> str:
     joint = "and" if re.search(r"\bbetween\s+$", m.string[max(0, m.start() - 12):m.start()], re.IGNORECASE) else "to"
     said = f"{m['a']} {joint} {m['b']}"
     if m["unit"]:
         said += " " + _unit_words(m["b"], m["unit"], m)
+        if m["per"]:
+            said += " " + _per({"unit": m["per"]})
     return said
 
 
@@ -98,7 +104,11 @@ def _fraction(m: re.Match) -> str | None:
 
 def _roman(m: re.Match) -> str:
     """``stage II`` "stage 2", and a list after it: ``stages I, II and III`` "stages 1, 2 and 3"."""
-    return re.sub(_NUMERAL, lambda n: str(ROMAN[n.group(0)]), m.group(0)[len(m["word"]):]).join((m["word"], ""))
+    def arabic(n: re.Match) -> str:
+        numeral = n.group(0)
+        subtype = numeral[-1] if numeral[-1] in "abc" else ""
+        return f"{ROMAN[numeral.removesuffix(subtype)]}{subtype}"
+    return re.sub(_NUMERAL, arabic, m.group(0)[len(m["word"]):]).join((m["word"], ""))
 
 
 def _times(m: re.Match) -> str:
@@ -121,14 +131,15 @@ def _abbreviation(m: re.Match) -> str:
 RULES: list[tuple[re.Pattern, Callable[[re.Match], str | None]]] = [
     (re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")(?!\w)", re.IGNORECASE),
      _abbreviation),
-    (re.compile(rf"(?<![\w/.\-–])(?P<a>{_NUM})\s?[-–]\s?(?P<b>{_NUM})(?:\s?(?P<unit>{_UNIT}))?(?![\w/\-–]|[.,]\d)"),
-     _range),
+    (re.compile(rf"(?<![\w/.\-–])(?P<a>{_NUM})\s?[-–]\s?(?P<b>{_NUM})(?:\s?(?P<unit>{_UNIT})(?:/(?P<per>{_UNIT}|{'|'.join(PER)}))?)?"
+                rf"(?![\w/\-–]|[.,]\d)"), _range),
     (re.compile(rf"(?<![\w/.\-–])(?P<a>\d{{1,3}})/(?P<b>\d{{1,3}})(?:\s?(?P<unit>mmHg))?(?![\w/]|[.,]\d)"), _fraction),
     (re.compile(r"(?P<op>≥|≤|>=|<=|>|<|±)\s?(?=\d)"), _comparator),
     (re.compile(rf"(?<![\w.])(?P<n>{_NUM})\s?(?P<unit>{_UNIT})(?:/(?P<per>{_UNIT}|{'|'.join(PER)}))?(?![\w°])"),
      _quantity),
     (re.compile(r"\b(?P<word>(?:" + "|".join(ROMAN_AFTER) + r")s?)\s" + _NUMERAL
                 + r"(?:(?:,\s*|,?\s+(?:and|or|to)\s+|\s*[-–]\s*)" + _NUMERAL + r")*\b", re.IGNORECASE), _roman),
+    (re.compile(rf"\bper\s(?P<unit>(?!%){_UNIT})(?![\w°/])"), _per),
     (re.compile(r"\b(?P<n>\d{1,2})\s?[x×]\s(?P<when>daily|a day|per day|a week|per week|weekly)\b"), _times),
 ]
 
