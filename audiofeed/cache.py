@@ -29,22 +29,29 @@ def speech_fingerprint() -> str:
 
 
 @cache
-def engine_fingerprint() -> str:
-    """Versions of everything between text and MP3 frames: the engine, the pipeline, the encoder."""
+def engine_versions() -> dict[str, str]:
+    """Versions of everything between text and MP3 frames, by name: the engine and its data, the
+    pipeline, the encoder and its settings. The cache key hashes them; cluster workers must match them."""
     from . import encoding
     from .speech import engine_type
 
-    parts = {
+    return {
         "pipeline": AUDIO_PIPELINE_VERSION,
         **engine_type().versions(),
-        "encoder": f"lameenc {_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
-        "pyttsx3": _version("pyttsx3"),
-        "numpy": _version("numpy"),
+        "encoder": f"lameenc {package_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
+        "pyttsx3": package_version("pyttsx3"),
+        "numpy": package_version("numpy"),
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _version(dist: str) -> str:
+@cache
+def engine_fingerprint() -> str:
+    """A short hash of :func:`engine_versions`."""
+    return hashlib.sha256(json.dumps(engine_versions(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def package_version(dist: str) -> str:
+    """An installed distribution's version; "-" if it is not installed."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -372,17 +372,13 @@ class _Checker:
         ``item`` is its feed.xml item; None for a page outside the feeds' item limit, whose
         chapters and transcripts are then found through its ``record`` (build.json), as its web
         page finds them."""
-        name = self.rel(path)
+        info, end = self.episode_file(path)
         if item is None:
-            return self.unlisted_episode(path, record)
+            self.json_chapters(self.out / record.chapters_file, info, end, RECORD_FILE)
+            self.check_transcript_files(record.transcripts, self.rel(path.parent / RECORD_FILE), end)
+            return info
         title = (item.findtext("title") or "").strip()
-        decoded = self.decoded.get(path)
-        decoded = None if isinstance(decoded, Exception) else decoded
-        info = EpisodeView(decoded_ms=decoded)
-        d, header, tlen, tags = self.mp3_readings(path)
-        for reader, value in (("MP3 header", header), ("TLEN", tlen)):
-            if decoded is not None and value is not None and not self.close(decoded, value):
-                self.problem(name, reader, f"{value:.0f} ms but it decodes to {decoded:.0f} ms")
+        decoded = info.decoded_ms
         duration = item.findtext("itunes:duration", namespaces=NS)
         if duration is None or not duration.strip().isdigit():
             self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration", f"missing or not whole seconds: {duration!r}")
@@ -391,11 +387,6 @@ class _Checker:
             if decoded is not None and abs(int(duration) * 1000 - decoded) > 500 + self.tol:
                 self.problem(f"{FEED_FILE} item {title[:50]!r}", "itunes:duration",
                              f"{duration} s but the episode decodes to {decoded / 1000:.3f} s")
-        end = decoded if decoded is not None else header
-        if tags is not None:
-            chaps = [f for f in tags.getall("CHAP")]
-            info.spans["CHAP"] = self.spans(name, "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps], end,
-                                      stored_order=[c.start_time for c in chaps])
         json_el = item.find("podcast:chapters", NS)
         if json_el is None:
             self.problem(f"{FEED_FILE} item {title[:50]!r}", "podcast:chapters", "missing")
@@ -416,8 +407,9 @@ class _Checker:
         self.check_transcripts(item, f"{FEED_FILE} item {title[:50]!r}", end)
         return info
 
-    def unlisted_episode(self, path: Path, record) -> EpisodeView:
-        """A page's episode outside the feeds: its MP3, CHAP frames, chapters JSON and transcripts."""
+    def episode_file(self, path: Path) -> tuple[EpisodeView, float | None]:
+        """The episode MP3 itself: its readers agree with its decoding; its CHAP spans by title.
+        Returns what was read and where the audio ends."""
         decoded = self.decoded.get(path)
         info = EpisodeView(decoded_ms=None if isinstance(decoded, Exception) else decoded)
         _, header, tlen, tags = self.mp3_readings(path)
@@ -429,9 +421,7 @@ class _Checker:
             chaps = tags.getall("CHAP")
             info.spans["CHAP"] = self.spans(self.rel(path), "CHAP", [(c.start_time, c.end_time, _title(c)) for c in chaps],
                                             end, stored_order=[c.start_time for c in chaps])
-        self.json_chapters(self.out / record.chapters_file, info, end, RECORD_FILE)
-        self.check_transcript_files(record.transcripts, self.rel(path.parent / RECORD_FILE), end)
-        return info
+        return info, end
 
     def json_chapters(self, path: Path, info: EpisodeView, end, referrer: str) -> None:
         try:

@@ -212,14 +212,12 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles):
     if phonemes:
         click.echo(engine.phonemes(spoken, voice))
     if mp3 is not None:
-        from .encoding import OUTPUT_RATE, encode, resample
-        from .loudness import normalize
+        from .rendering import level_and_encode
         from .storage import atomic_write
 
         speech = engine.speak(spoken, voice, rate)
-        levelled = normalize(resample(speech.samples, speech.sample_rate), OUTPUT_RATE)
         try:
-            atomic_write(mp3, encode(levelled.samples))
+            atomic_write(mp3, level_and_encode(speech.samples, speech.sample_rate)[0])
         except OSError as e:
             raise click.ClickException(f"{mp3}: cannot write: {e.strerror}") from None
         click.echo(f"wrote {mp3} ({speech.seconds:.1f} s, {voice}, {rate} wpm)", err=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 
 from .problems import BuildError
 from .scheduling import Pool
@@ -29,13 +29,6 @@ WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join
 
 class WorkerMismatch(RuntimeError):
     """A worker whose engine, data or code differs from the client's: its audio would not match."""
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
 
 
 @cache
@@ -51,17 +44,14 @@ def source_digest() -> str:
 @cache
 def identity() -> dict[str, str]:
     """What this process's audio depends on, by name; equal on client and workers, or no build."""
-    from . import __version__, encoding
-    from .speech import engine_type
+    from . import __version__
+    from .cache import engine_versions, package_version
 
     return {
         "audiofeed": f"{__version__} (source {source_digest()})",
-        **engine_type().versions(),
-        "encoder": f"lameenc {_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
-        "soxr": _version("soxr"),
-        "pyebur128": _version("pyebur128"),
-        "numpy": _version("numpy"),
-        "pyttsx3": _version("pyttsx3"),
+        **engine_versions(),  # what the cache key holds: engine, its data, encoder, pipeline
+        "soxr": package_version("soxr"),
+        "pyebur128": package_version("pyebur128"),
     }
 
 

@@ -209,13 +209,9 @@ def compose(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], .
     >>> said2[Lexicon.to_display(both, said2.index("then")):] if False else written[Lexicon.to_display(both, said2.index("then")):]
     'then rest.'
     """
-    def shift_back(points, offset):  # new -> old through ``points``
-        delta = 0
-        for new_at, old_at in points:
-            if new_at > offset:
-                break
-            delta = new_at - old_at
-        return offset - delta
+    from .speech import Lexicon
+
+    shift_back = Lexicon.to_display  # new -> old through ``points``
 
     def shift_forward(points, offset):  # old -> new through ``points``
         delta = 0

@@ -63,10 +63,10 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         fitted = fit_to_runtime(lambda rate: engine.speak(job.text, job.voice, rate),
                                 content_samples(job.target_frames, hz), job.band, job.rate)
     # Loudness is measured once, on the speech as fitted (at the engine's rate: half the cost of 48 kHz).
-    loudness = integrated_loudness(fitted.samples, fitted.sample_rate)
-    levelled = normalize(resample(fitted.samples, fitted.sample_rate), OUTPUT_RATE, loudness)
+    mp3, levelled = level_and_encode(fitted.samples, fitted.sample_rate,
+                                     integrated_loudness(fitted.samples, fitted.sample_rate))
     return AnswerAudio(
-        mp3=encode(levelled.samples),
+        mp3=mp3,
         rate=fitted.rate,
         silence_added=fitted.silence_added,
         speech_seconds=fitted.speech_seconds,
@@ -77,6 +77,13 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         true_peak=levelled.true_peak,
         passes=fitted.passes,
     )
+
+
+def level_and_encode(samples, sample_rate: int, loudness: float | None = None):
+    """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded.
+    Returns the frames and the :class:`~audiofeed.loudness.Levelled` figures."""
+    levelled = normalize(resample(samples, sample_rate), OUTPUT_RATE, loudness)
+    return encode(levelled.samples), levelled
 
 
 class Planner:
