@@ -28,7 +28,7 @@ def cli():
 
 
 def _rate_band(ctx, param, value: str) -> tuple[int, int]:
-    from .speech import engine_type
+    from .speech.engine import engine_type
 
     try:
         low, high = (int(x) for x in value.split("-"))
@@ -87,7 +87,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
       audiofeed build articles -o output --base-url https://example.org/podcast/
       audiofeed build articles -o output --scheduler tcp://10.0.0.5:8786   # on a dask cluster
     """
-    from .builder import BuildError, build
+    from .build.builder import BuildError, build
 
     options = build_options(
         articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band, scheduler=scheduler,
@@ -147,7 +147,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
                   rate_band: tuple[int, int] | None = None, scheduler: str | None = None):
     """The build's options: ``audiofeed.toml`` (beside ARTICLES, or ``config_path``) under the
     command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
-    from .builder import BuildOptions
+    from .build.builder import BuildOptions
 
     config = _load_config(articles, config_path)
     fields = {**config.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
@@ -163,7 +163,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
 
 def _load_config(articles: Path, explicit: Path | None):
     from .config import ConfigError, find_config, load_config
-    from .speech import speaker
+    from .speech.engine import speaker
 
     path = find_config(articles, explicit)
     try:
@@ -196,8 +196,8 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles):
       audiofeed say "Stage II, grade III" --phonemes
       audiofeed say "A 140/90 reading" -o sample.mp3 --voice gmw/en-gb-x-rp+f2
     """
-    from .normalize import to_speak
-    from .speech import Lexicon, engine_type, speaker
+    from .speech.verbalize import to_speak
+    from .speech.engine import Lexicon, engine_type, speaker
 
     config = _load_config(articles, config_path)
     spoken, _ = to_speak(" ".join(text.split()), Lexicon(config.lexicon), config.normalize)
@@ -212,7 +212,7 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles):
     if phonemes:
         click.echo(engine.phonemes(spoken, voice))
     if mp3 is not None:
-        from .rendering import level_and_encode
+        from .build.rendering import level_and_encode
         from .storage import atomic_write
 
         speech = engine.speak(spoken, voice, rate)
@@ -259,7 +259,7 @@ def summary_table(report: BuildReport) -> Table:
     for name in ("listed", "actual", "rate (wpm)", "silence added", "LUFS", "dBTP"):
         table.add_column(name, justify="right", min_width=5, no_wrap=True)
     table.add_column("status", min_width=7, overflow="fold")
-    from .builder import AnswerStatus
+    from .build.builder import AnswerStatus
 
     styles = {AnswerStatus.REFUSED: "red", AnswerStatus.FAILED: "red", AnswerStatus.PADDED: "yellow"}
     for a in report.answers:
@@ -280,11 +280,11 @@ def summary_table(report: BuildReport) -> Table:
 
 
 class _CheckCommand(click.Command):
-    """``check``: its help lists the readers of :data:`~audiofeed.checking.READERS`, read when help is asked for."""
+    """``check``: its help lists the readers of :data:`~audiofeed.check.checker.READERS`, read when help is asked for."""
 
     def get_help(self, ctx):
         if "{readers}" in self.help:
-            from .checking import READERS
+            from .check.checker import READERS
 
             self.help = self.help.replace("{readers}", "\n    ".join(f"- {r.about};" for r in READERS))
         return super().get_help(ctx)
@@ -328,13 +328,13 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance):
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    from .checking import check
+    from .check.checker import check
 
     if tolerance is None:
         tolerance = _load_config(articles, None).tolerance_ms
     report = check(output, articles if articles.is_dir() else None, tolerance)
     if html_file is not None:
-        from .report import html_report
+        from .check.report import html_report
         from .storage import atomic_write
 
         try:
@@ -369,8 +369,8 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance):
 
 
 def check_table(report) -> Table:
-    """The terminal table: a column per reader of :data:`~audiofeed.checking.READERS` that has one."""
-    from .checking import READERS, CheckStatus, Compare
+    """The terminal table: a column per reader of :data:`~audiofeed.check.checker.READERS` that has one."""
+    from .check.checker import READERS, CheckStatus, Compare
 
     readers = [r for r in READERS if r.column]
     table = Table(title="Durations (seconds) by reader", title_justify="left")
@@ -470,7 +470,7 @@ async def _watch(articles: Path, output: Path, config_path: Path | None, url_hol
 
     from watchfiles import awatch
 
-    from .builder import BuildError, build
+    from .build.builder import BuildError, build
 
     async for changes in awatch(articles):
         # Exactly what `audiofeed build ARTICLES -o OUTPUT` would do; the feeds keep pointing where

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .defaults import RATE_BAND
 from .channel import Channel
-from .speech import engine_type
+from .speech.engine import engine_type
 
 CONFIG_FILE = "audiofeed.toml"
 

@@ -27,7 +27,7 @@ EPISODE_STEM = "episode"
 EPISODE_FILE = f"{EPISODE_STEM}.mp3"
 CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 JSON chapters
 CHAPTERS_TYPE = "application/json+chapters"  # its MIME type, in the feed and over HTTP
-RECORD_FILE = "build.json"  # what the build published for the page (:class:`~audiofeed.episode.Episode`)
+RECORD_FILE = "build.json"  # what the build published for the page (:class:`~audiofeed.publish.episode.Episode`)
 _ANSWER_STEM = re.compile(r"^answer-(?P<index>\d{2,})$")
 
 TRANSCRIPT_KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)

@@ -5,7 +5,7 @@ from its letters, syllables, words, clause breaks, sentence ends and digits. Thi
 the answers of ``articles/`` and of the first ten synthetic pages of ``bench_scale.py`` (44 texts)
 with those six voices, fits the coefficients by least squares, and prints them with their
 leave-one-out error. Run it after a change to espeak-ng, then copy the figures into pacing.py
-and run ``python -m audiofeed.pacing`` for the per-voice table.
+and run ``python -m audiofeed.speech.pacing`` for the per-voice table.
 
 Usage: python benchmarks/fit_pacing.py
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from audiofeed.pacing import CALIBRATION_TEXT
-from audiofeed.reading import find_pages, read_page
-from audiofeed.speech import speaker, spoken_text
+from audiofeed.speech.pacing import CALIBRATION_TEXT
+from audiofeed.read.pages import find_pages, read_page
+from audiofeed.speech.engine import speaker, spoken_text
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -16,9 +16,9 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from audiofeed.encoding import encode, resample
-from audiofeed.reading import find_pages, read_page
-from audiofeed.speech import speaker, spoken_text
+from audiofeed.audio.encoding import encode, resample
+from audiofeed.read.pages import find_pages, read_page
+from audiofeed.speech.engine import speaker, spoken_text
 
 VOICE = "gmw/en-us+m1"
 RATE = 175

@@ -26,8 +26,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from pydub import AudioSegment  # noqa: E402
 
-from audiofeed.ffmpeg import ffmpeg_exe  # noqa: E402
-from audiofeed.reading import find_pages, read_page  # noqa: E402
+from audiofeed.audio.ffmpeg import ffmpeg_exe  # noqa: E402
+from audiofeed.read.pages import find_pages, read_page  # noqa: E402
 
 AudioSegment.converter = ffmpeg_exe()
 

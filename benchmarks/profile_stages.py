@@ -17,16 +17,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from audiofeed import rendering
+from audiofeed.build import rendering
 from audiofeed.channel import Channel
 from audiofeed.defaults import RATE_BAND
-from audiofeed.encoding import FRAME_SECONDS, frame_count
-from audiofeed.episode import make_episode
-from audiofeed.pacing import shipped_models
-from audiofeed.publishing import answers_feed, episodes_feed
-from audiofeed.reading import find_pages, read_page
-from audiofeed.site import render_page
-from audiofeed.speech import Lexicon, assign_voices, speaker
+from audiofeed.audio.encoding import FRAME_SECONDS, frame_count
+from audiofeed.publish.episode import make_episode
+from audiofeed.speech.pacing import shipped_models
+from audiofeed.publish.feeds import answers_feed, episodes_feed
+from audiofeed.read.pages import find_pages, read_page
+from audiofeed.publish.site import render_page
+from audiofeed.speech.engine import Lexicon, assign_voices, speaker
 
 HERE = Path(__file__).resolve().parent
 

@@ -83,6 +83,6 @@ def browser():
 
 
 def pytest_report_header(config):
-    from audiofeed.ffmpeg import ffmpeg_exe
+    from audiofeed.audio.ffmpeg import ffmpeg_exe
 
     return [f"ffmpeg: {ffmpeg_exe()}", f"cores: {os.cpu_count()}"]

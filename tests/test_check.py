@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3, TLEN
 
-from audiofeed.checking import READERS, Compare
+from audiofeed.check.checker import READERS, Compare
 
 from .conftest import ARTICLES, run_build
 
@@ -253,7 +253,7 @@ def test_a_psc_chapter_start_is_checked_against_the_audio(spoilt):
 
 
 def test_an_id3_chapter_start_is_checked_against_the_audio(spoilt):
-    from audiofeed.tagging import OrderedChaptersID3
+    from audiofeed.audio.tagging import OrderedChaptersID3
 
     path = spoilt / PAGE / "episode.mp3"
     tags = OrderedChaptersID3(path)

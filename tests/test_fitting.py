@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiofeed.rendering import AnswerJob, render_answer
-from audiofeed.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
-from audiofeed.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
-from audiofeed.reading import read_page
-from audiofeed.speech import engine_type, speaker, spoken_text
+from audiofeed.build.rendering import AnswerJob, render_answer
+from audiofeed.audio.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
+from audiofeed.audio.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
+from audiofeed.read.pages import read_page
+from audiofeed.speech.engine import engine_type, speaker, spoken_text
 
 SAMPLE_RATE = engine_type().SAMPLE_RATE
 

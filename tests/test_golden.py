@@ -32,7 +32,7 @@ def describe_mp3(path: Path) -> str:
     from mutagen.id3 import ID3
     from mutagen.mp3 import MP3
 
-    from audiofeed.encoding import audio_part, check_frames
+    from audiofeed.audio.encoding import audio_part, check_frames
 
     data = path.read_bytes()
     lines = [f"frames: {check_frames(audio_part(data))}", f"bytes: {len(data)}"]
@@ -80,7 +80,7 @@ def test_build_matches_golden_folder(built):
 
 def test_golden_folder_covers_every_page(built):
     """Pages are discovered, not listed: every source page has its episode in the golden folder."""
-    from audiofeed.reading import find_pages, slug_for
+    from audiofeed.read.pages import find_pages, slug_for
 
     from .conftest import ARTICLES
 

@@ -8,11 +8,11 @@ import numpy as np
 import pyebur128
 import pytest
 
-from audiofeed import loudness
-from audiofeed.encoding import OUTPUT_RATE, resample
-from audiofeed.loudness import CEILING, SPEECH_TARGET, normalize, true_peak
-from audiofeed.reading import read_page
-from audiofeed.speech import speaker, spoken_text
+from audiofeed.audio import loudness
+from audiofeed.audio.encoding import OUTPUT_RATE, resample
+from audiofeed.audio.loudness import CEILING, SPEECH_TARGET, normalize, true_peak
+from audiofeed.read.pages import read_page
+from audiofeed.speech.engine import speaker, spoken_text
 
 from .conftest import ARTICLES
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from audiofeed.normalize import normalize
-from audiofeed.speech import Lexicon
+from audiofeed.speech.verbalize import normalize
+from audiofeed.speech.engine import Lexicon
 
 CASES = [line.split("\t") for line in (Path(__file__).parent / "data" / "normalization.tsv").read_text().splitlines()
          if line and not line.startswith("#")]
@@ -61,7 +61,7 @@ and your pulse between 60–100 bpm. A fever of ≥ 38.5 °C needs a doctor the 
 
 
 def phonemes_of(words: str) -> str:
-    from audiofeed.speech import engine_type, speaker
+    from audiofeed.speech.engine import engine_type, speaker
 
     return speaker().phonemes(words, engine_type().palette()[0]).replace("\n", " ")
 

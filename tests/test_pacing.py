@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
-from audiofeed.builder import BuildOptions, build
-from audiofeed.encoding import content_samples, frames_for_runtime
-from audiofeed.fitting import MAX_SILENCE_EDIT, fit_to_runtime
-from audiofeed.pacing import calibrate, shipped_models
-from audiofeed.reading import find_pages, read_page
-from audiofeed.speech import assign_voices, engine_type, speaker, spoken_text
+from audiofeed.build.builder import BuildOptions, build
+from audiofeed.audio.encoding import content_samples, frames_for_runtime
+from audiofeed.audio.fitting import MAX_SILENCE_EDIT, fit_to_runtime
+from audiofeed.speech.pacing import calibrate, shipped_models
+from audiofeed.read.pages import find_pages, read_page
+from audiofeed.speech.engine import assign_voices, engine_type, speaker, spoken_text
 
 VOICE_PALETTE = engine_type().palette()
 
@@ -20,7 +20,7 @@ from .conftest import ARTICLES
 def test_shipped_models_are_this_engines_measurements():
     shipped = shipped_models()
     assert set(shipped) == set(VOICE_PALETTE), (
-        "audiofeed/pacing.json was measured on another espeak-ng: run `python -m audiofeed.pacing` and commit it")
+        "audiofeed/pacing.json was measured on another espeak-ng: run `python -m audiofeed.speech.pacing` and commit it")
     for voice in (VOICE_PALETTE[0], VOICE_PALETTE[-1]):
         assert calibrate(voice) == shipped[voice]  # synthesis is reproducible: the same figures exactly
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from audiofeed.ffmpeg import ffmpeg_exe
+from audiofeed.audio.ffmpeg import ffmpeg_exe
 
 from .conftest import ARTICLES, run_build
 
@@ -234,8 +234,8 @@ answers:
 
 
 def seed_as_markdown() -> str:
-    from audiofeed.reading import format_runtime
-    from audiofeed.reading import read_page
+    from audiofeed.read.pages import format_runtime
+    from audiofeed.read.pages import read_page
 
     page = read_page(ARTICLES / f"{SEED}.txt")
     answers = "\n".join(
@@ -284,7 +284,7 @@ def test_any_executor_can_run_the_build(tmp_path):
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    from audiofeed.builder import BuildOptions, build
+    from audiofeed.build.builder import BuildOptions, build
 
     articles = small_articles(tmp_path / "articles")
     submitted = []

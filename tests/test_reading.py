@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiofeed.reading import PageError, read_page
+from audiofeed.read.pages import PageError, read_page
 
 from .conftest import ARTICLES, SEED, run_build
 

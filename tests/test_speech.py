@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from audiofeed import espeak_driver
-from audiofeed.reading import read_page
-from audiofeed.espeak_engine import EspeakEngine
-from audiofeed.speech import assign_voices, speaker
+from audiofeed.speech import espeak_driver
+from audiofeed.read.pages import read_page
+from audiofeed.speech.espeak_engine import EspeakEngine
+from audiofeed.speech.engine import assign_voices, speaker
 
 VOICE_PALETTE = EspeakEngine.PALETTE
 
@@ -25,7 +25,7 @@ RATES = [100, 150, 200, 240]
 
 REFERENCE = """
 import hashlib, json, sys
-from audiofeed.speech import speaker
+from audiofeed.speech.engine import speaker
 voice, rate, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = speaker().speak(text, voice, rate)
 print(json.dumps([len(s.samples), hashlib.sha256(s.samples.tobytes()).hexdigest()]))
@@ -117,7 +117,7 @@ import ctypes, hashlib, json, sys
 import espeakng_loader
 ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
 from pyttsx3.drivers import _espeak
-from audiofeed import espeak_driver
+from audiofeed.speech import espeak_driver
 _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 20, espeakng_loader.get_data_path().encode(), 0)
 pcm, _ = espeak_driver._render(sys.argv[3], {"voice": sys.argv[1], "rate": int(sys.argv[2]), "volume": 1.0, "pitch": 50})
 print(json.dumps([len(pcm) // 2, hashlib.sha256(pcm).hexdigest()]))

@@ -11,8 +11,8 @@ import srt
 import webvtt
 from mutagen.id3 import ID3
 
-from audiofeed.ffmpeg import ffmpeg_exe
-from audiofeed.reading import read_page
+from audiofeed.audio.ffmpeg import ffmpeg_exe
+from audiofeed.read.pages import read_page
 
 from .conftest import ARTICLES
 

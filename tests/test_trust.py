@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 import audiofeed
-from audiofeed.output import verify
+from audiofeed.build.output import verify
 from audiofeed.problems import BuildError
-from audiofeed.episode import Episode
+from audiofeed.publish.episode import Episode
 from audiofeed.names import RECORD_FILE
 
 from .conftest import ARTICLES, published_ok, run_build

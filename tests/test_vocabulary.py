@@ -7,9 +7,10 @@ from pathlib import Path
 
 from mutagen.id3 import ID3
 
-from audiofeed import checking, names
-from audiofeed.encoding import FRAME_HEADER
-from audiofeed.tagging import TrackTags, tagged_mp3
+from audiofeed import names
+from audiofeed.check import checker as checking
+from audiofeed.audio.encoding import FRAME_HEADER
+from audiofeed.audio.tagging import TrackTags, tagged_mp3
 
 
 def test_custom_tags_written_by_tagging_are_read_by_check(tmp_path: Path):

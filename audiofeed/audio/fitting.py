@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .speech import Sentence, Speech
+from ..speech.engine import Sentence, Speech
 
-from .defaults import RATE_BAND  # noqa: E402  (re-exported)
+from ..defaults import RATE_BAND  # noqa: E402  (re-exported)
 REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fitted
 # A pass is kept when the silence edits that close it stay within this share of the runtime
 # (spread over all pauses: 2.5% of a 60 s answer is about 60 ms more or less in each of 25).

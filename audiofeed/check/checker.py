@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path
 
-from .ffmpeg import decoded_samples
-from .names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, LISTED_RUNTIME_TAG, PODCAST_NS, PSC_NS, RECORD_FILE,
+from ..audio.ffmpeg import decoded_samples
+from ..names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, LISTED_RUNTIME_TAG, PODCAST_NS, PSC_NS, RECORD_FILE,
                     SILENCE_ADDED_TAG, SPEAKING_RATE_TAG, TRANSCRIPT_KINDS, CustomTag, answer_index, chapter_title)
-from .problems import Problem, Reported, Severity
-from .timecode import parse_npt_ms
-from .reading import PageError, find_pages, parse_runtime, read_page
+from ..problems import Problem, Reported, Severity
+from ..timecode import parse_npt_ms
+from ..read.pages import PageError, find_pages, parse_runtime, read_page
 
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": ATOM_NS}
 FAST_WPM = 180  # flagged as hard to follow
@@ -322,7 +322,7 @@ class _Checker:
     def unlisted(self, items) -> list:
         """(record, answer) of every published answer the feeds do not list (beyond ``max_items``):
         listeners reach them from the web pages, so they are checked all the same, from their files."""
-        from .episode import Episode
+        from ..publish.episode import Episode
 
         listed = {p for feed, _, p in items if feed == ANSWERS_FILE and p is not None}
         found = []

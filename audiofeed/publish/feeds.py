@@ -13,11 +13,11 @@ from html import escape
 
 from feedgen.feed import FeedGenerator
 
-from . import __version__
-from .channel import Channel
+from .. import __version__
+from ..channel import Channel
 from .episode import Episode, updated_date
-from .timecode import clock
-from .names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, chapter_title
+from ..timecode import clock
+from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, chapter_title
 from .feedext import (
     Person,
     Transcript,

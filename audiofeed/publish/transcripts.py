@@ -16,9 +16,9 @@ from html import escape
 
 import numpy as np
 
-from .fitting import SILENCE_LEVEL
-from .timecode import npt
-from .speech import Sentence
+from ..audio.fitting import SILENCE_LEVEL
+from ..timecode import npt
+from ..speech.engine import Sentence
 
 ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
 
@@ -44,7 +44,7 @@ def sentence_cues(
     ``text`` is what was spoken; ``display`` (with ``offsets`` from the lexicon) is what cues
     show, so "C T" spoken is "CT" in the captions.
     """
-    from .speech import Lexicon
+    from ..speech.engine import Lexicon
 
     shown = display if display is not None else text
     loud = np.flatnonzero((samples > SILENCE_LEVEL) | (samples < -SILENCE_LEVEL))

@@ -30,24 +30,24 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .cache import AudioCache, digest, engine_fingerprint, key
-from .channel import Channel
-from .defaults import RATE_BAND
-from .encoding import duration_ms
-from .episode import AnswerAudio, Episode, RefusedAnswer, make_episode
-from .fitting import FitError
-from .names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
-from .normalize import RULES_VERSION
+from ..channel import Channel
+from ..defaults import RATE_BAND
+from ..audio.encoding import duration_ms
+from ..publish.episode import AnswerAudio, Episode, RefusedAnswer, make_episode
+from ..audio.fitting import FitError
+from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
+from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
-from .pacing import VoiceModel, shipped_models
-from .problems import BuildError, Problem, Reported, error, warning
-from .reading import Page, PageError, find_pages, format_runtime, read_page, slug_for
+from ..speech.pacing import VoiceModel, shipped_models
+from ..problems import BuildError, Problem, Reported, error, warning
+from ..read.pages import Page, PageError, find_pages, format_runtime, read_page, slug_for
 from .rendering import Planner
 from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
-from .site import assets as site_assets
-from .site import fingerprint as site_fingerprint
-from .speech import Lexicon, assign_voices
+from ..publish.site import assets as site_assets
+from ..publish.site import fingerprint as site_fingerprint
+from ..speech.engine import Lexicon, assign_voices
 
 __all__ = ["BuildError", "BuildOptions", "BuildReport", "AnswerReport", "AnswerStatus", "build"]
 
@@ -339,7 +339,7 @@ class _Build:
 
     def write_page(self, progress: PageProgress, staging: Staging) -> Episode:
         """A complete page's files: tagged MP3s, chapters, transcripts, record and player page."""
-        from .site import render_embed, render_page
+        from ..publish.site import render_embed, render_page
 
         page, channel = progress.page, self.channel
         refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
@@ -360,8 +360,8 @@ class _Build:
     def publish(self, plan: BuildPlan, staging: Staging, episodes: list[Episode]) -> None:
         """The show's files, the manifest and the feeds (last: they reference everything else);
         then every MP3 written is verified from its bytes and the staging folder swapped in."""
-        from .publishing import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
-        from .site import render_index
+        from ..publish.feeds import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
+        from ..publish.site import render_index
 
         staging.write(COVER_FILE, self.cover)
         for name, data in site_assets().items():

@@ -11,11 +11,11 @@ from functools import cache
 from importlib import resources
 from urllib.parse import quote
 
-from . import names
-from .channel import Channel
+from .. import names
+from ..channel import Channel
 from .episode import Episode
-from .names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
-from .timecode import clock
+from ..names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
+from ..timecode import clock
 from .transcripts import Cue
 
 ASSETS = ("player.js", "player.css")

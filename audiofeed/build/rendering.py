@@ -12,15 +12,15 @@ import statistics
 from dataclasses import dataclass, replace
 
 from .cache import key
-from .encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
-from .episode import AnswerAudio
-from .fitting import REFERENCE_RATE, fit_to_runtime, pad_to
-from .loudness import integrated_loudness, normalize
-from .pacing import VoiceModel, calibrate
-from .normalize import to_speak
-from .reading import Page
-from .speech import Lexicon, engine_type, speaker, spoken_text
-from .transcripts import sentence_cues
+from ..audio.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
+from ..publish.episode import AnswerAudio
+from ..audio.fitting import REFERENCE_RATE, fit_to_runtime, pad_to
+from ..audio.loudness import integrated_loudness, normalize
+from ..speech.pacing import VoiceModel, calibrate
+from ..speech.verbalize import to_speak
+from ..read.pages import Page
+from ..speech.engine import Lexicon, engine_type, speaker, spoken_text
+from ..publish.transcripts import sentence_cues
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
 
 def level_and_encode(samples, sample_rate: int, loudness: float | None = None):
     """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded.
-    Returns the frames and the :class:`~audiofeed.loudness.Levelled` figures."""
+    Returns the frames and the :class:`~audiofeed.audio.loudness.Levelled` figures."""
     levelled = normalize(resample(samples, sample_rate), OUTPUT_RATE, loudness)
     return encode(levelled.samples), levelled
 

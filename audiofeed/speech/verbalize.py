@@ -18,7 +18,7 @@ recognises and leaves everything else alone:
 Dates (``2024-03-05``, ``12/05/2024``), phone numbers (``555-123-4567``), version-like strings
 (``1.2.3``) and anything else it does not recognise are left as they are. The text shown to
 people (captions, transcripts, pages) is never changed: :func:`normalize` returns, with the
-spoken text, where its pieces start in the written text, as :class:`~audiofeed.speech.Lexicon` does.
+spoken text, where its pieces start in the written text, as :class:`~audiofeed.speech.engine.Lexicon` does.
 """
 
 from __future__ import annotations
@@ -181,10 +181,10 @@ def normalize(text: str, protected: list[tuple[int, int]] = ()) -> tuple[str, tu
 
 def to_speak(written: str, lexicon, enabled: bool = True) -> tuple[str, tuple[tuple[int, int], ...]]:
     """What is said for ``written``: the defaults (unless ``enabled`` is False), then the producer's
-    ``lexicon`` (a :class:`~audiofeed.speech.Lexicon`), whose entries win where both would apply;
+    ``lexicon`` (a :class:`~audiofeed.speech.engine.Lexicon`), whose entries win where both would apply;
     with the realign points from the said text back to the written one.
 
-    >>> from audiofeed.speech import Lexicon
+    >>> from audiofeed.speech.engine import Lexicon
     >>> to_speak("Take 5 mg or 2-4 ml.", Lexicon({"mg": "milligram"}))[0]
     'Take 5 milligram or 2 to 4 milliliters.'
     >>> to_speak("Take 5 mg or 2-4 ml.", Lexicon({}), enabled=False)[0]
@@ -198,10 +198,10 @@ def to_speak(written: str, lexicon, enabled: bool = True) -> tuple[str, tuple[tu
 def compose(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
     """Realign points of two rewrites in a row (written -> ``first`` -> ``second``), as one.
 
-    Each is a tuple of (new offset, old offset) pairs as :meth:`~audiofeed.speech.Lexicon.apply`
+    Each is a tuple of (new offset, old offset) pairs as :meth:`~audiofeed.speech.engine.Lexicon.apply`
     gives; the result maps the final text's offsets to the written text's.
 
-    >>> from audiofeed.speech import Lexicon
+    >>> from audiofeed.speech.engine import Lexicon
     >>> written = "Take 2 mg of CT dye, then rest."
     >>> said1, off1 = normalize(written)
     >>> said2, off2 = Lexicon({"CT": "C T"}).apply(said1)
@@ -209,7 +209,7 @@ def compose(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], .
     >>> said2[Lexicon.to_display(both, said2.index("then")):] if False else written[Lexicon.to_display(both, said2.index("then")):]
     'then rest.'
     """
-    from .speech import Lexicon
+    from .engine import Lexicon
 
     shift_back = Lexicon.to_display  # new -> old through ``points``
 

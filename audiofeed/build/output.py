@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .encoding import audio_part, check_frames, duration_ms
-from .episode import Episode
-from .names import MANIFEST_FILE, RECORD_FILE
-from .problems import BuildError
-from .storage import atomic_write, sync_folder_of, sync_tree
+from ..audio.encoding import audio_part, check_frames, duration_ms
+from ..publish.episode import Episode
+from ..names import MANIFEST_FILE, RECORD_FILE
+from ..problems import BuildError
+from ..storage import atomic_write, sync_folder_of, sync_tree
 
 MANIFEST_FORMAT = 1
 

@@ -2,7 +2,7 @@
 
 ``audiofeed build --scheduler tcp://HOST:PORT`` connects to a running ``dask scheduler``. The
 answers are rendered by its workers. Reading, the cache, publishing and the output folder stay
-with the build (the client). Results come back as the same :class:`~audiofeed.episode.AnswerAudio`
+with the build (the client). Results come back as the same :class:`~audiofeed.publish.episode.AnswerAudio`
 a local worker returns, so the output is byte-identical to a local build.
 
 Rendering is reproducible only if every worker speaks and encodes exactly as the client would.
@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-from .problems import BuildError
+from ..problems import BuildError
 from .scheduling import Pool
 
 CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
@@ -35,16 +36,17 @@ class WorkerMismatch(RuntimeError):
 def source_digest() -> str:
     """A short hash of audiofeed's own code and data: two checkouts of one version can differ."""
     h = hashlib.sha256()
-    package = resources.files("audiofeed")
-    for name in sorted(p.name for p in package.iterdir() if p.name.endswith((".py", ".json"))):
-        h.update(name.encode() + b"\0" + package.joinpath(name).read_bytes() + b"\0")
+    root = Path(resources.files("audiofeed"))
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts):
+        name = path.relative_to(root).as_posix()
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:12]
 
 
 @cache
 def identity() -> dict[str, str]:
     """What this process's audio depends on, by name; equal on client and workers, or no build."""
-    from . import __version__
+    from .. import __version__
     from .cache import engine_versions, package_version
 
     return {

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from .names import CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
-from .timecode import npt
+from ..names import CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
+from ..timecode import npt
 
 
 def _sub(parent, ns: str, tag: str, text: str | None = None, **attrs) -> etree._Element:

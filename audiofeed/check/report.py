@@ -1,16 +1,16 @@
-"""The visual report of ``audiofeed check --html``: a :class:`~audiofeed.checking.CheckReport` in,
+"""The visual report of ``audiofeed check --html``: a :class:`~audiofeed.check.checker.CheckReport` in,
 one self-contained HTML file out (inline style, SVG, no script, nothing from the network).
 
 Per episode: a timeline of its chapters drawn to scale (a chapter whose readers disagree is
 outlined in red), then a row per answer with its listed runtime and what every reader of
-:data:`~audiofeed.checking.READERS` measured; values out of tolerance are marked in colour and
+:data:`~audiofeed.check.checker.READERS` measured; values out of tolerance are marked in colour and
 with a sign, and the status says what is wrong in words.
 """
 
 from __future__ import annotations
 
-from .checking import READERS, CheckReport, CheckStatus, Compare
-from .timecode import clock
+from .checker import READERS, CheckReport, CheckStatus, Compare
+from ..timecode import clock
 
 COLOURS = ("#0e5c63", "#4f7cac")  # chapters alternate
 STROKE = {CheckStatus.OK: ("#ffffff", 1), CheckStatus.WARNING: ("#8a5a00", 3), CheckStatus.MISMATCH: ("#b42318", 4)}
@@ -57,7 +57,7 @@ def _reasons(report: CheckReport):
 
 
 def html_report(report: CheckReport) -> str:
-    from .site import _env
+    from ..publish.site import _env
 
     return _env().get_template("report.html").render(report=report, episodes=episodes(report), off=_off(report),
                                                     reasons=_reasons(report), readers=[r for r in READERS if r.column])

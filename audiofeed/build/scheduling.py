@@ -21,8 +21,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .episode import AnswerAudio
-from .reading import Page
+from ..publish.episode import AnswerAudio
+from ..read.pages import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
 

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from .storage import atomic_write
+from ..storage import atomic_write
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
 AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
@@ -23,7 +23,7 @@ AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rat
 
 def speech_fingerprint() -> str:
     """The speech engine's fingerprint (its version and voice data): what decides how long speech lasts."""
-    from .speech import engine_type
+    from ..speech.engine import engine_type
 
     return engine_type().fingerprint()
 
@@ -32,8 +32,8 @@ def speech_fingerprint() -> str:
 def engine_versions() -> dict[str, str]:
     """Versions of everything between text and MP3 frames, by name: the engine and its data, the
     pipeline, the encoder and its settings. The cache key hashes them; cluster workers must match them."""
-    from . import encoding
-    from .speech import engine_type
+    from ..audio import encoding
+    from ..speech.engine import engine_type
 
     return {
         "pipeline": AUDIO_PIPELINE_VERSION,
@@ -120,15 +120,15 @@ class AudioCache:
         return body
 
     def _bad(self, k: str, error: Exception) -> None:
-        from .problems import warning
+        from ..problems import warning
 
         self.warnings.append(warning(self._path(k, ".json"), f"cache entry unusable ({error}); rendering it again"))
 
     def get(self, k: str):
-        """The :class:`~audiofeed.episode.AnswerAudio` cached under ``k``, checked from its bytes, or None."""
-        from .encoding import check_frames
-        from .episode import AnswerAudio
-        from .transcripts import Cue
+        """The :class:`~audiofeed.publish.episode.AnswerAudio` cached under ``k``, checked from its bytes, or None."""
+        from ..audio.encoding import check_frames
+        from ..publish.episode import AnswerAudio
+        from ..publish.transcripts import Cue
 
         if self.folder is None:
             return None
@@ -165,7 +165,7 @@ class AudioCache:
         """Store an answer: its frames, then its record (the record commits the entry)."""
         if self.folder is None:
             return
-        from .encoding import frame_count
+        from ..audio.encoding import frame_count
 
         atomic_write(self._path(k, ".mp3"), audio.mp3)
         body = {

@@ -33,7 +33,7 @@ from mutagen.id3 import (
 )
 from mutagen.id3._tags import save_frame
 
-from .names import LISTED_RUNTIME_TAG, SILENCE_ADDED_TAG, SPEAKING_RATE_TAG
+from ..names import LISTED_RUNTIME_TAG, SILENCE_ADDED_TAG, SPEAKING_RATE_TAG
 
 __all__ = ["Chapter", "TrackTags", "OrderedChaptersID3", "tagged_mp3"]
 

@@ -14,10 +14,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from .encoding import duration_ms, frame_count
-from .reading import Answer, Page, doctors_of, format_runtime
-from .names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
-from .timecode import clock
+from ..audio.encoding import duration_ms, frame_count
+from ..read.pages import Answer, Page, doctors_of, format_runtime
+from ..names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
+from ..timecode import clock
 from .transcripts import Cue, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
@@ -152,7 +152,7 @@ def make_episode(
 
     ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
     """
-    from .tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
+    from ..audio.tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
 
     files: dict[str, bytes] = {}
     page_sections: list[tuple[str, str, list[Cue]]] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .problems import Problem, warning
+from ..problems import Problem, warning
 
 __all__ = [
     "Answer",

@@ -11,7 +11,7 @@ to measure (and again to fit) doubled the speech cost, so the rate is planned fr
   follow ``a / rate + b`` within 1% over 100-240 wpm (FINDINGS.md). ``a`` and ``b`` are measured
   once per voice and engine version, from :data:`CALIBRATION_TEXT` at two rates, and kept in
   the cache as JSON. The palette's models for the espeak-ng that audiofeed installs ship with
-  it (``pacing.json``, written by ``python -m audiofeed.pacing``), so a clean build measures no
+  it (``pacing.json``, written by ``python -m audiofeed.speech.pacing``), so a clean build measures no
   voice unless the engine differs or a voice outside the palette is pinned.
 
 Fitting (:func:`.fitting.fit_to_runtime`) speaks once at the planned rate and keeps that pass
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from .fitting import RATE_BAND
+from ..defaults import RATE_BAND
 
 # Samples at 175 wpm (22,050 Hz) for the mean of six palette voices, per letter, syllable
 # (vowel group), word, clause break, sentence end and digit (espeak-ng reads digits as words),
@@ -103,7 +103,7 @@ class VoiceModel:
 
 def calibrate(voice: str) -> VoiceModel:
     """Measure ``voice`` on :data:`CALIBRATION_TEXT` at :data:`CALIBRATION_RATES` (two short syntheses)."""
-    from .speech import speaker
+    from .engine import speaker
 
     return VoiceModel.from_calibration(
         voice, {r: len(speaker().speak(CALIBRATION_TEXT, voice, r).samples) for r in CALIBRATION_RATES})
@@ -115,11 +115,11 @@ TABLE_FILE = "pacing.json"
 @cache
 def shipped_models() -> dict[str, VoiceModel]:
     """The palette's models shipped with audiofeed, if they were measured on this engine (else none)."""
-    from .cache import speech_fingerprint
+    from .engine import engine_type
 
     try:
-        table = json.loads(resources.files("audiofeed").joinpath(TABLE_FILE).read_text(encoding="utf-8"))
-        if table.get("engine") != speech_fingerprint():
+        table = json.loads(resources.files(__package__).joinpath(TABLE_FILE).read_text(encoding="utf-8"))
+        if table.get("engine") != engine_type().fingerprint():
             return {}
         return {voice: VoiceModel.from_json(voice, data) for voice, data in table["voices"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -130,11 +130,10 @@ def write_table(path=None) -> None:
     """Measure every palette voice on this engine and write the shipped table."""
     from pathlib import Path
 
-    from .cache import speech_fingerprint
-    from .speech import engine_type
-    from .storage import atomic_write
+    from ..storage import atomic_write
+    from .engine import engine_type
 
-    table = {"engine": speech_fingerprint(), "voices": {v: calibrate(v).to_json() for v in engine_type().palette()}}
+    table = {"engine": engine_type().fingerprint(), "voices": {v: calibrate(v).to_json() for v in engine_type().palette()}}
     target = Path(path) if path else Path(__file__).with_name(TABLE_FILE)
     atomic_write(target, (json.dumps(table, indent=1, sort_keys=True) + "\n").encode())
 

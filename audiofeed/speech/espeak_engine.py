@@ -1,11 +1,11 @@
 """The espeak-ng engine: pyttsx3 driving espeak-ng, with what is specific to it kept here.
 
 Everything the rest of the pipeline needs from a speech engine is the small
-:class:`~audiofeed.speech.Engine` protocol: a sample rate, the rates it speaks steadily, a
+:class:`~audiofeed.speech.engine.Engine` protocol: a sample rate, the rates it speaks steadily, a
 palette of voices, ``speak`` and a fingerprint. This module is that protocol for espeak-ng
-(through :mod:`audiofeed.espeak_driver`, a pyttsx3 driver that renders synchronously and
+(through :mod:`audiofeed.speech.espeak_driver`, a pyttsx3 driver that renders synchronously and
 reproducibly). A second pyttsx3 driver (NSSpeechSynthesizer on macOS, SAPI5 on Windows) would
-be one module like this one, chosen by :func:`audiofeed.speech.engine_type`.
+be one module like this one, chosen by :func:`audiofeed.speech.engine.engine_type`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 import wave
 from functools import cache
 
-from .speech import Sentence, Speech
+from .engine import Sentence, Speech
 
 DRIVER_NAME = "audiofeed_espeak"
 
@@ -32,7 +32,7 @@ VARIANTS = ("m1", "f1", "m3", "f2", "m2", "f3", "m4", "f4", "m6", "f5", "m7")
 
 
 class EspeakEngine:
-    """espeak-ng through pyttsx3: one per process (:func:`audiofeed.speech.speaker`)."""
+    """espeak-ng through pyttsx3: one per process (:func:`audiofeed.speech.engine.speaker`)."""
 
     NAME = "espeak-ng"
     SAMPLE_RATE = 22_050  # espeak-ng's output rate
