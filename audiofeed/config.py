@@ -10,9 +10,9 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .defaults import RATE_BAND
+from .defaults import RATE_BAND, TOLERANCE_MS
 from .channel import Channel
-from .speech.engine import engine_type
+from .speech.engine import DEFAULT_ENGINE, ENGINES, UnknownEngine, engine_for, engine_type
 
 CONFIG_FILE = "audiofeed.toml"
 
@@ -28,10 +28,11 @@ class Config:
     default_voice: str | None = None
     voices: dict[str, str] = field(default_factory=dict)
     rate_band: tuple[int, int] = RATE_BAND
-    tolerance_ms: float = 30.0
+    tolerance_ms: float = TOLERANCE_MS
     lexicon: dict[str, str] = field(default_factory=dict)
     scheduler: str | None = None  # a dask.distributed scheduler to render on
     normalize: bool = True  # [speech] normalize: say health text as a clinician would
+    engine: str = DEFAULT_ENGINE  # [speech] engine: a name in speech.engine.ENGINES
     path: Path | None = None
 
 
@@ -47,9 +48,12 @@ def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def load_config(path: Path | None, known_voices: set[str] | None = None) -> Config:
-    """Read and check a config file (None: the defaults)."""
-    config = Config(path=path)
+def load_config(path: Path | None, engine: str | None = None, check_voices: bool = False) -> Config:
+    """Read and check a config file (None: the defaults). ``engine`` overrides ``[speech] engine``;
+    ``check_voices`` starts that engine to check the voices named against the ones it has."""
+    config = Config(path=path, engine=engine or DEFAULT_ENGINE)
+    if engine is not None and engine not in ENGINES:
+        raise ConfigError(str(UnknownEngine(engine)))
     if path is None:
         return config
     try:
@@ -93,21 +97,41 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
             if k == "owner_email" and "@" not in v:
                 raise bad("feed.owner_email", f"{v!r} is not an e-mail address")
             config.channel[k] = v if k != "base_url" or v.endswith("/") else v + "/"
+    speech = data.get("speech", {})
+    for k, v in speech.items():
+        if k not in ("normalize", "engine"):
+            raise bad(f"speech.{k}", "unknown key (known: engine, normalize)")
+        if k == "normalize" and not isinstance(v, bool):
+            raise bad("speech.normalize", f"must be true or false, not {v!r}")
+        if k == "engine" and v not in ENGINES:
+            raise bad("speech.engine", f"must be one of {', '.join(sorted(ENGINES))}, not {v!r}")
+    config.normalize = speech.get("normalize", True)
+    config.engine = engine or speech.get("engine", DEFAULT_ENGINE)
+    known_voices = set(engine_for(config.engine).voices()) if check_voices else None
+    kind = engine_type(config.engine)
+
+    def _voice(value, key: str) -> str:
+        if not isinstance(value, str):
+            raise bad(key, f"must be an {kind.NAME} voice id such as {kind.VOICE_EXAMPLE}, not {value!r}")
+        if known_voices is not None and not kind.known(value, known_voices):
+            raise bad(key, f"unknown {kind.NAME} voice {value!r} (ids look like {kind.VOICE_EXAMPLE})")
+        return value
+
     voices = data.get("voices", {})
     for k, v in voices.items():
         if k == "default":
-            config.default_voice = _voice(v, "voices.default", known_voices, bad)
+            config.default_voice = _voice(v, "voices.default")
         elif k == "doctors":
             if not isinstance(v, dict):
                 raise bad("voices.doctors", 'must be a table of doctor = "voice"')
             for doctor, voice in v.items():
-                config.voices[doctor] = _voice(voice, f"voices.doctors.{doctor}", known_voices, bad)
+                config.voices[doctor] = _voice(voice, f"voices.doctors.{doctor}")
         else:
             raise bad(f"voices.{k}", "unknown key (known: default, doctors)")
     for k, v in data.get("fitting", {}).items():
         if k != "rate_band":
             raise bad(f"fitting.{k}", "unknown key (known: rate_band)")
-        low, high = engine_type().RATE_LIMITS
+        low, high = kind.RATE_LIMITS
         if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and low <= v[0] < v[1] <= high):
             raise bad("fitting.rate_band", f"must be [low, high] words per minute within {low}-{high}, not {v!r}")
         config.rate_band = (v[0], v[1])
@@ -123,26 +147,11 @@ def load_config(path: Path | None, known_voices: set[str] | None = None) -> Conf
         if not isinstance(v, str) or not v.strip():
             raise bad("build.scheduler", f"must be a dask scheduler address such as 'tcp://10.0.0.5:8786', not {v!r}")
         config.scheduler = v.strip()
-    for k, v in data.get("speech", {}).items():
-        if k != "normalize":
-            raise bad(f"speech.{k}", "unknown key (known: normalize)")
-        if not isinstance(v, bool):
-            raise bad("speech.normalize", f"must be true or false, not {v!r}")
-        config.normalize = v
     for k, v in data.get("lexicon", {}).items():
         if not isinstance(v, str):
             raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
         config.lexicon[k] = v
     return config
-
-
-def _voice(value, key: str, known: set[str] | None, bad) -> str:
-    engine = engine_type()
-    if not isinstance(value, str):
-        raise bad(key, f"must be an {engine.NAME} voice id such as {engine.VOICE_EXAMPLE}, not {value!r}")
-    if known is not None and not engine.known(value, known):
-        raise bad(key, f"unknown {engine.NAME} voice {value!r} (ids look like {engine.VOICE_EXAMPLE})")
-    return value
 
 
 TEMPLATE = """\
@@ -171,7 +180,7 @@ explicit = false
 rate_band = [100, 240]                      # natural speaking rates, words per minute
 
 [check]
-tolerance_ms = 30                           # audiofeed check's default tolerance
+# tolerance_ms = 30                         # audiofeed check's tolerance, milliseconds (30 unless set)
 
 [build]
 # scheduler = "tcp://10.0.0.5:8786"         # render on a dask.distributed cluster (pip install 'audiofeed[dask]')

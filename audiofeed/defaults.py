@@ -2,3 +2,4 @@
 stages that use them so that reading them loads no audio library."""
 
 RATE_BAND = (100, 240)  # natural speaking rates, espeak-ng words per minute
+TOLERANCE_MS = 30.0  # audiofeed check: the largest difference from a listed runtime it passes

@@ -13,21 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
+# -- the audio ---------------------------------------------------------------------------------
+OUTPUT_RATE = 48_000  # Hz of every published MP3: the encoder writes it, check and the transcripts count in it
+
 # -- the output folder -------------------------------------------------------------------------
 FEED_FILE = "feed.xml"  # one item per page
 ANSWERS_FILE = "answers.xml"  # one item per answer
-COVER_FILE = "cover.png"
+COVER_FILE = "cover.png"  # the show's art (3000 px at most, 1400 px at least)
 INDEX_FILE = "index.html"  # the site's home and each page's player
 EMBED_FILE = "embed.html"  # a page's compact player, for other sites' iframes
 MANIFEST_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the page keys
-ASSETS_FOLDER = "assets"
+ASSETS_FOLDER = "assets"  # the player's script and style, shared by every page
 
 # -- a page's folder ---------------------------------------------------------------------------
-EPISODE_STEM = "episode"
-EPISODE_FILE = f"{EPISODE_STEM}.mp3"
+EPISODE_STEM = "episode"  # the page's episode: its answers joined, a chapter each
+EPISODE_FILE = f"{EPISODE_STEM}.mp3"  # the enclosure of the page's feed.xml item (tagged, ID3 chapters)
 CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 JSON chapters
 CHAPTERS_TYPE = "application/json+chapters"  # its MIME type, in the feed and over HTTP
-RECORD_FILE = "build.json"  # what the build published for the page (:class:`~audiofeed.publish.episode.Episode`)
+RECORD_FILE = "build.json"  # what the build published for the page: its answers, files, rates, loudness
 _ANSWER_STEM = re.compile(r"^answer-(?P<index>\d{2,})$")
 
 TRANSCRIPT_KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)

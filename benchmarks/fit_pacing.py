@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from audiofeed.speech.pacing import CALIBRATION_TEXT
-from audiofeed.read.pages import find_pages, read_page
-from audiofeed.speech.engine import speaker, spoken_text
+from audiofeed.read import find_pages, read_page
+from audiofeed.speech.engine import engine_for
+from audiofeed.speech.lexicon import spoken_text
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -50,7 +51,7 @@ def corpus() -> tuple[list[str], int]:
 
 def main() -> None:
     texts, real = corpus()
-    speak = speaker().speak
+    speak = engine_for().speak
     x = np.array([features(t) for t in texts], float)
     lengths = np.array([[len(speak(t, v, 175).samples) for t in texts] for v in VOICES], float)
     mean_voice = (lengths / lengths.mean(axis=1, keepdims=True) * lengths.mean()).mean(axis=0)

@@ -17,8 +17,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from audiofeed.audio.encoding import encode, resample
-from audiofeed.read.pages import find_pages, read_page
-from audiofeed.speech.engine import speaker, spoken_text
+from audiofeed.read import find_pages, read_page
+from audiofeed.speech.engine import engine_for
+from audiofeed.speech.lexicon import spoken_text
 
 VOICE = "gmw/en-us+m1"
 RATE = 175
@@ -26,7 +27,7 @@ RATE = 175
 
 def render(job: tuple[str, Path]) -> None:
     text, path = job
-    speech = speaker().speak(text, VOICE, RATE)
+    speech = engine_for().speak(text, VOICE, RATE)
     path.write_bytes(encode(resample(speech.samples, speech.sample_rate)))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import espeakng_loader
 
-# pip-only setup, as FINDINGS.md describes: load the wheel's libespeak-ng before pyttsx3.
+# pip-only setup, as docs/engineering-notes.md describes: load the wheel's libespeak-ng before pyttsx3.
 os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
 ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
 
@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from pydub import AudioSegment  # noqa: E402
 
 from audiofeed.audio.ffmpeg import ffmpeg_exe  # noqa: E402
-from audiofeed.read.pages import find_pages, read_page  # noqa: E402
+from audiofeed.read import find_pages, read_page  # noqa: E402
 
 AudioSegment.converter = ffmpeg_exe()
 

@@ -24,9 +24,11 @@ from audiofeed.audio.encoding import FRAME_SECONDS, frame_count
 from audiofeed.publish.episode import make_episode
 from audiofeed.speech.pacing import shipped_models
 from audiofeed.publish.feeds import answers_feed, episodes_feed
-from audiofeed.read.pages import find_pages, read_page
+from audiofeed.read import find_pages, read_page
 from audiofeed.publish.site import render_page
-from audiofeed.speech.engine import Lexicon, assign_voices, speaker
+from audiofeed.speech.lexicon import Lexicon
+from audiofeed.speech.voices import assign_voices
+from audiofeed.speech.engine import engine_for
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,7 +41,7 @@ STAGES = {"fit_to_runtime": "fit (silence edits)", "pad_to": "fit (silence edits
 def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
     times: dict[str, float] = defaultdict(float)
     originals = {name: getattr(rendering, name) for name in STAGES}
-    engine = speaker()
+    engine = engine_for()
     speak, syntheses = engine.speak, 0
 
     running: list[list] = []  # [stage, since]: time goes to the innermost stage (fitting's syntheses are synthesis)
@@ -96,7 +98,7 @@ def main() -> None:
     parser.add_argument("articles", type=Path, nargs="?", default=HERE.parent / "articles")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    speaker()  # the engine starts once, outside the figures
+    engine_for()  # the engine starts once, outside the figures
     rounds = [one_round(args.articles) for _ in range(args.rounds)]
     minutes = rounds[0][1] / 60
     print(f"{args.articles}: {rounds[0][3]} answers, {minutes:.2f} min of audio, {rounds[0][2]} syntheses "

@@ -36,6 +36,24 @@ def run_build(articles: Path, output: Path, *args: str) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr, output)
 
 
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime) of every file: tells whether anything was rewritten."""
+    return {str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def small_articles(dest: Path) -> Path:
+    """The two smaller sample pages, for builds that run several times."""
+    dest.mkdir()
+    for name in ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt"):
+        shutil.copy(ARTICLES / name, dest / name)
+    return dest
+
+
+def run_check(output: Path, *args: str, articles: Path = ARTICLES) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(output), "--articles", str(articles), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
 def published_ok(out: Path) -> int:
     """Every enclosure in both feeds exists with its listed size (read by feedparser); returns how many."""
     import feedparser

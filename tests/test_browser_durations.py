@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mutagen.mp3 import MP3
 
-from audiofeed.read.pages import read_page
+from audiofeed.read import read_page
 
 from .conftest import ARTICLES
 

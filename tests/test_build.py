@@ -14,7 +14,7 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
 from audiofeed.audio.ffmpeg import decoded_samples, ffmpeg_exe
-from audiofeed.read.pages import read_page
+from audiofeed.read import read_page
 
 from .conftest import ARTICLES, BASE_URL, run_build
 

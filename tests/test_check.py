@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3, TLEN
 
-from audiofeed.check.checker import READERS, Compare
+from audiofeed.check.readers import READERS, Compare
 
-from .conftest import ARTICLES, run_build
+from .conftest import ARTICLES, run_build, run_check
 
 PAGE = "000_4fe75e9a818bb161"
-
-
-def run_check(output: Path, *args: str, articles: Path = ARTICLES) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(output), "--articles", str(articles), *args],
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 from audiofeed.build.rendering import AnswerJob, render_answer
 from audiofeed.audio.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
 from audiofeed.audio.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
-from audiofeed.read.pages import read_page
-from audiofeed.speech.engine import engine_type, speaker, spoken_text
+from audiofeed.read import read_page
+from audiofeed.speech.engine import engine_type, engine_for
+from audiofeed.speech.lexicon import spoken_text
 
 SAMPLE_RATE = engine_type().SAMPLE_RATE
 
@@ -28,7 +29,7 @@ def test_seed_answers_fit_exactly_at_natural_rates(index):
     answer = seed_answers()[index]
     text, _ = spoken_text(answer.question, answer.text)
     target = content_samples(frames_for_runtime(answer.listed_runtime), SAMPLE_RATE)
-    fitted = fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), target)
+    fitted = fit_to_runtime(lambda r: engine_for().speak(text, VOICE, r), target)
     assert len(fitted.samples) == target
     assert RATE_BAND[0] <= fitted.rate <= RATE_BAND[1]
     assert 130 <= fitted.rate <= 185  # the seed's runtimes are natural ones
@@ -41,8 +42,8 @@ def test_sentence_starts_follow_the_edits():
     answer = seed_answers()[0]
     text, _ = spoken_text(answer.question, answer.text)
     target = content_samples(frames_for_runtime(answer.listed_runtime + 3), SAMPLE_RATE)  # forces added silence
-    fitted = fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), target)
-    plain = speaker().speak(text, VOICE, fitted.rate)
+    fitted = fit_to_runtime(lambda r: engine_for().speak(text, VOICE, r), target)
+    plain = engine_for().speak(text, VOICE, fitted.rate)
     assert len(fitted.sentences) == len(plain.sentences) > 5
     window = int(0.2 * SAMPLE_RATE)
     for before, after in zip(plain.sentences, fitted.sentences):
@@ -58,7 +59,7 @@ def test_runtime_needing_a_rate_above_the_band_is_refused():
     answer = seed_answers()[0]  # 71 s of speech at ~160 wpm
     text, _ = spoken_text(answer.question, answer.text)
     with pytest.raises(FitError) as info:
-        fit_to_runtime(lambda r: speaker().speak(text, VOICE, r), content_samples(frames_for_runtime(30), SAMPLE_RATE))
+        fit_to_runtime(lambda r: engine_for().speak(text, VOICE, r), content_samples(frames_for_runtime(30), SAMPLE_RATE))
     assert info.value.needed_rate > RATE_BAND[1]
     assert "wpm" in str(info.value) and "100-240" in str(info.value)
 

@@ -20,7 +20,9 @@ import os
 import shutil
 from pathlib import Path
 
-GOLDEN = Path(__file__).parent / "golden" / "output"
+GOLDEN = Path(__file__).parent / "golden" / "output"  # a build of articles/ (Pelican's "basic")
+CUSTOM = Path(__file__).parent / "golden" / "custom"  # a build of tests/data/custom/ (Pelican's "custom")
+CUSTOM_PROJECT = Path(__file__).parent / "data" / "custom"  # a Markdown page, a lexicon, a pinned voice, a cover, max_items
 TEXT = {".xml", ".json", ".vtt", ".srt", ".html", ".css", ".js"}
 
 
@@ -60,15 +62,15 @@ def golden_view(output: Path) -> dict[str, str]:
     return view
 
 
-def test_build_matches_golden_folder(built):
-    actual = golden_view(built.output)
+def compare_with_golden(output: Path, golden: Path) -> None:
+    actual = golden_view(output)
     if os.environ.get("AUDIOFEED_UPDATE_GOLDEN"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.rmtree(golden, ignore_errors=True)
         for name, text in actual.items():
-            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / name).write_text(text, encoding="utf-8")
-    expected = {p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
-                for p in sorted(GOLDEN.rglob("*")) if p.is_file()}
+            (golden / name).parent.mkdir(parents=True, exist_ok=True)
+            (golden / name).write_text(text, encoding="utf-8")
+    expected = {p.relative_to(golden).as_posix(): p.read_text(encoding="utf-8")
+                for p in sorted(golden.rglob("*")) if p.is_file()}
     assert sorted(actual) == sorted(expected), (
         f"files only in the build: {sorted(set(actual) - set(expected))}; "
         f"only in the golden folder: {sorted(set(expected) - set(actual))}")
@@ -78,9 +80,24 @@ def test_build_matches_golden_folder(built):
     assert not differing, f"{len(differing)} file(s) differ: {differing}\n{diffs[:6000]}"
 
 
+def test_build_matches_golden_folder(built):
+    compare_with_golden(built.output, GOLDEN)
+
+
+def test_custom_build_matches_its_golden_folder(tmp_path):
+    """Settings a producer sets (lexicon, pinned voice, cover, item limit) and a Markdown page, built
+    from their own project folder, file by file."""
+    from .conftest import run_build
+
+    out = tmp_path / "output"
+    run = run_build(CUSTOM_PROJECT / "articles", out)
+    assert run.code == 0, run.stderr
+    compare_with_golden(out, CUSTOM)
+
+
 def test_golden_folder_covers_every_page(built):
     """Pages are discovered, not listed: every source page has its episode in the golden folder."""
-    from audiofeed.read.pages import find_pages, slug_for
+    from audiofeed.read import find_pages, slug_for
 
     from .conftest import ARTICLES
 

@@ -10,9 +10,10 @@ import pytest
 
 from audiofeed.audio import loudness
 from audiofeed.audio.encoding import OUTPUT_RATE, resample
-from audiofeed.audio.loudness import CEILING, SPEECH_TARGET, normalize, true_peak
-from audiofeed.read.pages import read_page
-from audiofeed.speech.engine import speaker, spoken_text
+from audiofeed.audio.loudness import CEILING, SPEECH_TARGET, level, true_peak
+from audiofeed.read import read_page
+from audiofeed.speech.engine import engine_for
+from audiofeed.speech.lexicon import spoken_text
 
 from .conftest import ARTICLES
 
@@ -21,7 +22,7 @@ VOICES = ["gmw/en-us+m1", "gmw/en-gb-x-rp+f2", "gmw/en-029+m3", "gmw/en-gb-scotl
 
 def speech_48k(voice: str, index: int) -> np.ndarray:
     answer = read_page(ARTICLES / "000_4fe75e9a818bb161.txt").answers[index]
-    speech = speaker().speak(spoken_text(answer.question, answer.text)[0], voice, 165)
+    speech = engine_for().speak(spoken_text(answer.question, answer.text)[0], voice, 165)
     return resample(speech.samples, speech.sample_rate)
 
 
@@ -37,7 +38,7 @@ def reference(x: np.ndarray) -> tuple[float, float]:
 @pytest.mark.parametrize("voice,index", list(zip(VOICES, [1, 2, 3, 5])))
 def test_levelled_speech_meets_both_targets(voice, index):
     x = speech_48k(voice, index)
-    levelled = normalize(x, OUTPUT_RATE)
+    levelled = level(x, OUTPUT_RATE)
     integrated, peak = reference(levelled.samples)
     assert integrated == pytest.approx(SPEECH_TARGET, abs=0.25), (voice, integrated)
     assert peak <= CEILING + 0.05, (voice, peak)
@@ -49,12 +50,12 @@ def test_one_measurement_and_one_verification(monkeypatch):
     calls = []
     real = loudness.integrated_loudness
     monkeypatch.setattr(loudness, "integrated_loudness", lambda x, rate: calls.append(len(x)) or real(x, rate))
-    normalize(speech_48k(VOICES[0], 1), OUTPUT_RATE)
+    level(speech_48k(VOICES[0], 1), OUTPUT_RATE)
     assert len(calls) == 2
 
 
 @pytest.mark.parametrize("voice", VOICES[:2])
 def test_true_peak_agrees_with_libebur128(voice):
     x = speech_48k(voice, 2)
-    for signal in (x, normalize(x, OUTPUT_RATE).samples):  # raw speech, and flat-topped after limiting
+    for signal in (x, level(x, OUTPUT_RATE).samples):  # raw speech, and flat-topped after limiting
         assert true_peak(signal) == pytest.approx(reference(signal)[1], abs=0.1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from audiofeed.speech.verbalize import normalize
-from audiofeed.speech.engine import Lexicon
+from audiofeed.speech.lexicon import Lexicon
 
 CASES = [line.split("\t") for line in (Path(__file__).parent / "data" / "normalization.tsv").read_text().splitlines()
          if line and not line.startswith("#")]
@@ -61,9 +61,9 @@ and your pulse between 60–100 bpm. A fever of ≥ 38.5 °C needs a doctor the 
 
 
 def phonemes_of(words: str) -> str:
-    from audiofeed.speech.engine import engine_type, speaker
+    from audiofeed.speech.engine import engine_type, engine_for
 
-    return speaker().phonemes(words, engine_type().palette()[0]).replace("\n", " ")
+    return engine_for().phonemes(words, engine_type().palette()[0]).replace("\n", " ")
 
 
 def test_a_built_page_full_of_health_text_is_said_without_dash_slash_or_roman(tmp_path):

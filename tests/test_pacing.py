@@ -9,8 +9,10 @@ from audiofeed.build.builder import BuildOptions, build
 from audiofeed.audio.encoding import content_samples, frames_for_runtime
 from audiofeed.audio.fitting import MAX_SILENCE_EDIT, fit_to_runtime
 from audiofeed.speech.pacing import calibrate, shipped_models
-from audiofeed.read.pages import find_pages, read_page
-from audiofeed.speech.engine import assign_voices, engine_type, speaker, spoken_text
+from audiofeed.read import find_pages, read_page
+from audiofeed.speech.voices import assign_voices
+from audiofeed.speech.engine import engine_type, engine_for
+from audiofeed.speech.lexicon import spoken_text
 
 VOICE_PALETTE = engine_type().palette()
 
@@ -39,7 +41,7 @@ def test_planned_rates_land_within_the_silence_edit_for_most_answers():
             voice = voices[answer.doctor]
             target = content_samples(frames_for_runtime(answer.listed_runtime), engine_type().SAMPLE_RATE)
             planned = models[voice].rate_for(text, target)
-            fitted = fit_to_runtime(lambda r: speaker().speak(text, voice, r), target, first_rate=planned)
+            fitted = fit_to_runtime(lambda r: engine_for().speak(text, voice, r), target, first_rate=planned)
             assert len(fitted.samples) == target
             assert abs(fitted.silence_added) <= MAX_SILENCE_EDIT * target / 22050 + 1e-9
             passes.append(fitted.passes)

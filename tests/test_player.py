@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from audiofeed.read.pages import read_page
+from audiofeed.read import read_page
 
 from .conftest import ARTICLES
 from .server import serving

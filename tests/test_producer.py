@@ -17,22 +17,9 @@ from filelock import FileLock
 
 from audiofeed.audio.ffmpeg import ffmpeg_exe
 
-from .conftest import ARTICLES, run_build
+from .conftest import ARTICLES, run_build, small_articles, snapshot
 
 SEED = "000_4fe75e9a818bb161"
-
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """(inode, mtime) of every file: tells whether anything was rewritten."""
-    return {str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
-
-
-def small_articles(dest: Path) -> Path:
-    """The two smaller sample pages, for builds that run several times."""
-    dest.mkdir()
-    for name in ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt"):
-        shutil.copy(ARTICLES / name, dest / name)
-    return dest
 
 
 # -- loudness ---------------------------------------------------------------------------------
@@ -235,7 +222,7 @@ answers:
 
 def seed_as_markdown() -> str:
     from audiofeed.read.pages import format_runtime
-    from audiofeed.read.pages import read_page
+    from audiofeed.read import read_page
 
     page = read_page(ARTICLES / f"{SEED}.txt")
     answers = "\n".join(

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from audiofeed.speech import espeak_driver
-from audiofeed.read.pages import read_page
+from audiofeed.read import read_page
 from audiofeed.speech.espeak_engine import EspeakEngine
-from audiofeed.speech.engine import assign_voices, speaker
+from audiofeed.speech.voices import assign_voices
+from audiofeed.speech.engine import engine_for
 
 VOICE_PALETTE = EspeakEngine.PALETTE
 
@@ -25,9 +26,9 @@ RATES = [100, 150, 200, 240]
 
 REFERENCE = """
 import hashlib, json, sys
-from audiofeed.speech.engine import speaker
+from audiofeed.speech.engine import engine_for
 voice, rate, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = speaker().speak(text, voice, rate)
+s = engine_for().speak(text, voice, rate)
 print(json.dumps([len(s.samples), hashlib.sha256(s.samples.tobytes()).hexdigest()]))
 """
 
@@ -46,7 +47,7 @@ def references() -> dict[tuple[str, int], tuple[int, str]]:
 
 
 def test_engine_is_the_wheel_library_not_a_binary():
-    speaker()
+    engine_for()
     maps = Path("/proc/self/maps").read_text()
     assert espeak_driver.library_path().rsplit("/", 1)[0] in maps
     assert "libespeak-ng.so" in maps
@@ -55,7 +56,7 @@ def test_engine_is_the_wheel_library_not_a_binary():
 def test_120_utterances_alternating_rates_and_voices(references):
     """The three defects of pyttsx3's espeak driver would show here: a first call with no
     audio, a stale rate (wrong length), or a stale voice (wrong samples)."""
-    s = speaker()
+    s = engine_for()
     combos = [(v, r) for r in RATES for v in VOICES]
     checked = 0
     for i in range(120):
@@ -76,7 +77,7 @@ def test_reproducible_under_cpu_load(references):
     try:
         for b in burners:
             assert b.stdout.readline().strip() == "burning"  # the load is on before speaking starts
-        s = speaker()
+        s = engine_for()
         for voice in VOICES:
             for rate in (100, 240):
                 speech = s.speak(TEXT, voice, rate)
@@ -88,18 +89,18 @@ def test_reproducible_under_cpu_load(references):
 
 
 def test_sentence_events_have_sample_positions():
-    speech = speaker().speak("First sentence here. Second one follows.", VOICES[0], 175)
+    speech = engine_for().speak("First sentence here. Second one follows.", VOICES[0], 175)
     assert [s.offset for s in speech.sentences] == [0, 21]
     assert 0 == speech.sentences[0].sample < speech.sentences[1].sample < len(speech.samples)
 
 
 def test_unknown_voice_is_refused_clearly():
     with pytest.raises(ValueError, match="unknown espeak-ng voice"):
-        speaker().speak("Hello.", "en-klingon", 175)
+        engine_for().speak("Hello.", "en-klingon", 175)
 
 
 def test_palette_voices_all_exist():
-    ids = set(speaker().voices())
+    ids = set(engine_for().voices())
     assert all(v.split("+")[0] in ids for v in VOICE_PALETTE)
 
 
@@ -126,7 +127,7 @@ print(json.dumps([len(pcm) // 2, hashlib.sha256(pcm).hexdigest()]))
 
 def test_every_utterance_equals_the_first_of_a_fresh_engine():
     """Our isolated rendering gives what a brand-new espeak gives for its very first utterance."""
-    s = speaker()
+    s = engine_for()
     s.speak("Warm the engine up with something else first.", VOICES[1], 300)
     for voice, rate in ((VOICES[0], 175), (VOICES[1], 110), (VOICES[2], 230)):
         out = subprocess.run([sys.executable, "-c", PURE_FIRST, voice, str(rate), TEXT],

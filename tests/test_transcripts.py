@@ -12,7 +12,7 @@ import webvtt
 from mutagen.id3 import ID3
 
 from audiofeed.audio.ffmpeg import ffmpeg_exe
-from audiofeed.read.pages import read_page
+from audiofeed.read import read_page
 
 from .conftest import ARTICLES
 

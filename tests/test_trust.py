@@ -25,20 +25,13 @@ from audiofeed.problems import BuildError
 from audiofeed.publish.episode import Episode
 from audiofeed.names import RECORD_FILE
 
-from .conftest import ARTICLES, published_ok, run_build
+from .conftest import ARTICLES, published_ok, run_build, small_articles
 from .events import IN_CREATE, IN_OPEN, Watch, cache_records
 
 SMALL = ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt")
 
 
-def small_articles(dest: Path) -> Path:
-    dest.mkdir()
-    for name in SMALL:
-        shutil.copy(ARTICLES / name, dest / name)
-    return dest
-
-
-def snapshot(folder: Path) -> dict[Path, bytes]:
+def contents(folder: Path) -> dict[Path, bytes]:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
@@ -62,7 +55,7 @@ def test_a_corrupted_cache_entry_is_rendered_again_and_never_published(tmp_path)
     articles = small_articles(tmp_path / "articles")
     out, cache = tmp_path / "out", tmp_path / "cache"
     assert run_build(articles, out, "--cache", str(cache)).code == 0
-    reference = snapshot(out)
+    reference = contents(out)
     entries = sorted(cache.rglob("*.mp3"), key=lambda p: p.stat().st_size)
     spoiled = entries[-1]  # the longest answer
     data = bytearray(spoiled.read_bytes())
@@ -75,7 +68,7 @@ def test_a_corrupted_cache_entry_is_rendered_again_and_never_published(tmp_path)
     warnings = [ln for ln in run.stderr.splitlines() if "cache entry unusable" in ln]
     assert len(warnings) == 1 and spoiled.stem in warnings[0] and "Traceback" not in run.stderr
     assert "1 answer(s) rendered" in run.stdout  # the spoiled one, again; the others from the cache
-    assert snapshot(out) == reference  # byte for byte what a clean build published
+    assert contents(out) == reference  # byte for byte what a clean build published
     result = check(out, articles)
     assert result.returncode == 0 and json.loads(result.stdout)["ok"], result.stdout[-2000:]
 
@@ -84,7 +77,7 @@ def test_crafted_pickles_in_the_cache_run_nothing(tmp_path):
     articles = small_articles(tmp_path / "articles")
     out, cache = tmp_path / "out", tmp_path / "cache"
     assert run_build(articles, out, "--cache", str(cache)).code == 0
-    reference = snapshot(out)
+    reference = contents(out)
     marker = tmp_path / "pwned"
     payload = pickle.dumps(Evil(marker))
     entries = [p for p in cache.rglob("*") if p.is_file()]
@@ -99,7 +92,7 @@ def test_crafted_pickles_in_the_cache_run_nothing(tmp_path):
     assert "Traceback" not in run.stderr
     assert sum("cache entry unusable" in ln for ln in run.stderr.splitlines()) == len(
         [e for e in entries if e.suffix == ".json"])
-    assert snapshot(out) == reference
+    assert contents(out) == reference
     assert check(out, articles).returncode == 0
 
 
@@ -130,12 +123,12 @@ PACKAGE = Path(audiofeed.__file__).parent
 def _watch_for(when: str, watch: Watch, out: Path, cache: Path):
     """The event that marks a moment of a build, as a condition for :meth:`Watch.until`."""
     if when == "start-up":
-        # entry.py installs the signal handlers, then imports the command line: cli's module
-        # (source or compiled) being opened means the handlers are in and start-up goes on
-        for folder in (PACKAGE, PACKAGE / "__pycache__"):  # compiled or not, whichever is there
+        # entry.py installs the signal handlers, then imports the command line: the cli package's
+        # module (source or compiled) being opened means the handlers are in and start-up goes on
+        for folder in (PACKAGE / "cli", PACKAGE / "cli" / "__pycache__"):  # compiled or not, whichever is there
             if folder.is_dir():
                 watch.add(folder, IN_OPEN)
-        return lambda path, mask: path.name.startswith("cli.")
+        return lambda path, mask: path.name.startswith("__init__.")
     if when == "staging":  # the pages are read and the new output is being assembled beside the old
         watch.add(out.parent, IN_CREATE)
         return lambda path, mask: path.name == f".{out.name}.staging"
@@ -149,7 +142,7 @@ def start_rebuild(tmp_path: Path, articles: Path, when: str, watch: Watch):
     """
     out = tmp_path / "out"
     assert run_build(articles, out).code == 0
-    before = snapshot(out)
+    before = contents(out)
     for page in articles.glob("*.txt"):
         page.write_bytes(page.read_bytes().replace(b"Urology", b"Urology (adult)"))
     cache = tmp_path / "fresh-cache"
@@ -172,7 +165,7 @@ def test_a_signal_at_any_moment_leaves_the_last_output(tmp_path, articles_copy, 
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("interrupted") and signal.Signals(sig).name in lines[0], stderr
     assert "Traceback" not in stderr
-    assert snapshot(out) == before
+    assert contents(out) == before
     assert published_ok(out) == 18
     assert not out.with_name(f".{out.name}.staging").exists()
 
@@ -183,7 +176,7 @@ def test_a_killed_build_is_recovered_by_the_next(tmp_path, articles_copy):
     proc.kill()
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
-    assert snapshot(out) == before
+    assert contents(out) == before
     assert published_ok(out) == 18
     assert run_build(articles_copy, out).code == 0  # and the next build recovers from the leftovers
     assert published_ok(out) == 18
@@ -195,7 +188,7 @@ def test_a_full_disk_leaves_output_and_cache_valid(tmp_path):
     articles = small_articles(tmp_path / "articles")
     out, cache = tmp_path / "out", tmp_path / "cache"
     assert run_build(articles, out, "--cache", str(cache)).code == 0
-    before = snapshot(out)
+    before = contents(out)
     page = articles / SMALL[1]
     page.write_text(page.read_text().replace("Zoë Müller-Sánchez", "Zoë Müller"))  # a new voice: renders anew
 
@@ -208,7 +201,7 @@ def test_a_full_disk_leaves_output_and_cache_valid(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "File too large" in lines[0] and str(tmp_path) in lines[0], proc.stderr
     assert "left as it was" in lines[0]
-    assert snapshot(out) == before
+    assert contents(out) == before
     assert not list(cache.rglob("*.tmp")) and not list(cache.rglob(".*.tmp"))
     # the cache is still valid: the next build uses it, warns about nothing, and publishes
     again = run_build(articles, out, "--cache", str(cache))
@@ -298,11 +291,11 @@ def test_a_damaged_published_mp3_is_replaced_by_the_next_build(tmp_path):
     articles = small_articles(tmp_path / "articles")
     out = tmp_path / "out"
     assert run_build(articles, out).code == 0
-    reference = snapshot(out)
+    reference = contents(out)
     damaged = out / Path(SMALL[1]).stem / "answer-02.mp3"
     damaged.write_bytes(damaged.read_bytes()[:-5000])  # a truncated copy, say
     run = run_build(articles, out)
     assert run.code == 0, run.stderr
     assert "answer-02.mp3 has" in run.stderr and "building the page again" in run.stderr
     assert "0 answer(s) rendered, 3 from the cache" in run.stdout
-    assert snapshot(out) == reference
+    assert contents(out) == reference

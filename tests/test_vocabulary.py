@@ -8,7 +8,7 @@ from pathlib import Path
 from mutagen.id3 import ID3
 
 from audiofeed import names
-from audiofeed.check import checker as checking
+from audiofeed.check import readers as checking
 from audiofeed.audio.encoding import FRAME_HEADER
 from audiofeed.audio.tagging import TrackTags, tagged_mp3
 
@@ -20,9 +20,9 @@ def test_custom_tags_written_by_tagging_are_read_by_check(tmp_path: Path):
     path = tmp_path / names.EPISODE_FILE
     path.write_bytes(tagged_mp3(FRAME_HEADER + bytes(188), tags))
     id3 = ID3(path)
-    assert checking._custom_tag(id3, names.LISTED_RUNTIME_TAG) == "1min 11sec"
-    assert checking._custom_tag(id3, names.SPEAKING_RATE_TAG) == 163
-    assert checking._custom_tag(id3, names.SILENCE_ADDED_TAG) == -0.25
+    assert checking.custom_tag(id3, names.LISTED_RUNTIME_TAG) == "1min 11sec"
+    assert checking.custom_tag(id3, names.SPEAKING_RATE_TAG) == 163
+    assert checking.custom_tag(id3, names.SILENCE_ADDED_TAG) == -0.25
 
 
 def test_answer_files_are_parsed_back():

@@ -22,7 +22,7 @@ import numpy as np
 import soxr
 
 
-OUTPUT_RATE = 48_000
+from ..names import OUTPUT_RATE  # noqa: E402  (re-exported: the encoder's rate)
 FRAME_SAMPLES = 1152
 BITRATE_KBPS = 64
 FRAME_BYTES = 144 * BITRATE_KBPS * 1000 // OUTPUT_RATE  # 192: no padding at 48 kHz

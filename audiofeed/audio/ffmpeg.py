@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..names import OUTPUT_RATE
+
 
 @functools.cache
 def ffmpeg_exe() -> str:
@@ -19,7 +21,7 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def decoded_samples(path: Path, sample_rate: int = 48_000) -> int:
+def decoded_samples(path: Path, sample_rate: int = OUTPUT_RATE) -> int:
     """Samples ffmpeg decodes from an audio file (mono, at ``sample_rate``), as a player would."""
     out = subprocess.run(
         [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1",

@@ -6,10 +6,10 @@ their loudness, so a gain alone cannot meet both targets: a look-ahead peak limi
 highest peaks down first, then one gain sets the loudness.
 
 The meter is libebur128 (through ``pyebur128``), the reference implementation that ffmpeg's
-``ebur128`` filter shares. Levelling is one measurement, one limiter pass and one verification,
-never a search: the limiter works in the signal's own scale, so its threshold follows from the
-first measurement (peaks may sit :data:`ALLOWED_CREST` dB above the loudness) less the energy the
-limiter itself takes, which its gain curve gives for free. The verification measures what the
+``ebur128`` filter shares. Levelling is one measurement, one limiter pass and one verification.
+The limiter's threshold is found by bisection, but on the signal's 1 ms blocks (their peaks and
+energies), not on samples: peaks may sit :data:`ALLOWED_CREST` dB above the loudness, less the
+energy the limiter itself takes, which its gain curve gives for free. The verification measures what the
 limiter left; the final gain is exact in loudness, because gain moves loudness dB for dB.
 
 The limiter's gain moves over 5 ms windows, so it never clips a waveform and never changes
@@ -175,7 +175,7 @@ def limit(x: np.ndarray, threshold_db: float, rate: int, blocks: _Blocks | None 
     return np.clip(y, -threshold, threshold, out=y)  # exact at the threshold where the ramp is not
 
 
-def normalize(x: np.ndarray, rate: int, loudness: float | None = None) -> Levelled:
+def level(x: np.ndarray, rate: int, loudness: float | None = None) -> Levelled:
     """Bring float speech in [-1, 1] to :data:`SPEECH_TARGET` with true peaks at or below :data:`CEILING`.
 
     Run it on the signal as it will be encoded (48 kHz): its samples sit close to the true peak,

@@ -42,12 +42,15 @@ from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
 from ..speech.pacing import VoiceModel, shipped_models
 from ..problems import BuildError, Problem, Reported, error, warning
-from ..read.pages import Page, PageError, find_pages, format_runtime, read_page, slug_for
-from .rendering import Planner
+from ..read import Page, PageError, find_pages, read_page, slug_for
+from ..read.pages import format_runtime
+from .rendering import CalibrationJob, Planner
 from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
 from ..publish.site import assets as site_assets
 from ..publish.site import fingerprint as site_fingerprint
-from ..speech.engine import Lexicon, assign_voices
+from ..speech.lexicon import Lexicon
+from ..speech.engine import DEFAULT_ENGINE
+from ..speech.voices import assign_voices
 
 __all__ = ["BuildError", "BuildOptions", "BuildReport", "AnswerReport", "AnswerStatus", "build"]
 
@@ -67,6 +70,7 @@ class BuildOptions:
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
     scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
+    engine: str = DEFAULT_ENGINE  # the speech engine, by its name in speech.engine.ENGINES
 
 
 class AnswerStatus(StrEnum):
@@ -166,7 +170,7 @@ class _Build:
         if options.scheduler and executor is None:
             from .cluster import ClusterPool  # dask: imported only for a cluster build
 
-            self.pool = ClusterPool(options.scheduler)  # refuses unreachable schedulers and unlike workers
+            self.pool = ClusterPool(options.scheduler, options.engine)  # refuses unreachable schedulers and unlike workers
         else:
             self.pool = Pool(executor, options.jobs)
         self.report.rendered_on = self.pool.describe()
@@ -186,7 +190,7 @@ class _Build:
         return self.finish()
 
     # -- read -----------------------------------------------------------------------------------
-    def read(self) -> tuple[list[Page], dict[str, bytes], list[Path]]:
+    def read(self) -> tuple[list[Page], dict[str, str], list[Path]]:
         pages, sources, failed = [], {}, []
         slugs: dict[str, Path] = {}
         for path in find_pages(self.options.articles):
@@ -202,7 +206,7 @@ class _Build:
             slugs[page.slug] = path
             self.report.problems.extend(page.warnings)
             pages.append(page)
-            sources[page.slug] = path.read_bytes()
+            sources[page.slug] = page.source_sha256  # the bytes read once, by the reader
         return pages, sources, failed
 
     # -- plan -----------------------------------------------------------------------------------
@@ -211,21 +215,21 @@ class _Build:
         o = self.options
         channel = {k: v for k, v in asdict(self.channel).items() if k not in FEED_ONLY}
         speech = [o.normalize, RULES_VERSION if o.normalize else None]
-        return digest([__version__, engine_fingerprint(), channel, list(o.band), list(o.lexicon), speech,
+        return digest([__version__, engine_fingerprint(o.engine), channel, list(o.band), list(o.lexicon), speech,
                        o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
 
     def feeds_key(self) -> str:
         """A hash of the settings that shape only the feeds."""
         return digest({k: v for k, v in asdict(self.channel).items() if k in FEED_ONLY})
 
-    def plan(self, pages: list[Page], sources: dict[str, bytes], failed: list[Path]) -> BuildPlan:
+    def plan(self, pages: list[Page], sources: dict[str, str], failed: list[Path]) -> BuildPlan:
         o, report = self.options, self.report
-        self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice)
+        self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice, o.engine)
         settings = self.settings_key()
-        keys = {p.slug: digest([settings, hashlib.sha256(sources[p.slug]).hexdigest(),
+        keys = {p.slug: digest([settings, sources[p.slug],
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}
         last = Manifest() if o.force else self.output.manifest()
-        plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key()))
+        plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key(), base_url=self.channel.base_url))
         for page in pages:
             record = self.output.record(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
             if isinstance(record, Episode):
@@ -252,20 +256,21 @@ class _Build:
     def voice_models(self, pages: list[Page]) -> dict[str, VoiceModel]:
         """Every voice's pacing model: shipped, from the cache, or measured now (in parallel) and cached."""
         models, missing = {}, []
-        shipped = shipped_models()  # measured on this very engine (checked by its fingerprint)
+        engine = self.options.engine
+        shipped = shipped_models(engine)  # measured on this very engine (checked by its fingerprint)
         for voice in sorted({self.voices[d] for p in pages for d in p.doctors}):
             if voice in shipped:
                 models[voice] = shipped[voice]
                 continue
-            data = None if self.options.force else self.cache.get_json(key("voice-model", voice=voice))
+            data = None if self.options.force else self.cache.get_json(key("voice-model", engine, voice=voice))
             try:
                 models[voice] = VoiceModel.from_json(voice, data)
             except (TypeError, KeyError, ValueError):
                 missing.append(voice)
-        futures = {voice: self.pool.submit(JobKind.CALIBRATE, voice) for voice in missing}
+        futures = {voice: self.pool.submit(JobKind.CALIBRATE, CalibrationJob(voice, engine)) for voice in missing}
         for voice, future in futures.items():
             data = future.result()
-            self.cache_put(key("voice-model", voice=voice), data, json_value=True)
+            self.cache_put(key("voice-model", engine, voice=voice), data, json_value=True)
             models[voice] = VoiceModel.from_json(voice, data)
         self.report.voices_calibrated = len(missing)
         return models
@@ -287,7 +292,7 @@ class _Build:
             self.report.pages_kept = len(plan.kept)
 
         planner = Planner(self.voices, Lexicon(dict(self.options.lexicon)), self.options.band,
-                          self.voice_models(plan.changed), normalize=self.options.normalize)
+                          self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine)
         total = sum(len(p.answers) for p in plan.changed)
         for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
                                                  meanwhile=carry_over), start=1):

@@ -1,8 +1,10 @@
 """A content-addressed cache of rendered answers.
 
-The key of an entry is a hash of everything that changes the audio: the spoken text (after
-the pronunciation lexicon), the voice, the runtime to meet, the rate band, the lead's rate, and
-the versions of the engine, its voice data, the encoder and audiofeed's own audio pipeline. Two
+The key of an entry (:func:`key`) is a hash of everything that changes what is stored: the
+spoken text (after normalization and the lexicon) and the shown text, the voice, the runtime to
+meet (in MP3 frames), the rate band, the planned rate, the doctor (named in the transcripts), and
+the engine's fingerprint: the versions of the engine and its voice data, the encoder and its
+settings, and audiofeed's own audio pipeline (:func:`engine_versions`). Two
 builds that would make the same audio share the entry, whatever page or path it came from.
 """
 
@@ -21,15 +23,8 @@ from ..storage import atomic_write
 AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
 
 
-def speech_fingerprint() -> str:
-    """The speech engine's fingerprint (its version and voice data): what decides how long speech lasts."""
-    from ..speech.engine import engine_type
-
-    return engine_type().fingerprint()
-
-
 @cache
-def engine_versions() -> dict[str, str]:
+def engine_versions(engine: str) -> dict[str, str]:
     """Versions of everything between text and MP3 frames, by name: the engine and its data, the
     pipeline, the encoder and its settings. The cache key hashes them; cluster workers must match them."""
     from ..audio import encoding
@@ -37,7 +32,7 @@ def engine_versions() -> dict[str, str]:
 
     return {
         "pipeline": AUDIO_PIPELINE_VERSION,
-        **engine_type().versions(),
+        **engine_type(engine).versions(),
         "encoder": f"lameenc {package_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
         "pyttsx3": package_version("pyttsx3"),
         "numpy": package_version("numpy"),
@@ -45,9 +40,9 @@ def engine_versions() -> dict[str, str]:
 
 
 @cache
-def engine_fingerprint() -> str:
+def engine_fingerprint(engine: str) -> str:
     """A short hash of :func:`engine_versions`."""
-    return hashlib.sha256(json.dumps(engine_versions(), sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(engine_versions(engine), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def package_version(dist: str) -> str:
@@ -72,9 +67,9 @@ def digest(value) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
-def key(kind: str, **fields) -> str:
-    """The cache key of one piece of work."""
-    return digest({"kind": kind, "engine": engine_fingerprint(), **fields})
+def key(kind: str, engine: str, **fields) -> str:
+    """The cache key of one piece of work done with speech engine ``engine``."""
+    return digest({"kind": kind, "engine": engine_fingerprint(engine), **fields})
 
 
 ENTRY_FORMAT = 2  # 1 was pickles: never read (loading a pickle can run code)

@@ -44,14 +44,16 @@ def source_digest() -> str:
 
 
 @cache
-def identity() -> dict[str, str]:
-    """What this process's audio depends on, by name; equal on client and workers, or no build."""
+def identity(engine: str) -> dict[str, str]:
+    """What this process's audio with speech engine ``engine`` depends on, by name; equal on client
+    and workers, or no build."""
     from .. import __version__
     from .cache import engine_versions, package_version
 
     return {
         "audiofeed": f"{__version__} (source {source_digest()})",
-        **engine_versions(),  # what the cache key holds: engine, its data, encoder, pipeline
+        "engine_name": engine,
+        **engine_versions(engine),  # what the cache key holds: engine, its data, encoder, pipeline
         "soxr": package_version("soxr"),
         "pyebur128": package_version("pyebur128"),
     }
@@ -68,7 +70,7 @@ def differences(theirs: dict[str, str], mine: dict[str, str]) -> list[str]:
 
 def check_identity(expected: dict[str, str]) -> None:
     """On a worker, before a job: refuse to render if this process is not the client's twin."""
-    found = differences(identity(), expected)
+    found = differences(identity(expected["engine_name"]), expected)
     if found:
         raise WorkerMismatch(f"this worker differs from the client: {'; '.join(found)}")
 
@@ -76,7 +78,7 @@ def check_identity(expected: dict[str, str]) -> None:
 class ClusterPool(Pool):
     """A :class:`Pool` on a dask.distributed cluster: its width is the cluster's worker threads."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, engine: str):
         try:
             from distributed import Client
         except ImportError:
@@ -89,7 +91,7 @@ class ClusterPool(Pool):
                              "start one with 'dask scheduler', or check the address") from None
         try:
             self.address = address
-            self.expected = identity()
+            self.expected = identity(engine)
             self.threads = self._check_workers()
         except BaseException:
             self.client.close()
@@ -105,7 +107,7 @@ class ClusterPool(Pool):
             raise BuildError(f"{self.address}: no dask worker joined within {WORKERS_TIMEOUT} s; "
                              f"start workers with 'dask worker {self.address}'") from None
         names = {addr: info.get("name", addr) for addr, info in self.client.scheduler_info()["workers"].items()}
-        for worker, theirs in sorted(self.client.run(identity, on_error="return").items()):
+        for worker, theirs in sorted(self.client.run(identity, self.expected["engine_name"], on_error="return").items()):
             who = f"dask worker {names.get(worker, worker)} ({worker})"
             if isinstance(theirs, BaseException):
                 raise BuildError(f"{who} cannot run audiofeed ({type(theirs).__name__}: {theirs}); "

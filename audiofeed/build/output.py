@@ -40,9 +40,11 @@ class Manifest:
     settings: str | None = None
     pages: dict[str, str] = field(default_factory=dict)  # slug -> page key
     feeds: str | None = None
+    base_url: str | None = None  # where the feeds say the output is published
 
     def to_bytes(self) -> bytes:
-        doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages, "feeds": self.feeds}
+        doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages, "feeds": self.feeds,
+               "base_url": self.base_url}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -53,9 +55,14 @@ class Manifest:
             if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("pages"), dict):
                 return cls()
             return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()},
-                       feeds=data.get("feeds"))
+                       feeds=data.get("feeds"), base_url=data.get("base_url"))
         except (OSError, ValueError, AttributeError):
             return cls()
+
+
+def built_base_url(output: Path) -> str | None:
+    """The public address the last build of ``output`` published for (None: no build there)."""
+    return Manifest.load(output / MANIFEST_FILE).base_url
 
 
 class OutputFolder:

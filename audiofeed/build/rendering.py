@@ -15,11 +15,12 @@ from .cache import key
 from ..audio.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
 from ..publish.episode import AnswerAudio
 from ..audio.fitting import REFERENCE_RATE, fit_to_runtime, pad_to
-from ..audio.loudness import integrated_loudness, normalize
+from ..audio.loudness import integrated_loudness, level
 from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
-from ..read.pages import Page
-from ..speech.engine import Lexicon, engine_type, speaker, spoken_text
+from ..read import Page
+from ..speech.lexicon import Lexicon, spoken_text
+from ..speech.engine import DEFAULT_ENGINE, engine_for, engine_type
 from ..publish.transcripts import sentence_cues
 
 
@@ -36,21 +37,30 @@ class AnswerJob:
     target_frames: int | None  # None: no runtime to meet (lead answer)
     rate: int
     band: tuple[int, int]
-    speaker: str = ""  # the doctor, named in transcripts
+    doctor: str = ""  # named in transcripts as the speaker
+    engine: str = DEFAULT_ENGINE  # the speech engine, by its name in :data:`~audiofeed.speech.engine.ENGINES`
 
     def render_key(self) -> str:
-        return key("render", text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
-                   band=list(self.band), rate=self.rate, speaker=self.speaker)
+        return key("render", self.engine, text=self.text, display=self.display, voice=self.voice,
+                   frames=self.target_frames, band=list(self.band), rate=self.rate, speaker=self.doctor)
 
 
-def calibrate_voice(voice: str) -> dict:
-    """A voice's pacing model (:mod:`.pacing`), as JSON-ready data."""
-    return calibrate(voice).to_json()
+@dataclass(frozen=True)
+class CalibrationJob:
+    """Measure one voice's pacing model (picklable)."""
+
+    voice: str
+    engine: str = DEFAULT_ENGINE
+
+
+def calibrate_voice(job: CalibrationJob) -> dict:
+    """A voice's pacing model (:mod:`~audiofeed.speech.pacing`), as JSON-ready data."""
+    return calibrate(job.voice, job.engine).to_json()
 
 
 def render_answer(job: AnswerJob) -> AnswerAudio:
     """Speak, fit, level and encode one answer. Raises :class:`~.fitting.FitError` if it cannot fit."""
-    engine = speaker()
+    engine = engine_for(job.engine)
     hz = engine.SAMPLE_RATE
     if job.target_frames is None:
         speech = engine.speak(job.text, job.voice, job.rate)
@@ -71,7 +81,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         silence_added=fitted.silence_added,
         speech_seconds=fitted.speech_seconds,
         needed_rate=fitted.needed_rate,
-        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, fitted.sample_rate, job.speaker,
+        cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, fitted.sample_rate, job.doctor,
                                  job.display, job.offsets)),
         loudness=levelled.loudness,
         true_peak=levelled.true_peak,
@@ -82,7 +92,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
 def level_and_encode(samples, sample_rate: int, loudness: float | None = None):
     """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded.
     Returns the frames and the :class:`~audiofeed.audio.loudness.Levelled` figures."""
-    levelled = normalize(resample(samples, sample_rate), OUTPUT_RATE, loudness)
+    levelled = level(resample(samples, sample_rate), OUTPUT_RATE, loudness)
     return encode(levelled.samples), levelled
 
 
@@ -90,10 +100,11 @@ class Planner:
     """A page's jobs: its answers' spoken texts (normalized, then the lexicon), voices, runtimes and planned rates."""
 
     def __init__(self, voices: dict[str, str], lexicon: Lexicon, band: tuple[int, int],
-                 models: dict[str, VoiceModel] | None = None, normalize: bool = True):
+                 models: dict[str, VoiceModel] | None = None, normalize: bool = True, engine: str = DEFAULT_ENGINE):
         self.voices, self.lexicon, self.band, self.normalize = voices, lexicon, band, normalize
         self.models = models or {}
-        self.sample_rate = engine_type().SAMPLE_RATE  # what the voice models count in
+        self.engine = engine
+        self.sample_rate = engine_type(engine).SAMPLE_RATE  # what the voice models count in
 
     def job(self, page: Page, index: int) -> AnswerJob:
         """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
@@ -104,7 +115,7 @@ class Planner:
             slug=page.slug, index=index, text=text, display=display, offsets=offsets,
             voice=self.voices[answer.doctor],
             target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-            rate=REFERENCE_RATE, band=self.band, speaker=answer.doctor,
+            rate=REFERENCE_RATE, band=self.band, doctor=answer.doctor, engine=self.engine,
         )
 
     def jobs(self, page: Page) -> list[AnswerJob]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..publish.episode import AnswerAudio
-from ..read.pages import Page
+from ..read import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
 

@@ -9,19 +9,11 @@ with a sign, and the status says what is wrong in words.
 
 from __future__ import annotations
 
-from .checker import READERS, CheckReport, CheckStatus, Compare
+from .readers import READERS, CheckReport, CheckStatus
 from ..timecode import clock
 
 COLOURS = ("#0e5c63", "#4f7cac")  # chapters alternate
 STROKE = {CheckStatus.OK: ("#ffffff", 1), CheckStatus.WARNING: ("#8a5a00", 3), CheckStatus.MISMATCH: ("#b42318", 4)}
-
-
-def _off(report: CheckReport):
-    def off(answer, reader) -> bool:
-        value, reference = answer.readings.get(reader.field), answer.reference()
-        return (reader.compare is Compare.RUNTIME and value is not None and reference is not None
-                and abs(value - reference) > report.tolerance_ms)
-    return off
 
 
 def episodes(report: CheckReport) -> list[dict]:
@@ -45,19 +37,10 @@ def episodes(report: CheckReport) -> list[dict]:
     return out
 
 
-def _reasons(report: CheckReport):
-    off = _off(report)
-
-    def reasons(answer) -> list[str]:
-        """Each reader out of tolerance, in words: "TLEN says 45.000 s, listed 39.000 s"."""
-        what = "listed" if answer.listed_ms is not None else "decoded"
-        return [f"{r.label} says {answer.readings[r.field] / 1000:.3f} s, {what} {answer.reference() / 1000:.3f} s"
-                for r in READERS if off(answer, r)]
-    return reasons
-
-
 def html_report(report: CheckReport) -> str:
-    from ..publish.site import _env
+    from ..publish.site import environment
 
-    return _env().get_template("report.html").render(report=report, episodes=episodes(report), off=_off(report),
-                                                    reasons=_reasons(report), readers=[r for r in READERS if r.column])
+    tolerance = report.tolerance_ms
+    return environment().get_template("report.html").render(
+        report=report, episodes=episodes(report), readers=[r for r in READERS if r.column],
+        off=lambda answer, reader: answer.off(reader, tolerance), reasons=lambda answer: answer.reasons(tolerance))

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from ..audio.encoding import duration_ms, frame_count
-from ..read.pages import Answer, Page, doctors_of, format_runtime
+from ..read import Answer, Page
+from ..read.pages import doctors_of, format_runtime
 from ..names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
 from ..timecode import clock
-from .transcripts import Cue, to_html, to_json, to_srt, to_vtt
+from .transcripts import Cue, TranscriptSection, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
 
@@ -127,11 +128,11 @@ class EpisodeFiles:
 
     files: dict[str, bytes]
     episode: Episode
-    sections: list  # (question, "doctor, specialty", cues timed in the episode MP3) per answer
+    sections: list[TranscriptSection]  # per answer, its cues timed in the episode MP3
 
 
-def _transcript_files(stem: str, title: str, sections: list[tuple[str, str, list[Cue]]], language: str) -> dict[str, bytes]:
-    cues = [c for _, _, section in sections for c in section]
+def _transcript_files(stem: str, title: str, sections: list[TranscriptSection], language: str) -> dict[str, bytes]:
+    cues = [c for section in sections for c in section.cues]
     texts = {"vtt": to_vtt(cues), "srt": to_srt(cues), "json": to_json(cues), "html": to_html(title, sections, language)}
     return {f"{stem}.{kind}": texts[kind].encode() for kind in TRANSCRIPT_KINDS}
 
@@ -155,7 +156,7 @@ def make_episode(
     from ..audio.tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
 
     files: dict[str, bytes] = {}
-    page_sections: list[tuple[str, str, list[Cue]]] = []
+    page_sections: list[TranscriptSection] = []
     answers: list[EpisodeAnswer] = []
     chapters: list[Chapter] = []
     start_frames = 0
@@ -186,9 +187,9 @@ def make_episode(
         data = tagged_mp3(a.mp3, tags)
         files[name] = data
         start = duration_ms(start_frames)
-        section = (answer.question, f"{answer.doctor}, {answer.specialty}", list(a.cues))
+        section = TranscriptSection(answer.question, f"{answer.doctor}, {answer.specialty}", tuple(a.cues))
         files.update(_transcript_files(stem, answer.question, [section], language))
-        page_sections.append((answer.question, section[1], [c.shifted(start / 1000) for c in a.cues]))
+        page_sections.append(section.shifted(start / 1000))
         chapters.append(Chapter(chapter_title(answer.question, answer.doctor), start, start + length))
         answers.append(
             EpisodeAnswer(

@@ -16,14 +16,14 @@ from ..channel import Channel
 from .episode import Episode
 from ..names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
 from ..timecode import clock
-from .transcripts import Cue
+from .transcripts import Cue, TranscriptSection
 
 ASSETS = ("player.js", "player.css")
 
 
 
 @cache
-def _env():
+def environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("audiofeed", "templates"), autoescape=select_autoescape(["html"]),
@@ -60,15 +60,15 @@ def render_index(channel: Channel, episodes: list[Episode]) -> str:
     for feed in feeds:
         feed["apps"] = subscribe_links(feed["url"])
     ordered = sorted(episodes, key=lambda e: (e.updated, e.slug), reverse=True)
-    return _env().get_template("index.html").render(
+    return environment().get_template("index.html").render(
         channel=channel, episodes=ordered, feeds=feeds, root="", language=channel.language,
         feed_url=channel.url(FEED_FILE),
     )
 
 
-def render_page(channel: Channel, episode: Episode, sections: list[tuple[str, str, list[Cue]]]) -> str:
+def render_page(channel: Channel, episode: Episode, sections: list[TranscriptSection]) -> str:
     others = [a for a in episode.answers if a.listed_runtime is not None]
-    return _env().get_template("page.html").render(
+    return environment().get_template("page.html").render(
         channel=channel, episode=episode, sections=sections, others=others, root="../",
         language=channel.language, feed_url=channel.url(FEED_FILE),
     )
@@ -92,7 +92,7 @@ def fingerprint() -> str:
 
 def render_embed(channel: Channel, episode: Episode) -> str:
     """The page's compact player, for an ``<iframe>`` on another site."""
-    return _env().get_template("embed.html").render(channel=channel, episode=episode, root="../",
+    return environment().get_template("embed.html").render(channel=channel, episode=episode, root="../",
                                                     language=channel.language)
 
 

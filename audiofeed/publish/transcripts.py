@@ -17,10 +17,11 @@ from html import escape
 import numpy as np
 
 from ..audio.fitting import SILENCE_LEVEL
+from ..names import OUTPUT_RATE
 from ..timecode import npt
 from ..speech.engine import Sentence
 
-ENCODER_DELAY = 1105 / 48_000  # seconds of LAME delay at the start of every decoded MP3
+ENCODER_DELAY = 1105 / OUTPUT_RATE  # seconds of LAME delay at the start of every decoded MP3
 
 
 
@@ -41,10 +42,11 @@ def sentence_cues(
 ) -> list[Cue]:
     """Cues for fitted speech: one per sentence, from speech onset to the end of its speech.
 
-    ``text`` is what was spoken; ``display`` (with ``offsets`` from the lexicon) is what cues
-    show, so "C T" spoken is "CT" in the captions.
+    ``text`` is what was spoken; ``display`` is what cues show, and ``offsets`` map spoken
+    character offsets back to it (made by :func:`~audiofeed.speech.verbalize.to_speak`: the
+    health-text normalization, then the lexicon), so "C T" spoken is "CT" in the captions.
     """
-    from ..speech.engine import Lexicon
+    from ..speech.lexicon import Lexicon
 
     shown = display if display is not None else text
     loud = np.flatnonzero((samples > SILENCE_LEVEL) | (samples < -SILENCE_LEVEL))
@@ -119,7 +121,19 @@ def to_json(cues: list[Cue]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_html(title: str, sections: list[tuple[str, str, list[Cue]]], language: str = "en") -> str:
+@dataclass(frozen=True)
+class TranscriptSection:
+    """One answer in a transcript: its question, who speaks (doctor, specialty) and its cues."""
+
+    heading: str
+    speaker: str
+    cues: tuple[Cue, ...]
+
+    def shifted(self, seconds: float) -> TranscriptSection:
+        return TranscriptSection(self.heading, self.speaker, tuple(c.shifted(seconds) for c in self.cues))
+
+
+def to_html(title: str, sections: list[TranscriptSection], language: str = "en") -> str:
     """A plain HTML transcript: per answer a heading (question, doctor) and its timed sentences."""
     parts = [
         "<!DOCTYPE html>",
@@ -128,9 +142,9 @@ def to_html(title: str, sections: list[tuple[str, str, list[Cue]]], language: st
         f"<title>Transcript: {escape(title)}</title></head><body>",
         f"<h1>{escape(title)}</h1>",
     ]
-    for heading, doctor, cues in sections:
-        parts.append(f"<section><h2>{escape(heading)}</h2><p><em>{escape(doctor)}</em></p>")
-        for c in cues:
+    for section in sections:
+        parts.append(f"<section><h2>{escape(section.heading)}</h2><p><em>{escape(section.speaker)}</em></p>")
+        for c in section.cues:
             parts.append(f'<p><time datetime="PT{c.start:.3f}S">{npt(c.start)[:8]}</time> {escape(c.text)}</p>')
         parts.append("</section>")
     parts.append("</body></html>")

@@ -1,0 +1,46 @@
+"""Reading: article pages in, :class:`~.pages.Page` and :class:`~.pages.Answer` out.
+
+One reader per input format, chosen by file extension (:data:`READERS`); the rest of the
+program never sees a format. A page that cannot be read raises :class:`~.pages.PageError`
+carrying every problem found, each with its line, so the builder can report them and carry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from ..problems import warning
+from .markdown import MarkdownPageReader
+from .pages import Answer, Page, PageError, _at, decode_source, drop_control_characters, slug_for
+from .scraped import ScrapedPageReader
+
+__all__ = ["Answer", "Page", "PageError", "READERS", "find_pages", "read_page", "slug_for"]
+
+READERS = {ext: reader for reader in (ScrapedPageReader(), MarkdownPageReader()) for ext in reader.extensions}
+
+
+def find_pages(folder: Path) -> list[Path]:
+    """Article files under ``folder`` that some reader knows, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in READERS)
+
+
+def read_page(path: Path) -> Page:
+    """Read one article file into a :class:`Page`; raise :class:`PageError` listing every problem."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise PageError(path, [_at(None, f"no reader for '{path.suffix}' files")])
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PageError(path, [_at(None, f"cannot read: {e.strerror}")]) from None
+    text, dropped = drop_control_characters(decode_source(path, raw))
+    page = replace(reader.read(path, text), source_sha256=hashlib.sha256(raw).hexdigest())
+    if dropped:
+        page = replace(page, warnings=tuple(
+            warning(path, f"dropped control character{'s' if len(codes) > 1 else ''} "
+                    + ", ".join(f"U+{c:04X}" for c in codes), line) for line, codes in dropped))
+    return page
+
+

@@ -1,16 +1,13 @@
-"""Speech: text in, :class:`Speech` (samples and where each sentence starts) out.
+"""Speech engines: text in, :class:`Speech` (samples and where each sentence starts) out.
 
-The pipeline speaks through a small :class:`Engine` protocol; :func:`engine_type` names the
-engine of this platform (espeak-ng through pyttsx3: :mod:`.espeak_engine`), and
-:func:`speaker` is this process's instance. Each doctor gets a distinct, stable voice from the
-engine's palette (:func:`assign_voices`). What is spoken is the question and the answer
-(:func:`spoken_text`), with the producer's pronunciations (:class:`Lexicon`) applied to speech only.
+The pipeline speaks through a small :class:`Engine` protocol. Engines are chosen by name from
+one table, :data:`ENGINES` (``--engine``, ``[speech] engine``); :func:`engine_type` gives an
+engine's class and :func:`engine_for` this process's running instance of it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+import importlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -76,131 +73,37 @@ class Engine(Protocol):
         """How the engine would pronounce ``text``, in its own phoneme notation (for ``audiofeed say``)."""
 
 
-def engine_type() -> type[Engine]:
-    """The speech engine of this platform (its class: constants and palette without starting it)."""
-    from .espeak_engine import EspeakEngine  # the one engine today; another pyttsx3 driver is a module beside it
-
-    return EspeakEngine
-
-
-_speaker: Engine | None = None
-_speaker_lock = threading.Lock()
+# The engines, by the name ``--engine`` and ``[speech] engine`` give: module and class, imported
+# only when chosen (an engine's libraries load with its module).
+ENGINES: dict[str, tuple[str, str]] = {
+    "espeak": ("audiofeed.speech.espeak_engine", "EspeakEngine"),
+}
+DEFAULT_ENGINE = "espeak"
 
 
-def speaker() -> Engine:
-    """This process's speech engine, started on first use (one per process, shared by its threads)."""
-    global _speaker
-    with _speaker_lock:
-        if _speaker is None:
-            _speaker = engine_type()()
-    return _speaker
+class UnknownEngine(ValueError):
+    """An engine name that is not in :data:`ENGINES`."""
+
+    def __init__(self, name: str):
+        super().__init__(f"unknown speech engine {name!r}: choose one of {', '.join(sorted(ENGINES))}")
 
 
-def _slot(name: str, size: int) -> int:
-    digest = hashlib.sha256(name.strip().casefold().encode()).digest()
-    return int.from_bytes(digest[:8], "big") % size
+def engine_type(name: str = DEFAULT_ENGINE) -> type[Engine]:
+    """The engine called ``name`` (its class: constants and palette without starting it)."""
+    try:
+        module, attribute = ENGINES[name]
+    except KeyError:
+        raise UnknownEngine(name) from None
+    return getattr(importlib.import_module(module), attribute)
 
 
-def assign_voices(
-    pages_doctors: list[list[str]], pinned: dict[str, str] | None = None, default_voice: str | None = None
-) -> dict[str, str]:
-    """Give every doctor a voice: stable across builds, distinct from the others on each page.
-
-    ``pages_doctors`` lists the doctors of each page. A doctor keeps one voice on every page.
-    ``pinned`` gives some doctors a voice of their own choosing; ``default_voice`` limits the
-    others to variants of one accent.
-
-    >>> v = assign_voices([["Wang Jian", "Zhou Qi"], ["Zhou Qi", "Xu Chun Hua"]])
-    >>> v["Zhou Qi"] == assign_voices([["Zhou Qi"]])["Zhou Qi"]
-    True
-    >>> len({v["Wang Jian"], v["Zhou Qi"]}), len({v["Zhou Qi"], v["Xu Chun Hua"]})
-    (2, 2)
-    """
-    pinned = dict(pinned or {})
-    voices_palette = engine_type().palette(default_voice)
-    neighbours: dict[str, set[str]] = {}
-    for doctors in pages_doctors:
-        for d in doctors:
-            neighbours.setdefault(d, set()).update(x for x in doctors if x != d)
-    voices = dict(pinned)
-    for doctor in sorted(neighbours, key=lambda d: (_slot(d, len(voices_palette)), d)):
-        if doctor in voices:
-            continue
-        taken = {voices[n] for n in neighbours[doctor] if n in voices}
-        start = _slot(doctor, len(voices_palette))
-        for step in range(len(voices_palette)):
-            candidate = voices_palette[(start + step) % len(voices_palette)]
-            if candidate not in taken:
-                voices[doctor] = candidate
-                break
-        else:  # more doctors on one page than voices: share rather than fail
-            voices[doctor] = voices_palette[start]
-    return voices
+_running: dict[str, Engine] = {}
+_running_lock = threading.Lock()
 
 
-def spoken_text(question: str, answer: str) -> tuple[str, int]:
-    """The text an answer's audio speaks: its question, then the answer.
-
-    Returns the text and the character offset where the answer starts.
-
-    >>> spoken_text("Is it contagious?", "No.")
-    ('Is it contagious?\\n\\nNo.', 19)
-    """
-    question = question.strip()
-    if question and question[-1] not in ".?!":
-        question += "."
-    text = f"{question}\n\n{answer.strip()}"
-    return text, len(question) + 2
-
-
-class Lexicon:
-    """Pronunciations applied to what is spoken, never to what is shown.
-
-    Keys that are words match whole words only ("CT" but not "CTA"); keys with symbols match
-    anywhere ("°C", "≥"). :meth:`apply` also returns where the spoken text's pieces start in the
-    shown text, so that sentence timings found in speech map back to the shown text.
-
-    >>> spoken, offsets = Lexicon({"CT": "C T", "mg": "milligrams", "°C": " degrees Celsius"}).apply("A CT scan, 5 mg. Done.")
-    >>> spoken
-    'A C T scan, 5 milligrams. Done.'
-    >>> shown = "A CT scan, 5 mg. Done."
-    >>> Lexicon.to_display(offsets, spoken.index("Done")) == shown.index("Done")
-    True
-    """
-
-    def __init__(self, entries: dict[str, str] | None = None):
-        self.entries = dict(entries or {})
-        parts = []
-        for word in sorted(self.entries, key=len, reverse=True):
-            escaped = re.escape(word)
-            parts.append(rf"\b{escaped}\b" if re.fullmatch(r"\w+", word) else escaped)
-        self.pattern = re.compile("|".join(parts)) if parts else None
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where the entries match in ``text``: spans the default normalization leaves to the producer."""
-        return [m.span() for m in self.pattern.finditer(text)] if self.pattern is not None else []
-
-    def apply(self, text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-        """The text to speak, and (spoken offset, shown offset) pairs where the two realign."""
-        if self.pattern is None:
-            return text, ()
-        out, offsets, cursor, shift = [], [], 0, 0
-        for m in self.pattern.finditer(text):
-            out.append(text[cursor : m.start()])
-            replacement = self.entries[m.group(0)]
-            out.append(replacement)
-            shift += len(replacement) - len(m.group(0))
-            cursor = m.end()
-            offsets.append((m.end() + shift, m.end()))
-        out.append(text[cursor:])
-        return "".join(out), tuple(offsets)
-
-    @staticmethod
-    def to_display(offsets: tuple[tuple[int, int], ...], spoken_offset: int) -> int:
-        """A character offset in the spoken text, as an offset in the shown text."""
-        delta = 0
-        for spoken_at, shown_at in offsets:
-            if spoken_at > spoken_offset:
-                break
-            delta = spoken_at - shown_at
-        return spoken_offset - delta
+def engine_for(name: str = DEFAULT_ENGINE) -> Engine:
+    """This process's instance of engine ``name``, started on first use (shared by its threads)."""
+    with _running_lock:
+        if name not in _running:
+            _running[name] = engine_type(name)()
+        return _running[name]

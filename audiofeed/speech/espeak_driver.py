@@ -1,7 +1,7 @@
 """A pyttsx3 driver for espeak-ng that renders to memory, synchronously and reproducibly.
 
 pyttsx3's own espeak driver runs espeak in retrieval mode, where synthesis happens on espeak's
-thread while ``runAndWait`` polls. That gives three reproducible defects (see FINDINGS.md): the
+thread while ``runAndWait`` polls. That gives three reproducible defects (see docs/engineering-notes.md): the
 first call returns before anything is synthesized, a rate set just before an utterance is
 cancelled away, and voices set by language name stick after the first utterance. It is also not
 reproducible under CPU load. This driver plugs into pyttsx3's driver interface
@@ -30,9 +30,6 @@ from pathlib import Path
 
 import espeakng_loader
 
-from .espeak_engine import EspeakEngine
-
-SAMPLE_RATE = EspeakEngine.SAMPLE_RATE
 BUFFER_MS = 20
 RANDOM_SEED = 1
 
@@ -46,6 +43,7 @@ from pyttsx3.drivers import _espeak  # noqa: E402  (needs the library loaded abo
 from pyttsx3.drivers.espeak import EspeakDriver  # noqa: E402
 
 _initialised = False
+_sample_rate = 0
 
 
 def library_path() -> str:
@@ -53,13 +51,30 @@ def library_path() -> str:
     return espeakng_loader.get_library_path()
 
 
+def library() -> ctypes.CDLL:
+    """The libespeak-ng this process uses, for calls pyttsx3's binding does not offer."""
+    return _LIBRARY
+
+
+def data_path() -> str:
+    """The espeak-ng data folder (voices, dictionaries) this process speaks with."""
+    return _DATA_PATH
+
+
+def sample_rate() -> int:
+    """Hz of the audio espeak-ng renders (it says so when it is initialised)."""
+    _initialise()
+    return _sample_rate
+
+
 def _initialise() -> None:
-    global _initialised
+    global _initialised, _sample_rate
     if _initialised:
         return
     rate = _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, BUFFER_MS, _DATA_PATH.encode(), 0)
-    if rate != SAMPLE_RATE:
+    if rate <= 0:
         raise RuntimeError(f"could not initialise espeak-ng from {_DATA_PATH} (got {rate})")
+    _sample_rate = rate
     # Load the English dictionary once here, so forked utterances do not each spend ~10 ms on
     # it. Loading data leaves the synthesis state untouched: output is unchanged (tested).
     _espeak.SetVoiceByName(b"gmw/en-us")
@@ -117,11 +132,7 @@ class SynchronousEspeakDriver:
                 raise ValueError(f"unknown espeak-ng voice {value!r} (use an id such as 'gmw/en-us')")
             self._properties["voice"] = str(value)
         elif name == "rate":
-            rate = int(value)
-            low, high = EspeakEngine.RATE_LIMITS
-            if not low <= rate <= high:
-                raise ValueError(f"rate {rate} wpm outside espeak-ng's steady range {low}-{high}")
-            self._properties["rate"] = rate
+            self._properties["rate"] = int(value)  # the engine keeps it in espeak-ng's steady range
         elif name == "volume":
             self._properties["volume"] = min(1.0, max(0.0, float(value)))
         elif name == "pitch":
@@ -140,7 +151,7 @@ class SynchronousEspeakDriver:
         with wave.open(filename if not isinstance(filename, Path) else str(filename), "wb") as f:
             f.setnchannels(1)
             f.setsampwidth(2)
-            f.setframerate(SAMPLE_RATE)
+            f.setframerate(sample_rate())
             f.writeframes(pcm)
         for kind, position, length, sample in events:
             topic = "started-word" if kind == _espeak.EVENT_WORD else "started-sentence"

@@ -32,7 +32,7 @@ VARIANTS = ("m1", "f1", "m3", "f2", "m2", "f3", "m4", "f4", "m6", "f5", "m7")
 
 
 class EspeakEngine:
-    """espeak-ng through pyttsx3: one per process (:func:`audiofeed.speech.engine.speaker`)."""
+    """espeak-ng through pyttsx3: one per process (:func:`audiofeed.speech.engine.engine_for`)."""
 
     NAME = "espeak-ng"
     SAMPLE_RATE = 22_050  # espeak-ng's output rate
@@ -88,6 +88,9 @@ class EspeakEngine:
         """Render ``text`` with ``voice`` at ``rate`` words per minute."""
         import numpy as np
 
+        low, high = self.RATE_LIMITS
+        if not low <= rate <= high:
+            raise ValueError(f"rate {rate} wpm outside espeak-ng's steady range {low}-{high}")
         with self._lock:
             self._sentences, self._errors = [], []
             self.engine.setProperty("voice", voice)
@@ -112,7 +115,7 @@ class EspeakEngine:
 
         from pyttsx3.drivers import _espeak
 
-        library = self._driver._LIBRARY
+        library = self._driver.library()
         library.espeak_TextToPhonemes.restype = ctypes.c_char_p
         library.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         with self._lock:
@@ -134,7 +137,7 @@ class EspeakEngine:
         from . import espeak_driver  # first: it loads the wheel's libespeak-ng, which _espeak needs
         from pyttsx3.drivers import _espeak  # noqa: I001
 
-        return {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver._DATA_PATH)}
+        return {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver.data_path())}
 
     @classmethod
     def fingerprint(cls) -> str:

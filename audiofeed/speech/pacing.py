@@ -8,7 +8,7 @@ to measure (and again to fit) doubled the speech cost, so the rate is planned fr
   on 44 answers spoken by six palette voices: 2.9% mean error on real pages, 5% at worst,
   leaving one out);
 - a :class:`VoiceModel` per voice, ``samples = weight x (a / rate + b)``: espeak-ng's durations
-  follow ``a / rate + b`` within 1% over 100-240 wpm (FINDINGS.md). ``a`` and ``b`` are measured
+  follow ``a / rate + b`` within 1% over 100-240 wpm (docs/engineering-notes.md). ``a`` and ``b`` are measured
   once per voice and engine version, from :data:`CALIBRATION_TEXT` at two rates, and kept in
   the cache as JSON. The palette's models for the espeak-ng that audiofeed installs ship with
   it (``pacing.json``, written by ``python -m audiofeed.speech.pacing``), so a clean build measures no
@@ -29,6 +29,7 @@ from functools import cache
 from importlib import resources
 
 from ..defaults import RATE_BAND
+from .engine import DEFAULT_ENGINE, engine_for, engine_type
 
 # Samples at 175 wpm (22,050 Hz) for the mean of six palette voices, per letter, syllable
 # (vowel group), word, clause break, sentence end and digit (espeak-ng reads digits as words),
@@ -101,39 +102,36 @@ class VoiceModel:
         return cls(voice, float(a), float(b))
 
 
-def calibrate(voice: str) -> VoiceModel:
+def calibrate(voice: str, engine: str = DEFAULT_ENGINE) -> VoiceModel:
     """Measure ``voice`` on :data:`CALIBRATION_TEXT` at :data:`CALIBRATION_RATES` (two short syntheses)."""
-    from .engine import speaker
-
+    speaker = engine_for(engine)
     return VoiceModel.from_calibration(
-        voice, {r: len(speaker().speak(CALIBRATION_TEXT, voice, r).samples) for r in CALIBRATION_RATES})
+        voice, {r: len(speaker.speak(CALIBRATION_TEXT, voice, r).samples) for r in CALIBRATION_RATES})
 
 
 TABLE_FILE = "pacing.json"
 
 
 @cache
-def shipped_models() -> dict[str, VoiceModel]:
+def shipped_models(engine: str = DEFAULT_ENGINE) -> dict[str, VoiceModel]:
     """The palette's models shipped with audiofeed, if they were measured on this engine (else none)."""
-    from .engine import engine_type
-
     try:
         table = json.loads(resources.files(__package__).joinpath(TABLE_FILE).read_text(encoding="utf-8"))
-        if table.get("engine") != engine_type().fingerprint():
+        if table.get("engine") != engine_type(engine).fingerprint():
             return {}
         return {voice: VoiceModel.from_json(voice, data) for voice, data in table["voices"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
-def write_table(path=None) -> None:
+def write_table(path=None, engine: str = DEFAULT_ENGINE) -> None:
     """Measure every palette voice on this engine and write the shipped table."""
     from pathlib import Path
 
     from ..storage import atomic_write
-    from .engine import engine_type
 
-    table = {"engine": engine_type().fingerprint(), "voices": {v: calibrate(v).to_json() for v in engine_type().palette()}}
+    kind = engine_type(engine)
+    table = {"engine": kind.fingerprint(), "voices": {v: calibrate(v, engine).to_json() for v in kind.palette()}}
     target = Path(path) if path else Path(__file__).with_name(TABLE_FILE)
     atomic_write(target, (json.dumps(table, indent=1, sort_keys=True) + "\n").encode())
 

@@ -184,7 +184,7 @@ def to_speak(written: str, lexicon, enabled: bool = True) -> tuple[str, tuple[tu
     ``lexicon`` (a :class:`~audiofeed.speech.engine.Lexicon`), whose entries win where both would apply;
     with the realign points from the said text back to the written one.
 
-    >>> from audiofeed.speech.engine import Lexicon
+    >>> from audiofeed.speech.lexicon import Lexicon
     >>> to_speak("Take 5 mg or 2-4 ml.", Lexicon({"mg": "milligram"}))[0]
     'Take 5 milligram or 2 to 4 milliliters.'
     >>> to_speak("Take 5 mg or 2-4 ml.", Lexicon({}), enabled=False)[0]
@@ -201,7 +201,7 @@ def compose(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], .
     Each is a tuple of (new offset, old offset) pairs as :meth:`~audiofeed.speech.engine.Lexicon.apply`
     gives; the result maps the final text's offsets to the written text's.
 
-    >>> from audiofeed.speech.engine import Lexicon
+    >>> from audiofeed.speech.lexicon import Lexicon
     >>> written = "Take 2 mg of CT dye, then rest."
     >>> said1, off1 = normalize(written)
     >>> said2, off2 = Lexicon({"CT": "C T"}).apply(said1)
@@ -209,7 +209,7 @@ def compose(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], .
     >>> said2[Lexicon.to_display(both, said2.index("then")):] if False else written[Lexicon.to_display(both, said2.index("then")):]
     'then rest.'
     """
-    from .engine import Lexicon
+    from .lexicon import Lexicon
 
     shift_back = Lexicon.to_display  # new -> old through ``points``
 

@@ -1,0 +1,227 @@
+"""The published-answer view: what an output folder offers a listener, found as clients find it.
+
+Answers and episodes are found through the feeds (an ``<item>`` and its enclosure), or, for
+pages beyond the feeds' item limit, through their page's record (``build.json``), as the web
+pages find them. Either way each becomes one :class:`PublishedAnswer` or
+:class:`PublishedEpisode` with a location label, its MP3, its chapters and its transcripts, so
+the checker compares without asking where a thing came from. This module is the only reader
+of ``build.json`` in ``check``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..names import ANSWERS_FILE, FEED_FILE, RECORD_FILE, TRANSCRIPT_KINDS, answer_index
+from ..timecode import parse_npt_ms
+from .readers import NS
+
+
+@dataclass
+class PublishedEpisode:
+    """A page's episode: its MP3 and what describes it (chapters JSON, psc:chapters, transcripts)."""
+
+    slug: str
+    mp3: Path
+    where: str  # the label problems name: "feed.xml item '...'" or "<page>/build.json"
+    in_feeds: bool
+    duration: str | None = None  # itunes:duration as written; None beyond the feeds
+    chapters_json: Path | None = None
+    chapters_from: str = "podcast:chapters"  # what pointed at the chapters JSON
+    psc: list[tuple[int, None, str]] | None = None  # (start ms, None, title) of psc:chapters; None beyond the feeds
+    transcripts: dict[str, Path] = field(default_factory=dict)  # kind -> file
+
+
+@dataclass
+class PublishedAnswer:
+    """One answer: its question, doctor, MP3 and transcripts, and its item's duration."""
+
+    slug: str
+    question: str
+    doctor: str
+    mp3: Path | None
+    where: str
+    in_feeds: bool
+    duration: str | None = None  # itunes:duration of its answers.xml item as written; None beyond the feeds
+    transcripts: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def index(self) -> int:
+        index = answer_index(self.mp3) if self.mp3 else None
+        return -1 if index is None else index
+
+
+def item_label(feed: str, item) -> str:
+    return f"{feed} item {(item.findtext('title') or '').strip()[:50]!r}"
+
+
+class Publication:
+    """Every published episode and answer of an output folder (:meth:`read`), with the problems
+    met while finding them reported through ``problem(file, field, message)``."""
+
+    def __init__(self, out: Path, problem: Callable[..., None]):
+        self.out = out
+        self.problem = problem
+        self.base = ""  # the feeds' base URL, from feed.xml's rel=self link
+        self.episodes: list[PublishedEpisode] = []
+        self.answers: list[PublishedAnswer] = []
+        self.refused: dict[str, dict[tuple[str, str], float]] = {}  # slug -> (question, doctor) -> needed rate
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.out))
+        except ValueError:
+            return str(path)
+
+    # -- finding -----------------------------------------------------------------------------
+    def read(self) -> Publication:
+        episodes = self.parse_feed(FEED_FILE)
+        answers = self.parse_feed(ANSWERS_FILE)
+        for item in episodes.iterfind("item") if episodes is not None else ():
+            if (path := self.enclosure(item, FEED_FILE)) is not None:
+                self.episodes.append(self.episode_from_item(item, path))
+        for item in answers.iterfind("item") if answers is not None else ():
+            self.answers.append(self.answer_from_item(item, self.enclosure(item, ANSWERS_FILE)))
+        self.read_records()
+        return self
+
+    def read_records(self) -> None:
+        """Every page's ``build.json``: answers the feeds do not list (beyond ``max_items``) are
+        published all the same, on the web pages; and what the build refused, and why."""
+        from ..publish.episode import Episode
+
+        listed = {a.mp3.resolve() for a in self.answers if a.mp3 is not None}
+        in_feed = {e.slug for e in self.episodes}
+        for path in sorted(self.out.glob(f"*/{RECORD_FILE}")):
+            try:
+                text = path.read_text(encoding="utf-8")
+                record = Episode.from_json(text)
+                refused = json.loads(text).get("refused", [])
+                self.refused[record.slug] = {(r["question"], r["doctor"]): r["needed_rate"] for r in refused}
+            except (OSError, ValueError, TypeError, KeyError) as e:
+                self.problem(self.rel(path), "record", f"unreadable ({type(e).__name__}); its page is not checked")
+                continue
+            where = self.rel(path)
+            unlisted = [a for a in record.answers if (self.out / a.file).resolve() not in listed]
+            if unlisted and record.slug not in in_feed:
+                self.episodes.append(PublishedEpisode(
+                    slug=record.slug, mp3=self.out / record.file, where=where, in_feeds=False,
+                    chapters_json=self.out / record.chapters_file, chapters_from=RECORD_FILE,
+                    transcripts=self.record_transcripts(record.transcripts, where)))
+            for a in unlisted:
+                self.answers.append(PublishedAnswer(
+                    slug=record.slug, question=a.question, doctor=a.doctor, mp3=self.out / a.file, where=where,
+                    in_feeds=False, transcripts=self.record_transcripts(a.transcripts, where)))
+
+    def episode_from_item(self, item, path: Path) -> PublishedEpisode:
+        where = item_label(FEED_FILE, item)
+        episode = PublishedEpisode(slug=path.parent.name, mp3=path, where=where, in_feeds=True,
+                                   duration=item.findtext("itunes:duration", namespaces=NS),
+                                   transcripts=self.item_transcripts(item, where))
+        json_el = item.find("podcast:chapters", NS)
+        if json_el is None:
+            self.problem(where, "podcast:chapters", "missing")
+        else:
+            episode.chapters_json = self.local(json_el.get("url", ""), where, "podcast:chapters url")
+        psc = item.findall("psc:chapters/psc:chapter", NS)
+        if not psc:
+            self.problem(where, "psc:chapters", "missing")
+        else:
+            try:
+                episode.psc = [(parse_npt_ms(c.get("start", "")), None, c.get("title", "")) for c in psc]
+            except ValueError as e:
+                self.problem(where, "psc:chapters", str(e))
+        return episode
+
+    def answer_from_item(self, item, path: Path | None) -> PublishedAnswer:
+        where = item_label(ANSWERS_FILE, item)
+        return PublishedAnswer(
+            slug=path.parent.name if path else "?", question=(item.findtext("title") or "").strip(),
+            doctor=(item.findtext("itunes:author", namespaces=NS) or "").strip(), mp3=path, where=where,
+            in_feeds=True, duration=item.findtext("itunes:duration", namespaces=NS),
+            transcripts=self.item_transcripts(item, where))
+
+    def item_transcripts(self, item, where: str) -> dict[str, Path]:
+        """The item's ``podcast:transcript`` files by kind; a problem for each kind missing."""
+        found = {}
+        refs = {t.get("type"): t for t in item.findall("podcast:transcript", NS)}
+        for kind, (mime, rel) in TRANSCRIPT_KINDS.items():
+            el = refs.get(mime)
+            if el is None:
+                self.problem(where, "podcast:transcript", f"no {mime} transcript")
+                continue
+            if rel and el.get("rel") != rel:
+                self.problem(where, "podcast:transcript", f"{mime} transcript without rel={rel!r}")
+            if (path := self.local(el.get("url", ""), where, f"podcast:transcript {kind}")) is not None:
+                found[kind] = path
+        return found
+
+    def record_transcripts(self, files: dict[str, str], where: str) -> dict[str, Path]:
+        """The transcripts a record names, by kind; a problem for each kind missing."""
+        for kind in TRANSCRIPT_KINDS:
+            if kind not in files:
+                self.problem(where, "transcripts", f"no {kind} transcript")
+        return {kind: self.out / files[kind] for kind in TRANSCRIPT_KINDS if kind in files}
+
+    # -- the feeds ---------------------------------------------------------------------------
+    def parse_feed(self, name: str):
+        path = self.out / name
+        if not path.is_file():
+            self.problem(name, "file", "missing")
+            return None
+        from lxml import etree
+
+        try:
+            doc = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError as e:
+            self.problem(name, "xml", f"does not parse: {e}")
+            return None
+        channel = doc.find("channel")
+        if doc.getroot().tag != "rss" or channel is None:
+            self.problem(name, "rss", "not an RSS 2.0 feed (no <rss><channel>)")
+            return None
+        if not self.base:
+            self_link = channel.find("atom:link[@rel='self']", NS)
+            href = self_link.get("href") if self_link is not None else ""
+            self.base = href[: len(href) - len(name)] if href.endswith(name) else ""
+            if not self.base:
+                self.problem(name, "atom:link", "no rel=self link ending in the feed's own name")
+        guids = [(g.text or "").strip() for g in channel.iterfind("item/guid")]
+        for guid, count in Counter(guids).items():
+            if count > 1:
+                self.problem(name, "guid", f"GUID {guid!r} is used by {count} items")
+        return channel
+
+    def local(self, url: str, file: str, field_: str) -> Path | None:
+        """The file of the output folder a feed's URL names; None (and a problem) if none."""
+        if not url or not url.startswith(self.base):
+            self.problem(file, field_, f"URL {url!r} is not under the feed's base {self.base!r}")
+            return None
+        path = (self.out / url[len(self.base):]).resolve()
+        if self.out.resolve() not in path.parents:
+            self.problem(file, field_, f"URL {url!r} points outside the output folder")
+            return None
+        return path
+
+    def enclosure(self, item, feed: str) -> Path | None:
+        enc = item.find("enclosure")
+        where = item_label(feed, item)
+        if enc is None:
+            self.problem(where, "enclosure", "missing")
+            return None
+        path = self.local(enc.get("url", ""), where, "enclosure url")
+        if path is None:
+            return None
+        if not path.is_file():
+            self.problem(self.rel(path), "file", f"missing (the enclosure of {where})")
+            return None
+        length = enc.get("length", "")
+        if not length.isdigit() or int(length) != path.stat().st_size:
+            self.problem(where, "enclosure length", f"{length!r} but the file has {path.stat().st_size} bytes")
+        if enc.get("type") != "audio/mpeg":
+            self.problem(where, "enclosure type", f"{enc.get('type')!r}, expected 'audio/mpeg'")
+        return path

@@ -1,0 +1,71 @@
+"""What the commands share: the options made from ``audiofeed.toml`` and the command line, and
+how problems are printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from ..channel import Channel
+from ..speech.engine import DEFAULT_ENGINE, ENGINES
+
+DEFAULTS = Channel()
+
+
+def engine_option(what: str):
+    """``--engine NAME``: a speech engine from :data:`~audiofeed.speech.engine.ENGINES`."""
+    return click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
+                        help=f"Speech engine {what}. [default: speech.engine in audiofeed.toml, else {DEFAULT_ENGINE}]")
+
+
+def _rate_band(ctx, param, value: str) -> tuple[int, int]:
+    from ..speech.engine import engine_type
+
+    try:
+        low, high = (int(x) for x in value.split("-"))
+    except ValueError:
+        raise click.BadParameter("expected LOW-HIGH words per minute, e.g. 100-240") from None
+    floor, ceiling = engine_type(ctx.params.get("engine") or DEFAULT_ENGINE).RATE_LIMITS
+    if not floor <= low < high <= ceiling:
+        raise click.BadParameter(f"the band must lie within {floor}-{ceiling} wpm, low below high")
+    return low, high
+
+
+def print_problems(err: Console, problems) -> None:
+    """One line per problem on stderr: errors as they are, warnings marked."""
+    for p in problems:
+        err.print(str(p) if p.is_error else f"warning: {p}", markup=False, highlight=False, soft_wrap=True)
+
+
+def build_options(articles: Path, output: Path, config_path: Path | None = None, *, channel: dict | None = None,
+                  jobs: int = 0, force: bool = False, cache: Path | None = None,
+                  rate_band: tuple[int, int] | None = None, scheduler: str | None = None, engine: str | None = None):
+    """The build's options: ``audiofeed.toml`` (beside ARTICLES, or ``config_path``) under the
+    command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
+    from ..build.builder import BuildOptions
+
+    config = load_settings(articles, config_path, engine)
+    fields = {**config.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
+    if "base_url" in fields and not fields["base_url"].endswith("/"):
+        fields["base_url"] += "/"
+    return BuildOptions(
+        articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
+        band=rate_band or config.rate_band, force=force, cache=cache,
+        lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
+        default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
+        engine=config.engine,
+    )
+
+
+def load_settings(articles: Path, explicit: Path | None, engine: str | None = None):
+    """``audiofeed.toml`` (beside ``articles``, or ``explicit``), its voices checked against the
+    engine's (``engine`` overrides its ``[speech] engine``); a bad file is one line."""
+    from ..config import ConfigError, find_config, load_config
+
+    path = find_config(articles, explicit)
+    try:
+        return load_config(path, engine, check_voices=path is not None)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
