@@ -60,7 +60,7 @@ class BuildOptions:
     articles: Path = Path("articles")
     output: Path = Path("output")
     channel: Channel = Channel()
-    jobs: int = 0  # 0: one per core
+    workers: int = 0  # processes rendering at once (-j); 0: one per core
     band: tuple[int, int] = RATE_BAND
     force: bool = False  # render everything again, ignoring the last build and the cache
     cache: Path | None = None  # None: .audiofeed-cache beside the output folder
@@ -172,7 +172,7 @@ class _Build:
 
             self.pool = ClusterPool(options.scheduler, options.engine)  # refuses unreachable schedulers and unlike workers
         else:
-            self.pool = Pool(executor, options.jobs)
+            self.pool = Pool(executor, options.workers)
         self.report.rendered_on = self.pool.describe()
 
     def run(self) -> BuildReport:
@@ -231,7 +231,7 @@ class _Build:
         last = Manifest() if o.force else self.output.manifest()
         plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key(), base_url=self.channel.base_url))
         for page in pages:
-            record = self.output.record(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
+            record = self.output.published(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
             if isinstance(record, Episode):
                 plan.unchanged[page.slug] = record
                 continue
@@ -241,7 +241,7 @@ class _Build:
             plan.changed.append(page)
         failed_slugs = {slug_for(path): path for path in failed}
         for slug, path in failed_slugs.items():
-            if isinstance(record := self.output.record(slug), Episode):
+            if isinstance(record := self.output.published(slug), Episode):
                 plan.kept[slug] = record
                 report.problems.append(warning(path, "not rebuilt; its last published episode stays in the feeds "
                                                      "until it is fixed"))
@@ -296,7 +296,7 @@ class _Build:
         total = sum(len(p.answers) for p in plan.changed)
         for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
                                                  meanwhile=carry_over), start=1):
-            self.record(finished)
+            self.collect(finished)
             if self.progress:
                 self.progress(done, total, finished.progress.page.title)
             if finished.progress.complete:
@@ -306,7 +306,7 @@ class _Build:
     def cached(self, job) -> AnswerAudio | None:
         return None if self.options.force else self.cache.get(job.render_key())
 
-    def record(self, finished: Finished) -> None:
+    def collect(self, finished: Finished) -> None:
         """An answer done: its row in the report, and, if rendered now, its place in the cache."""
         page, job, result = finished.progress.page, finished.job, finished.result
         answer = page.answers[job.index]

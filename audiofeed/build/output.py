@@ -117,7 +117,7 @@ class OutputFolder:
     def manifest(self) -> Manifest:
         return Manifest.load(self.path / MANIFEST_FILE)
 
-    def record(self, slug: str) -> Episode | str | None:
+    def published(self, slug: str) -> Episode | str | None:
         """The published record of page ``slug``; None if there is none; a reason if it cannot be used.
 
         A record is only as good as the files it describes: each MP3 it lists must still be there

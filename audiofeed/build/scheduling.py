@@ -66,7 +66,7 @@ class Finished:
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def default_jobs() -> int:
+def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -83,21 +83,21 @@ def _worker_init() -> None:
         pass
 
 
-def make_executor(jobs: int) -> Executor:
+def make_executor(workers: int) -> Executor:
     """A process pool. Any ``concurrent.futures.Executor`` will do (the build only submits)."""
     # fork: workers start at once with everything imported; espeak state is isolated per
     # utterance by the driver, so nothing the parent did leaks into the audio.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_worker_init)
 
 
 class Pool:
     """The executor jobs run on: the one given, else a process pool made on first use (and shut down by :meth:`close`)."""
 
-    def __init__(self, executor: Executor | None = None, jobs: int = 0):
+    def __init__(self, executor: Executor | None = None, workers: int = 0):
         self.executor = executor
         self.own = executor is None
-        self.jobs = jobs or default_jobs()
+        self.workers = workers or default_workers()
 
     def submit(self, kind: JobKind, payload) -> Future:
         # A pool may fork its workers here. A signal handled during a fork runs inside fork's own
@@ -106,17 +106,17 @@ class Pool:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             if self.executor is None:
-                self.executor = make_executor(self.jobs)
+                self.executor = make_executor(self.workers)
             return self.executor.submit(run_job, kind, payload)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def describe(self) -> str:
-        return f"{self.jobs} local process(es)"
+        return f"{self.workers} local process(es)"
 
     def window(self) -> int:
         """How many pages to keep open: enough to keep every worker busy while pages complete."""
-        return max(2, 2 * self.jobs)
+        return max(2, 2 * self.workers)
 
     def close(self) -> None:
         if self.own and self.executor is not None:

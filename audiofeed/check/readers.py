@@ -148,7 +148,7 @@ class AnswerCheck:
         return [f"{r.label} says {self.readings[r.field] / 1000:.3f} s, {what} {self.reference() / 1000:.3f} s"
                 for r in READERS if self.off(r, tolerance_ms)]
 
-    def record(self) -> dict:
+    def row(self) -> dict:
         """A flat record, one key per reader, for ``--json`` and ``--csv``."""
         return {"page": self.page, "index": self.index, "question": self.question, "doctor": self.doctor,
                 "file": self.file, "listed_ms": self.listed_ms,
@@ -165,7 +165,7 @@ class CheckReport(Reported):
 
     def records(self) -> list[dict]:
         """One flat record per answer, for ``--json`` and ``--csv``."""
-        return [a.record() for a in self.answers]
+        return [a.row() for a in self.answers]
 
 
 def custom_tag(tags, custom: CustomTag):

@@ -51,7 +51,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
     if "base_url" in fields and not fields["base_url"].endswith("/"):
         fields["base_url"] += "/"
     return BuildOptions(
-        articles=articles, output=output, channel=Channel(**fields), jobs=jobs,
+        articles=articles, output=output, channel=Channel(**fields), workers=jobs,
         band=rate_band or config.rate_band, force=force, cache=cache,
         lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
         default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
