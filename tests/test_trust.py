@@ -25,7 +25,7 @@ from audiofeed.problems import BuildError
 from audiofeed.publish.episode import Episode
 from audiofeed.names import RECORD_FILE
 
-from .conftest import ARTICLES, published_ok, run_build, small_articles
+from .conftest import published_ok, run_build, run_check, small_articles
 from .events import IN_CREATE, IN_OPEN, Watch, cache_records
 
 SMALL = ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt")
@@ -33,11 +33,6 @@ SMALL = ("001_seasonal_flu_lead_only.txt", "003_fever_in_children_utf8.txt")
 
 def contents(folder: Path) -> dict[Path, bytes]:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def check(out: Path, articles: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out), "--articles", str(articles), "--json"],
-                          capture_output=True, text=True, timeout=300)
 
 
 class Evil:
@@ -69,7 +64,7 @@ def test_a_corrupted_cache_entry_is_rendered_again_and_never_published(tmp_path)
     assert len(warnings) == 1 and spoiled.stem in warnings[0] and "Traceback" not in run.stderr
     assert "1 answer(s) rendered" in run.stdout  # the spoiled one, again; the others from the cache
     assert contents(out) == reference  # byte for byte what a clean build published
-    result = check(out, articles)
+    result = run_check(out, "--json", articles=articles)
     assert result.returncode == 0 and json.loads(result.stdout)["ok"], result.stdout[-2000:]
 
 
@@ -93,7 +88,7 @@ def test_crafted_pickles_in_the_cache_run_nothing(tmp_path):
     assert sum("cache entry unusable" in ln for ln in run.stderr.splitlines()) == len(
         [e for e in entries if e.suffix == ".json"])
     assert contents(out) == reference
-    assert check(out, articles).returncode == 0
+    assert run_check(out, "--json", articles=articles).returncode == 0
 
 
 # -- verified before it is published ----------------------------------------------------------------
@@ -206,7 +201,7 @@ def test_a_full_disk_leaves_output_and_cache_valid(tmp_path):
     # the cache is still valid: the next build uses it, warns about nothing, and publishes
     again = run_build(articles, out, "--cache", str(cache))
     assert again.code == 0 and "cache entry unusable" not in again.stderr, again.stderr
-    assert check(out, articles).returncode == 0
+    assert run_check(out, "--json", articles=articles).returncode == 0
 
 
 # -- control characters ---------------------------------------------------------------------------------
@@ -258,7 +253,7 @@ def test_markup_in_a_page_is_shown_as_written(tmp_path):
     assert "<b>two</b>" not in html and "&lt;b&gt;two&lt;/b&gt;" in html
     for feed in ("feed.xml", "answers.xml"):
         assert not feedparser.parse(str(out / feed)).bozo
-    assert check(out, articles).returncode == 0
+    assert run_check(out, "--json", articles=articles).returncode == 0
 
 
 # -- what a rebuild finds on disk -------------------------------------------------------------------------
@@ -272,7 +267,7 @@ def test_an_unreadable_record_rebuilds_its_page_with_a_warning(tmp_path):
     assert run.code == 0 and "Traceback" not in run.stderr, run.stderr
     assert f"warning: {record}: unreadable record" in run.stderr
     assert "1 page(s) built, 1 unchanged" in run.stdout
-    assert check(out, articles).returncode == 0
+    assert run_check(out, "--json", articles=articles).returncode == 0
 
 
 def test_a_cache_that_cannot_be_written_only_warns(tmp_path):
@@ -283,7 +278,7 @@ def test_a_cache_that_cannot_be_written_only_warns(tmp_path):
     assert run.code == 0, run.stderr
     warnings = [ln for ln in run.stderr.splitlines() if "cannot write to the cache" in ln]
     assert len(warnings) == 1 and "Traceback" not in run.stderr
-    assert check(tmp_path / "out", articles).returncode == 0
+    assert run_check(tmp_path / "out", "--json", articles=articles).returncode == 0
 
 
 def test_a_damaged_published_mp3_is_replaced_by_the_next_build(tmp_path):

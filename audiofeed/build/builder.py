@@ -1,6 +1,6 @@
 """The build: ``articles/`` in, ``output/`` out, in four steps: read, plan, schedule, publish.
 
-- **Read** (:mod:`.reading`) every page; a page that cannot be read is reported and keeps its
+- **Read** (:mod:`audiofeed.read`) every page; a page that cannot be read is reported and keeps its
   last published episode.
 - **Plan** what each page needs. Each page has a key: a hash of its source and of every input
   that shapes its episode (settings, voices, engine, templates). A page whose key matches the
@@ -8,9 +8,9 @@
 - **Schedule** (:mod:`.scheduling`) the changed pages' answers. Each is planned
   (:mod:`.rendering`), taken from the content-addressed cache (:mod:`.cache`) when it was
   rendered before, else spoken, fitted, levelled and encoded by a worker, through the
-  ``concurrent.futures.Executor`` interface only. Each page is written (:mod:`.episode`,
-  :mod:`.site`) as soon as its answers are in, so memory does not grow with the number of pages.
-- **Publish** the feeds (:mod:`.publishing`) and the index into the staging folder, verify every
+  ``concurrent.futures.Executor`` interface only. Each page is written (:mod:`audiofeed.publish.episode`,
+  :mod:`audiofeed.publish.site`) as soon as its answers are in, so memory does not grow with the number of pages.
+- **Publish** the feeds (:mod:`audiofeed.publish.feeds`) and the index into the staging folder, verify every
   MP3 written from its bytes, and swap it in whole (:mod:`.output`). An interrupted build leaves
   the last good output as it was.
 
@@ -65,7 +65,7 @@ class BuildOptions:
     force: bool = False  # render everything again, ignoring the last build and the cache
     cache: Path | None = None  # None: .audiofeed-cache beside the output folder
     lexicon: tuple[tuple[str, str], ...] = ()  # pronunciations, for speech only
-    normalize: bool = True  # say health text as a clinician would (units, ranges, fractions...; normalize.py)
+    normalize: bool = True  # say health text as a clinician would (units, ranges, fractions...; speech/verbalize.py)
     pinned_voices: tuple[tuple[str, str], ...] = ()  # doctor -> espeak-ng voice
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
@@ -177,8 +177,8 @@ class _Build:
 
     def run(self) -> BuildReport:
         try:
-            pages, sources, failed = self.read()
-            plan = self.plan(pages, sources, failed)
+            pages, digests, failed = self.read()
+            plan = self.plan(pages, digests, failed)
             if plan.nothing_changed:
                 self.report.nothing_changed = True  # nothing to write
                 return self.finish()
@@ -191,7 +191,7 @@ class _Build:
 
     # -- read -----------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, str], list[Path]]:
-        pages, sources, failed = [], {}, []
+        pages, digests, failed = [], {}, []
         slugs: dict[str, Path] = {}
         for path in find_pages(self.options.articles):
             try:
@@ -206,8 +206,8 @@ class _Build:
             slugs[page.slug] = path
             self.report.problems.extend(page.warnings)
             pages.append(page)
-            sources[page.slug] = page.source_sha256  # the bytes read once, by the reader
-        return pages, sources, failed
+            digests[page.slug] = page.source_sha256  # of the bytes the reader parsed
+        return pages, digests, failed
 
     # -- plan -----------------------------------------------------------------------------------
     def settings_key(self) -> str:
@@ -222,11 +222,11 @@ class _Build:
         """A hash of the settings that shape only the feeds."""
         return digest({k: v for k, v in asdict(self.channel).items() if k in FEED_ONLY})
 
-    def plan(self, pages: list[Page], sources: dict[str, str], failed: list[Path]) -> BuildPlan:
+    def plan(self, pages: list[Page], digests: dict[str, str], failed: list[Path]) -> BuildPlan:
         o, report = self.options, self.report
         self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice, o.engine)
         settings = self.settings_key()
-        keys = {p.slug: digest([settings, sources[p.slug],
+        keys = {p.slug: digest([settings, digests[p.slug],
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}
         last = Manifest() if o.force else self.output.manifest()
         plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key(), base_url=self.channel.base_url))

@@ -90,7 +90,7 @@ class ClusterPool(Pool):
             raise BuildError(f"{address}: cannot reach the dask scheduler ({type(e).__name__}: {e}); "
                              "start one with 'dask scheduler', or check the address") from None
         try:
-            self.address = address
+            self.address, self.engine = address, engine
             self.expected = identity(engine)
             self.threads = self._check_workers()
         except BaseException:
@@ -107,7 +107,7 @@ class ClusterPool(Pool):
             raise BuildError(f"{self.address}: no dask worker joined within {WORKERS_TIMEOUT} s; "
                              f"start workers with 'dask worker {self.address}'") from None
         names = {addr: info.get("name", addr) for addr, info in self.client.scheduler_info()["workers"].items()}
-        for worker, theirs in sorted(self.client.run(identity, self.expected["engine_name"], on_error="return").items()):
+        for worker, theirs in sorted(self.client.run(identity, self.engine, on_error="return").items()):
             who = f"dask worker {names.get(worker, worker)} ({worker})"
             if isinstance(theirs, BaseException):
                 raise BuildError(f"{who} cannot run audiofeed ({type(theirs).__name__}: {theirs}); "

@@ -22,7 +22,7 @@ from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
 from ..timecode import parse_npt_ms
-from .published import PublishedAnswer, PublishedEpisode, Publication
+from .published import PublishedAnswer, PublishedEpisode, Publication, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
 
@@ -53,10 +53,7 @@ class _Checker:
         self.report.problems.append(Problem(str(file), message, field=field_, severity=severity))
 
     def rel(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.out))
-        except ValueError:
-            return str(path)
+        return relative(path, self.out)
 
     def close(self, a: float | None, b: float | None) -> bool:
         return a is not None and b is not None and abs(a - b) <= self.tol

@@ -55,6 +55,14 @@ class PublishedAnswer:
         return -1 if index is None else index
 
 
+def relative(path: Path, out: Path) -> str:
+    """``path`` as problems name it: relative to the output folder when it is inside it."""
+    try:
+        return str(path.relative_to(out))
+    except ValueError:
+        return str(path)
+
+
 def item_label(feed: str, item) -> str:
     return f"{feed} item {(item.findtext('title') or '').strip()[:50]!r}"
 
@@ -72,10 +80,7 @@ class Publication:
         self.refused: dict[str, dict[tuple[str, str], float]] = {}  # slug -> (question, doctor) -> needed rate
 
     def rel(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.out))
-        except ValueError:
-            return str(path)
+        return relative(path, self.out)
 
     # -- finding -----------------------------------------------------------------------------
     def read(self) -> Publication:

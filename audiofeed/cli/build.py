@@ -45,7 +45,7 @@ from .common import DEFAULTS, _rate_band, build_options, engine_option, print_pr
                    "(needs pip install 'audiofeed[dask]'). [default: build.scheduler in audiofeed.toml, else "
                    "a local process pool]")
 @engine_option("to speak with")
-@click.option("--rate-band", callback=lambda c, p, v: None if v is None else _rate_band(c, p, v),
+@click.option("--rate-band", callback=_rate_band,
               help=f"Natural speaking rates, words per minute; answers needing more are refused. [default: {RATE_BAND[0]}-{RATE_BAND[1]}]")
 def build_command(articles, output, config_path, base_url, jobs, force, cache_dir, title, description, author,
                   email, language, explicit, max_items, scheduler, engine, rate_band):

@@ -20,16 +20,14 @@ def engine_option(what: str):
                         help=f"Speech engine {what}. [default: speech.engine in audiofeed.toml, else {DEFAULT_ENGINE}]")
 
 
-def _rate_band(ctx, param, value: str) -> tuple[int, int]:
-    from ..speech.engine import engine_type
-
+def _rate_band(ctx, param, value: str | None) -> tuple[int, int] | None:
+    """``--rate-band LOW-HIGH`` parsed; :func:`build_options` holds it to the chosen engine's limits."""
+    if value is None:
+        return None
     try:
         low, high = (int(x) for x in value.split("-"))
     except ValueError:
         raise click.BadParameter("expected LOW-HIGH words per minute, e.g. 100-240") from None
-    floor, ceiling = engine_type(ctx.params.get("engine") or DEFAULT_ENGINE).RATE_LIMITS
-    if not floor <= low < high <= ceiling:
-        raise click.BadParameter(f"the band must lie within {floor}-{ceiling} wpm, low below high")
     return low, high
 
 
@@ -46,7 +44,14 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
     command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
     from ..build.builder import BuildOptions
 
+    from ..speech.engine import engine_type
+
     config = load_settings(articles, config_path, engine)
+    if rate_band is not None:
+        floor, ceiling = engine_type(config.engine).RATE_LIMITS
+        if not floor <= rate_band[0] < rate_band[1] <= ceiling:
+            raise click.BadParameter(f"the band must lie within {floor}-{ceiling} wpm for {config.engine}, "
+                                     "low below high", param_hint="'--rate-band'")
     fields = {**config.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
     if "base_url" in fields and not fields["base_url"].endswith("/"):
         fields["base_url"] += "/"

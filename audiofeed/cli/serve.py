@@ -9,7 +9,6 @@ import click
 from rich.console import Console
 
 from ..interrupts import Interrupted
-from ..build.output import built_base_url
 from ..names import ANSWERS_FILE, FEED_FILE, INDEX_FILE
 from .common import build_options, engine_option, load_settings, print_problems
 
@@ -38,6 +37,7 @@ def serve_command(output, host, port, watch, articles, config_path, engine):
     """
     import asyncio
 
+    from ..build.output import built_base_url
     from ..serving import serve
 
     if not output.is_dir():
@@ -77,6 +77,7 @@ async def _watch(articles: Path, output: Path, config_path: Path | None, engine:
     from watchfiles import awatch
 
     from ..build.builder import BuildError, build
+    from ..build.output import built_base_url
 
     async for changes in awatch(articles):
         # Exactly what `audiofeed build ARTICLES -o OUTPUT` would do; the feeds keep pointing where

@@ -16,7 +16,7 @@ from ..channel import Channel
 from .episode import Episode
 from ..names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
 from ..timecode import clock
-from .transcripts import Cue, TranscriptSection
+from .transcripts import TranscriptSection
 
 ASSETS = ("player.js", "player.css")
 
