@@ -11,16 +11,20 @@ from __future__ import annotations
 import signal
 import sys
 
-from .interrupts import Interrupted
+from .interrupts import Interrupted, raise_pending, stop
 
 
-def _interrupt(signum, _frame):
-    raise Interrupted(signum)
+def _unraisable(info) -> None:
+    """Python's hook for exceptions it can only drop: an interruption dropped this way is noted
+    (see :mod:`.interrupts`) and acted on later, so it prints nothing; anything else prints as usual."""
+    if not isinstance(info.exc_value, Interrupted):
+        sys.__unraisablehook__(info)
 
 
 def install_handlers() -> None:
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    sys.unraisablehook = _unraisable
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     # A file-size limit (ulimit -f) would otherwise kill the process outright; ignored, the write
     # fails with EFBIG instead, which the build reports as it does a full disk.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -31,7 +35,13 @@ def main() -> None:
     try:
         from .cli import main as cli_main
 
-        cli_main()
+        try:
+            cli_main()
+        except SystemExit as done:
+            if done.code in (0, None):  # a success after a signal whose exception was swallowed (see
+                raise_pending()  # interrupts) is still a stop, with the signal's status
+            raise
+        raise_pending()
     except (Interrupted, KeyboardInterrupt) as e:
         stop = Interrupted.of(e)
         print(f"interrupted ({stop.name}): stopped; nothing new was published", file=sys.stderr)

@@ -1,9 +1,17 @@
 """How a signal stops the program: :class:`Interrupted`, raised by the handlers :mod:`.entry`
-installs, caught by the commands that must say what was left behind."""
+installs, caught by the commands that must say what was left behind.
+
+A signal's exception can be lost: if it lands while Python runs a callback whose exceptions are
+only printed (a weakref callback of the import system, a ``__del__``), the program goes on. So the
+handler also *notes* the signal, and the points that must not be passed after a stop was asked
+(the build's swap of the output, the end of the program) call :func:`raise_pending`.
+"""
 
 from __future__ import annotations
 
 import signal
+
+_pending: int | None = None
 
 
 class Interrupted(BaseException):
@@ -28,3 +36,16 @@ class Interrupted(BaseException):
     @property
     def name(self) -> str:
         return signal.Signals(self.signum).name
+
+
+def stop(signum: int, _frame=None) -> None:
+    """The signal handler: note the signal, then raise :class:`Interrupted`."""
+    global _pending
+    _pending = signum
+    raise Interrupted(signum)
+
+
+def raise_pending() -> None:
+    """Raise :class:`Interrupted` if a signal arrived whose exception may have been swallowed."""
+    if _pending is not None:
+        raise Interrupted(_pending)

@@ -41,6 +41,7 @@ from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE,
 from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
 from ..speech.pacing import VoiceModel, shipped_models
+from ..interrupts import raise_pending
 from ..problems import BuildError, Problem, Reported, error, warning
 from ..read import Page, PageError, find_pages, read_page, slug_for
 from ..read.pages import format_runtime
@@ -376,6 +377,7 @@ class _Build:
         staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes))
         staging.write(FEED_FILE, episodes_feed(self.channel, episodes))
         staging.verify(self.built_episodes)
+        raise_pending()  # a stop asked for whose exception was lost must not publish
         staging.swap_in()
 
     def finish(self) -> BuildReport:
