@@ -10,9 +10,9 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .defaults import RATE_BAND, TOLERANCE_MS
+from .defaults import TOLERANCE_MS
 from .channel import Channel
-from .speech.engine import DEFAULT_ENGINE, ENGINES, UnknownEngine, engine_for, engine_type
+from .speech.engine import ENGINE_ENV, ENGINES, UnknownEngine, default_engine, engine_for, engine_type
 
 CONFIG_FILE = "audiofeed.toml"
 
@@ -27,12 +27,12 @@ class Config:
     cover: Path | None = None
     default_voice: str | None = None
     voices: dict[str, str] = field(default_factory=dict)
-    rate_band: tuple[int, int] = RATE_BAND
+    rate_band: tuple[int, int] | None = None  # None: the engine's own band
     tolerance_ms: float = TOLERANCE_MS
     lexicon: dict[str, str] = field(default_factory=dict)
     scheduler: str | None = None  # a dask.distributed scheduler to render on
     normalize: bool = True  # [speech] normalize: say health text as a clinician would
-    engine: str = DEFAULT_ENGINE  # [speech] engine: a name in speech.engine.ENGINES
+    engine: str = field(default_factory=default_engine)  # [speech] engine: a name in speech.engine.ENGINES
     path: Path | None = None
 
 
@@ -51,7 +51,10 @@ def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
 def load_config(path: Path | None, engine: str | None = None, check_voices: bool = False) -> Config:
     """Read and check a config file (None: the defaults). ``engine`` overrides ``[speech] engine``;
     ``check_voices`` starts that engine to check the voices named against the ones it has."""
-    config = Config(path=path, engine=engine or DEFAULT_ENGINE)
+    fallback = default_engine()
+    if fallback not in ENGINES:
+        raise ConfigError(f"${ENGINE_ENV}: {UnknownEngine(fallback)}")
+    config = Config(path=path, engine=engine or fallback)
     if engine is not None and engine not in ENGINES:
         raise ConfigError(str(UnknownEngine(engine)))
     if path is None:
@@ -106,7 +109,7 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
         if k == "engine" and v not in ENGINES:
             raise bad("speech.engine", f"must be one of {', '.join(sorted(ENGINES))}, not {v!r}")
     config.normalize = speech.get("normalize", True)
-    config.engine = engine or speech.get("engine", DEFAULT_ENGINE)
+    config.engine = engine or speech.get("engine", fallback)
     known_voices = set(engine_for(config.engine).voices()) if check_voices else None
     kind = engine_type(config.engine)
 
@@ -177,7 +180,7 @@ explicit = false
 # "Wang Jian" = "gmw/en-us+m3"              # pin a doctor to a voice
 
 [fitting]
-rate_band = [100, 240]                      # natural speaking rates, words per minute
+# rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)
 
 [check]
 # tolerance_ms = 30                         # audiofeed check's tolerance, milliseconds (30 unless set)

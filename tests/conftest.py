@@ -16,6 +16,11 @@ ARTICLES = ROOT / "articles"
 SEED = ROOT.parent / "shared" / "seed"
 BASE_URL = "https://podcast.example.org/health/"
 
+# Most tests prove what the pipeline does around the voice, so they speak with espeak-ng, which
+# renders 64 times faster; the natural voice (the default) has its own tests, which name it with
+# --engine piper (tests/test_piper.py). Subprocesses inherit this.
+os.environ["AUDIOFEED_ENGINE"] = "espeak"
+
 
 @dataclass
 class Run:

@@ -18,10 +18,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(output: Path, *args: str):
+def serving(output: Path, *args: str, env: dict | None = None):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "serve", str(output), "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         # `serve` prints what it serves, ending with "Press Ctrl-C to stop.", once it listens: those

@@ -179,8 +179,8 @@ def test_output_that_is_not_there(tmp_path):
 
 def test_readability_warnings(tmp_path, articles_copy):
     seed = articles_copy / f"{PAGE}.txt"
-    # 71 s of speech asked to fit 58 s (fast), 39 s asked to fill 90 s (padded), 47 s asked to fit 20 s (refused)
-    seed.write_text(seed.read_text().replace("1min 11sec", "58sec").replace("39sec", "1min 30sec").replace("47sec", "20sec"))
+    # 71 s of speech asked to fit 52 s (fast), 39 s asked to fill 90 s (padded), 47 s asked to fit 20 s (refused)
+    seed.write_text(seed.read_text().replace("1min 11sec", "52sec").replace("39sec", "1min 30sec").replace("47sec", "20sec"))
     assert run_build(articles_copy, tmp_path / "out").code == 1
     result = run_check(tmp_path / "out", "--json", articles=articles_copy)
     assert result.returncode == 0, result.stderr  # warnings only

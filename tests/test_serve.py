@@ -174,8 +174,10 @@ def test_200_concurrent_range_requests(server):
 def _pages_rebuilt(proc, seconds: float = 300) -> list[int]:
     """Pages built by each rebuild the server reports (a line each on stderr), up to the first that
     built any: the rebuild itself is the event waited for, line by line, bounded by ``seconds``."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stderr] + [lines.put(None)], daemon=True).start()
+    lines: queue.Queue | None = getattr(proc, "stderr_lines", None)
+    if lines is None:  # one reader per server, kept for later calls
+        lines = proc.stderr_lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stderr] + [lines.put(None)], daemon=True).start()
     deadline, counts = time.monotonic() + seconds, []
     while True:
         try:

@@ -67,7 +67,7 @@ class TrackTags:
     cover: bytes
     cover_mime: str = "image/png"
     language: str = "eng"
-    speaking_rate: int | None = None  # espeak-ng words per minute
+    speaking_rate: int | None = None  # words per minute as heard (pauses included)
     silence_added: float | None = None  # seconds added to (or, negative, taken from) pauses
 
 

@@ -50,7 +50,7 @@ from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
 from ..publish.site import assets as site_assets
 from ..publish.site import fingerprint as site_fingerprint
 from ..speech.lexicon import Lexicon
-from ..speech.engine import DEFAULT_ENGINE
+from ..speech.engine import default_engine
 from ..speech.voices import assign_voices
 
 __all__ = ["BuildError", "BuildOptions", "BuildReport", "AnswerReport", "AnswerStatus", "build"]
@@ -71,7 +71,7 @@ class BuildOptions:
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
     scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
-    engine: str = DEFAULT_ENGINE  # the speech engine, by its name in speech.engine.ENGINES
+    engine: str = field(default_factory=default_engine)  # the speech engine, by its name in speech.engine.ENGINES
 
 
 class AnswerStatus(StrEnum):
@@ -353,7 +353,8 @@ class _Build:
                    for i, r in sorted(progress.results.items()) if isinstance(r, FitError)]
         made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.cover,
                             base_url=channel.url(""), language=channel.language, refused=refused,
-                            spoken={job.index: job.text for job in progress.jobs})
+                            spoken={job.index: job.text for job in progress.jobs},
+                            voices={job.index: job.voice for job in progress.jobs}, engine=self.options.engine)
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())

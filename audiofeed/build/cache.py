@@ -33,7 +33,6 @@ def engine_versions(engine: str) -> dict[str, str]:
         "pipeline": AUDIO_PIPELINE_VERSION,
         **engine_type(engine).versions(),
         "encoder": f"lameenc {package_version('lameenc')} {encoding.BITRATE_KBPS}k q{encoding.LAME_QUALITY} {encoding.OUTPUT_RATE}",
-        "pyttsx3": package_version("pyttsx3"),
         "numpy": package_version("numpy"),
     }
 

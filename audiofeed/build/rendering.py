@@ -9,7 +9,7 @@ with each answer's rate planned before anything is spoken.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .cache import key
 from ..audio.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
@@ -20,7 +20,7 @@ from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
 from ..read import Page
 from ..speech.lexicon import Lexicon, spoken_text
-from ..speech.engine import DEFAULT_ENGINE, engine_for, engine_type
+from ..speech.engine import default_engine, engine_for, engine_type, predicts
 from ..publish.transcripts import sentence_cues
 
 
@@ -38,7 +38,7 @@ class AnswerJob:
     rate: int
     band: tuple[int, int]
     doctor: str = ""  # named in transcripts as the speaker
-    engine: str = DEFAULT_ENGINE  # the speech engine, by its name in :data:`~audiofeed.speech.engine.ENGINES`
+    engine: str = field(default_factory=default_engine)  # the speech engine, by its name in :data:`~audiofeed.speech.engine.ENGINES`
 
     def render_key(self) -> str:
         return key("render", self.engine, text=self.text, display=self.display, voice=self.voice,
@@ -50,7 +50,7 @@ class CalibrationJob:
     """Measure one voice's pacing model (picklable)."""
 
     voice: str
-    engine: str = DEFAULT_ENGINE
+    engine: str = field(default_factory=default_engine)
 
 
 def calibrate_voice(job: CalibrationJob) -> dict:
@@ -70,8 +70,10 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
             frames += 1
         fitted = pad_to(speech, content_samples(frames, hz))
     else:
-        fitted = fit_to_runtime(lambda rate: engine.speak(job.text, job.voice, rate),
-                                content_samples(job.target_frames, hz), job.band, job.rate)
+        target = content_samples(job.target_frames, hz)
+        # An engine that knows its lengths picks the exact rate (one synthesis); else the planned one.
+        rate = engine.rate_for(job.text, job.voice, target, job.band) if predicts(engine) else job.rate
+        fitted = fit_to_runtime(lambda rate: engine.speak(job.text, job.voice, rate), target, job.band, rate)
     # Loudness is measured once, on the speech as fitted (at the engine's rate: half the cost of 48 kHz).
     mp3, levelled = level_and_encode(fitted.samples, fitted.sample_rate,
                                      integrated_loudness(fitted.samples, fitted.sample_rate))
@@ -100,11 +102,12 @@ class Planner:
     """A page's jobs: its answers' spoken texts (normalized, then the lexicon), voices, runtimes and planned rates."""
 
     def __init__(self, voices: dict[str, str], lexicon: Lexicon, band: tuple[int, int],
-                 models: dict[str, VoiceModel] | None = None, normalize: bool = True, engine: str = DEFAULT_ENGINE):
+                 models: dict[str, VoiceModel] | None = None, normalize: bool = True, engine: str | None = None):
         self.voices, self.lexicon, self.band, self.normalize = voices, lexicon, band, normalize
         self.models = models or {}
-        self.engine = engine
+        self.engine = engine or default_engine()
         self.sample_rate = engine_type(engine).SAMPLE_RATE  # what the voice models count in
+        self.default_rate = engine_type(engine).DEFAULT_RATE  # a lead with no other answer to take the pace from
 
     def job(self, page: Page, index: int) -> AnswerJob:
         """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
@@ -115,7 +118,7 @@ class Planner:
             slug=page.slug, index=index, text=text, display=display, offsets=offsets,
             voice=self.voices[answer.doctor],
             target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-            rate=REFERENCE_RATE, band=self.band, doctor=answer.doctor, engine=self.engine,
+            rate=self.default_rate, band=self.band, doctor=answer.doctor, engine=self.engine,
         )
 
     def jobs(self, page: Page) -> list[AnswerJob]:

@@ -109,7 +109,7 @@ READERS: tuple[Reader, ...] = (
            "against the decoded episode)", lambda s: s.episode.feed_s if s.episode else None, unit="s"),
     Reader("page_decoded_ms", None, "episode decoded (ffmpeg)", "its page's episode MP3 as ffmpeg decodes it",
            lambda s: s.episode.decoded_ms if s.episode else None),
-    Reader("rate_wpm", "wpm", "speaking rate", "the speaking rate (TXXX tag; over 180 wpm is a warning)",
+    Reader("rate_wpm", "wpm", "speaking rate", "the pace heard: spoken words per minute of audio, pauses included (TXXX tag; over 180 wpm is a warning)",
            lambda s: s.tag(SPEAKING_RATE_TAG), unit="wpm"),
     Reader("silence_added_s", "silence", "silence added", "the silence added (TXXX tag; over 20% is a warning)",
            lambda s: s.tag(SILENCE_ADDED_TAG), unit="+s"),

@@ -17,7 +17,8 @@ DEFAULTS = Channel()
 def engine_option(what: str):
     """``--engine NAME``: a speech engine from :data:`~audiofeed.speech.engine.ENGINES`."""
     return click.option("--engine", type=click.Choice(sorted(ENGINES)), default=None,
-                        help=f"Speech engine {what}. [default: speech.engine in audiofeed.toml, else {DEFAULT_ENGINE}]")
+                        help=f"Speech engine {what}: piper (natural) or espeak (fast drafts, many voices). "
+                             f"[default: speech.engine in audiofeed.toml, else $AUDIOFEED_ENGINE, else {DEFAULT_ENGINE}]")
 
 
 def _rate_band(ctx, param, value: str | None) -> tuple[int, int] | None:
@@ -57,7 +58,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
         fields["base_url"] += "/"
     return BuildOptions(
         articles=articles, output=output, channel=Channel(**fields), workers=jobs,
-        band=rate_band or config.rate_band, force=force, cache=cache,
+        band=rate_band or config.rate_band or engine_type(config.engine).RATE_BAND, force=force, cache=cache,
         lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
         default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
         engine=config.engine,

@@ -11,11 +11,13 @@ from .common import engine_option, load_settings
 
 @click.command("say")
 @click.argument("text")
-@click.option("--phonemes", is_flag=True, help="Also print espeak-ng's phonemes for what is said.")
+@click.option("--phonemes", is_flag=True, help="Also print the engine's phonemes for what is said (Piper: IPA; espeak-ng: its mnemonics).")
 @click.option("-o", "--output", "mp3", type=click.Path(path_type=Path, dir_okay=False),
               help="Render it to this MP3 file, levelled as a build levels answers.")
 @click.option("--voice", help="Voice for -o and --phonemes. [default: the first of the palette]")
-@click.option("--rate", type=click.IntRange(80, 449), default=175, show_default=True, help="Words per minute for -o.")
+@click.option("--rate", type=int, default=175, show_default=True,
+              help="Pace for -o: words per minute for espeak-ng; for Piper, 175 is the voice's own pace "
+                   "(its length scale is 175/RATE). Held to the engine's limits.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Configuration whose lexicon and [speech] settings apply. [default: audiofeed.toml here, if there]")
 @click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
@@ -24,7 +26,7 @@ from .common import engine_option, load_settings
 def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine):
     """Show how TEXT will be spoken: after the health-text normalization and your lexicon.
 
-    Prints the text as the engine will get it. --phonemes adds espeak-ng's phonemes, so you can
+    Prints the text as the engine will get it. --phonemes adds the engine's phonemes, so you can
     see what it makes of units, ranges and abbreviations; -o renders it to an MP3 so you can
     listen before a build.
 
@@ -32,7 +34,8 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
     Examples:
       audiofeed say "Take 2-4 mg b.i.d. if the fever is ≥ 38.5 °C."
       audiofeed say "Stage II, grade III" --phonemes
-      audiofeed say "A 140/90 reading" -o sample.mp3 --voice gmw/en-gb-x-rp+f2
+      audiofeed say "A 140/90 reading" -o sample.mp3 --voice joe+1.5
+      audiofeed say "A 140/90 reading" -o draft.mp3 --engine espeak --voice gmw/en-gb-x-rp+f2
     """
     from ..speech.verbalize import to_speak
     from ..speech.lexicon import Lexicon
@@ -50,6 +53,9 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
                                  param_hint="--voice")
     if phonemes:
         click.echo(engine.phonemes(spoken, voice))
+    low, high = engine.RATE_LIMITS
+    if mp3 is not None and not low <= rate <= high:
+        raise click.BadParameter(f"{rate} is outside {engine.NAME}'s range {low}-{high}", param_hint="--rate")
     if mp3 is not None:
         from ..build.rendering import level_and_encode
         from ..storage import atomic_write

@@ -65,6 +65,8 @@ class EpisodeAnswer:
     loudness: float | None = None
     true_peak: float | None = None
     spoken: str = ""  # what the engine was given: the text after normalization and the lexicon
+    engine: str = ""  # the speech engine, by its name in audiofeed.speech.engine.ENGINES
+    voice: str = ""  # the engine's voice id
 
 
 @dataclass
@@ -113,6 +115,15 @@ class Episode:
         return cls(**data)
 
 
+def words_per_minute(text: str, ms: int) -> int:
+    """The pace a listener hears: words of ``text`` per minute of its ``ms`` of audio, pauses included.
+
+    >>> words_per_minute("one two three", 1500)
+    120
+    """
+    return round(len(text.split()) * 60_000 / ms) if ms > 0 else 0
+
+
 def page_guid(slug: str) -> str:
     """A page's GUID: stable across rebuilds and base-URL changes."""
     return str(uuid.uuid5(GUID_NAMESPACE, slug))
@@ -148,6 +159,8 @@ def make_episode(
     language: str = "en",
     refused: list[RefusedAnswer] | None = None,
     spoken: dict[int, str] | None = None,
+    voices: dict[int, str] | None = None,
+    engine: str = "",
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
@@ -181,7 +194,7 @@ def make_episode(
             publisher=publisher,
             url=f"{base_url}{name}",
             cover=cover,
-            speaking_rate=a.rate,
+            speaking_rate=words_per_minute((spoken or {}).get(index) or answer.text, length),
             silence_added=round(a.silence_added, 3),
         )
         data = tagged_mp3(a.mp3, tags)
@@ -211,6 +224,8 @@ def make_episode(
                 loudness=a.loudness,
                 true_peak=a.true_peak,
                 spoken=(spoken or {}).get(index, ""),
+                engine=engine,
+                voice=(voices or {}).get(index, ""),
             )
         )
         joined.append(a.mp3)

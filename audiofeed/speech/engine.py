@@ -45,6 +45,8 @@ class Engine(Protocol):
     NAME: ClassVar[str]  # for messages: "espeak-ng"
     SAMPLE_RATE: ClassVar[int]  # Hz of the samples :meth:`speak` returns
     RATE_LIMITS: ClassVar[tuple[int, int]]  # words per minute the engine speaks steadily
+    RATE_BAND: ClassVar[tuple[int, int]]  # the default band fitting keeps to: where the voice sounds natural
+    DEFAULT_RATE: ClassVar[int]  # the pace of a lead answer with no other answer on its page
     VOICE_EXAMPLE: ClassVar[str]  # voice ids as a producer writes them, for messages
 
     @classmethod
@@ -73,12 +75,37 @@ class Engine(Protocol):
         """How the engine would pronounce ``text``, in its own phoneme notation (for ``audiofeed say``)."""
 
 
+class Predicting(Engine, Protocol):
+    """An engine that knows how long it will speak before it speaks (:mod:`.piper_engine`): fitting
+    then needs one synthesis, and calibration none."""
+
+    def length(self, text: str, voice: str, rate: int) -> int:
+        """Exactly how many samples :meth:`speak` will give."""
+
+    def rate_for(self, text: str, voice: str, target: int, band: tuple[int, int]) -> int:
+        """The slowest rate in ``band`` whose speech fits in ``target`` samples (the band's top if none does)."""
+
+
+def predicts(engine: Engine) -> bool:
+    """Whether ``engine`` is :class:`Predicting`."""
+    return callable(getattr(engine, "rate_for", None)) and callable(getattr(engine, "length", None))
+
+
 # The engines, by the name ``--engine`` and ``[speech] engine`` give: module and class, imported
 # only when chosen (an engine's libraries load with its module).
 ENGINES: dict[str, tuple[str, str]] = {
+    "piper": ("audiofeed.speech.piper_engine", "PiperEngine"),
     "espeak": ("audiofeed.speech.espeak_engine", "EspeakEngine"),
 }
-DEFAULT_ENGINE = "espeak"
+DEFAULT_ENGINE = "piper"
+ENGINE_ENV = "AUDIOFEED_ENGINE"  # names the engine when neither the command line nor [speech] engine does
+
+
+def default_engine() -> str:
+    """The engine used when none is named: ``$AUDIOFEED_ENGINE`` if set, else :data:`DEFAULT_ENGINE`."""
+    import os
+
+    return os.environ.get(ENGINE_ENV) or DEFAULT_ENGINE
 
 
 class UnknownEngine(ValueError):
@@ -88,8 +115,9 @@ class UnknownEngine(ValueError):
         super().__init__(f"unknown speech engine {name!r}: choose one of {', '.join(sorted(ENGINES))}")
 
 
-def engine_type(name: str = DEFAULT_ENGINE) -> type[Engine]:
-    """The engine called ``name`` (its class: constants and palette without starting it)."""
+def engine_type(name: str | None = None) -> type[Engine]:
+    """The engine called ``name`` (its class: constants and palette without starting it); None: the default."""
+    name = name or default_engine()
     try:
         module, attribute = ENGINES[name]
     except KeyError:
@@ -101,8 +129,9 @@ _running: dict[str, Engine] = {}
 _running_lock = threading.Lock()
 
 
-def engine_for(name: str = DEFAULT_ENGINE) -> Engine:
-    """This process's instance of engine ``name``, started on first use (shared by its threads)."""
+def engine_for(name: str | None = None) -> Engine:
+    """This process's instance of engine ``name`` (None: the default), started on first use (shared by its threads)."""
+    name = name or default_engine()
     with _running_lock:
         if name not in _running:
             _running[name] = engine_type(name)()

@@ -35,7 +35,7 @@ RANDOM_SEED = 1
 
 # pyttsx3's binding loads "libespeak-ng.so.1" by soname when imported; loading the wheel's copy
 # globally first makes that lookup resolve to it, so no system espeak-ng is needed.
-_LIBRARY = ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+_LIBRARY = ctypes.CDLL(espeakng_loader.get_library_path())  # not RTLD_GLOBAL: Piper bundles its own espeak-ng, whose symbols must not resolve to ours
 _DATA_PATH = espeakng_loader.get_data_path()
 os.environ.setdefault("ESPEAK_DATA_PATH", _DATA_PATH)
 

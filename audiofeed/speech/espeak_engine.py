@@ -20,6 +20,7 @@ import threading
 import wave
 from functools import cache
 
+from ..defaults import RATE_BAND
 from .engine import Sentence, Speech
 
 DRIVER_NAME = "audiofeed_espeak"
@@ -37,6 +38,8 @@ class EspeakEngine:
     NAME = "espeak-ng"
     SAMPLE_RATE = 22_050  # espeak-ng's output rate
     RATE_LIMITS = (80, 449)  # espeak switches method at 450 wpm and durations jump
+    RATE_BAND = RATE_BAND  # natural speaking rates
+    DEFAULT_RATE = 175  # espeak-ng's own default
     PALETTE = tuple(f"{accent}+{variant}" for variant in VARIANTS for accent in ACCENTS)
     VOICE_EXAMPLE = "'gmw/en-us' or 'gmw/en-gb-x-rp+f2'"
 
@@ -137,12 +140,19 @@ class EspeakEngine:
         from . import espeak_driver  # first: it loads the wheel's libespeak-ng, which _espeak needs
         from pyttsx3.drivers import _espeak  # noqa: I001
 
-        return {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver.data_path())}
+        return {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver.data_path()),
+                "pyttsx3": _version("pyttsx3")}
 
     @classmethod
     def fingerprint(cls) -> str:
         """A hash of :meth:`versions`: what decides how speech sounds and how long it lasts."""
         return hashlib.sha256(json.dumps(cls.versions(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def _data_fingerprint(folder: str) -> str:

@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources
 
 from ..defaults import RATE_BAND
-from .engine import DEFAULT_ENGINE, engine_for, engine_type
+from .engine import engine_for, engine_type, predicts
 
 # Samples at 175 wpm (22,050 Hz) for the mean of six palette voices, per letter, syllable
 # (vowel group), word, clause break, sentence end and digit (espeak-ng reads digits as words),
@@ -102,18 +102,21 @@ class VoiceModel:
         return cls(voice, float(a), float(b))
 
 
-def calibrate(voice: str, engine: str = DEFAULT_ENGINE) -> VoiceModel:
+def calibrate(voice: str, engine: str | None = None) -> VoiceModel:
     """Measure ``voice`` on :data:`CALIBRATION_TEXT` at :data:`CALIBRATION_RATES` (two short syntheses)."""
     speaker = engine_for(engine)
-    return VoiceModel.from_calibration(
-        voice, {r: len(speaker.speak(CALIBRATION_TEXT, voice, r).samples) for r in CALIBRATION_RATES})
+    low, high = engine_type(engine).RATE_LIMITS
+    rates = (max(low, CALIBRATION_RATES[0]), min(high, CALIBRATION_RATES[1]))
+    if predicts(speaker):  # it knows its lengths: no synthesis
+        return VoiceModel.from_calibration(voice, {r: speaker.length(CALIBRATION_TEXT, voice, r) for r in rates})
+    return VoiceModel.from_calibration(voice, {r: len(speaker.speak(CALIBRATION_TEXT, voice, r).samples) for r in rates})
 
 
 TABLE_FILE = "pacing.json"
 
 
 @cache
-def shipped_models(engine: str = DEFAULT_ENGINE) -> dict[str, VoiceModel]:
+def shipped_models(engine: str | None = None) -> dict[str, VoiceModel]:
     """The palette's models shipped with audiofeed, if they were measured on this engine (else none)."""
     try:
         table = json.loads(resources.files(__package__).joinpath(TABLE_FILE).read_text(encoding="utf-8"))
@@ -124,7 +127,7 @@ def shipped_models(engine: str = DEFAULT_ENGINE) -> dict[str, VoiceModel]:
         return {}
 
 
-def write_table(path=None, engine: str = DEFAULT_ENGINE) -> None:
+def write_table(path=None, engine: str | None = None) -> None:
     """Measure every palette voice on this engine and write the shipped table."""
     from pathlib import Path
 
@@ -137,4 +140,4 @@ def write_table(path=None, engine: str = DEFAULT_ENGINE) -> None:
 
 
 if __name__ == "__main__":
-    write_table()
+    write_table(engine="espeak")  # Piper measures its voices from its duration graph, in a moment: nothing to ship

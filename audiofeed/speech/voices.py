@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .engine import DEFAULT_ENGINE, engine_type
+from .engine import engine_type
 
 
 def _slot(name: str, size: int) -> int:
@@ -14,7 +14,7 @@ def _slot(name: str, size: int) -> int:
 
 def assign_voices(
     pages_doctors: list[list[str]], pinned: dict[str, str] | None = None, default_voice: str | None = None,
-    engine: str = DEFAULT_ENGINE,
+    engine: str | None = None,
 ) -> dict[str, str]:
     """Give every doctor a voice: stable across builds, distinct from the others on each page.
 

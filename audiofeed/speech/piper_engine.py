@@ -1,0 +1,291 @@
+"""The Piper engine: a natural neural voice (en_US-joe-medium), deterministic, that knows its length.
+
+- **Deterministic.** The model's two noises are inputs (:mod:`.piper_model`), drawn from numpy seeded
+  by the sentence's phoneme ids: the same sentence gives the same samples in any process, in any
+  order, with any number of threads.
+- **Knows its length.** A small graph stops at the duration predictor and gives each phoneme's
+  frames before the length scale; any rate's length follows exactly (:meth:`PiperEngine.length`),
+  so :meth:`PiperEngine.rate_for` picks the rate that fills a runtime before one synthesis.
+- **Rates.** The rest of the pipeline counts in words per minute; here a rate is the voice's pace
+  relative to its natural one, :data:`NATURAL_RATE` (length scale = ``NATURAL_RATE / rate``).
+  :data:`RATE_BAND` is where the voice stays natural (length scale 0.81-1.35).
+- **Voices.** One speaker at seven pitches: ``joe`` and ``joe+N`` / ``joe-N``, shifted ``N``
+  semitones by Rubber Band with the formants preserved (:data:`SHIFTS`), so they stay one natural
+  voice rather than chipmunks or giants. The shifts are uneven because what is heard is: a shift
+  down of 1.5 semitones measured only 0.94 lower in median pitch, so the steps down are wider;
+  measured, neighbours are 1.2-1.9 semitones apart (tests/test_piper.py).
+  espeak-ng (``--engine espeak``) has many distinct voices.
+- **Sentences.** The text is spoken a sentence at a time (the sentence starts are the captions'
+  cue times), with :data:`SENTENCE_PAUSE` of silence between sentences, which fitting may edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from functools import cache
+
+from .engine import Sentence, Speech
+
+NATURAL_RATE = 175  # the rate at length scale 1
+RATE_BAND = (130, 215)  # length scale 1.35 .. 0.81
+RATE_LIMITS = (110, 260)  # what --rate-band may ask for
+SENTENCE_PAUSE = 0.30  # seconds of silence between sentences
+PART_PAUSE = 0.12  # between the parts Piper splits a sentence into
+BASE = "joe"
+SHIFTS = (0.0, -2.0, 1.5, -3.5, 3.0, -5.0, 4.5)  # semitones, in the order doctors are given them
+HOP = 256  # samples per frame of the model's output
+NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
+_SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
+
+
+def voice_name(shift: float) -> str:
+    """>>> [voice_name(s) for s in (0.0, -3.5, 3.0)]
+    ['joe', 'joe-3.5', 'joe+3']
+    """
+    return BASE if shift == 0 else f"{BASE}{shift:+g}"
+
+
+def shift_of(voice: str) -> float:
+    """The pitch shift of a voice id in semitones (``joe`` 0, ``joe-3.5`` -3.5); ValueError if it is not one."""
+    for shift in SHIFTS:
+        if voice == voice_name(shift):
+            return shift
+    raise ValueError(f"unknown Piper voice {voice!r} (voices: {', '.join(PiperEngine.PALETTE)})")
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """``text`` split into sentences, each with its character offset.
+
+    >>> sentences("Rest. Drink water! Then sleep")
+    [(0, 'Rest.'), (6, 'Drink water!'), (19, 'Then sleep')]
+    """
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, text[start : m.start()].strip()))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, text[start:].strip()))
+    return [(o, s) for o, s in out if s]
+
+
+class PiperEngine:
+    """Piper through onnxruntime, one per process (:func:`audiofeed.speech.engine.engine_for`)."""
+
+    NAME = "Piper"
+    SAMPLE_RATE = 22_050
+    RATE_BAND = RATE_BAND
+    RATE_LIMITS = RATE_LIMITS
+    DEFAULT_RATE = 160  # a little slower than the voice's own pace: about 175 words a minute heard
+    PALETTE = tuple(voice_name(s) for s in SHIFTS)
+    VOICE_EXAMPLE = "'joe' or 'joe+1.5'"
+
+    def __init__(self) -> None:
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        from .piper_model import joe, prepared
+
+        files = joe()
+        full, durations = prepared(files)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # a second thread does not pay on 2 cores; processes do
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.enable_cpu_mem_arena = False  # long sentences would keep their peak for good
+        providers = ["CPUExecutionProvider"]
+        self._speech = onnxruntime.InferenceSession(str(full), options, providers=providers)
+        self._durations = onnxruntime.InferenceSession(str(durations), options, providers=providers)
+        config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
+        self._voice = PiperVoice(session=self._speech, config=config)
+        self._lock = threading.Lock()  # the phonemizer is process-wide
+        self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
+
+    @property
+    def sample_rate(self) -> int:
+        return self.SAMPLE_RATE
+
+    @classmethod
+    def palette(cls, default_voice: str | None = None) -> tuple[str, ...]:
+        return cls.PALETTE
+
+    @staticmethod
+    def known(voice: str, ids: set[str]) -> bool:
+        return voice in ids
+
+    def voices(self) -> list[str]:
+        return list(self.PALETTE)
+
+    # -- text to phoneme ids ------------------------------------------------------------------
+    def _parts(self, sentence: str) -> list[list[int]]:
+        """The phoneme ids of each part Piper speaks ``sentence`` in (usually one)."""
+        with self._lock:
+            phonemes = self._voice.phonemize(sentence)
+        return [self._voice.phonemes_to_ids(p) for p in phonemes if p]
+
+    def phonemes(self, text: str, voice: str) -> str:
+        """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
+        shift_of(voice)
+        with self._lock:
+            return "\n".join("".join(p) for p in self._voice.phonemize(text) if p)
+
+    # -- lengths --------------------------------------------------------------------------------
+    @staticmethod
+    def _noise(ids: list[int]):
+        import numpy as np
+
+        seed = np.frombuffer(hashlib.sha256(np.asarray(ids, dtype="<i8").tobytes()).digest(), dtype="<u4")
+        return np.random.default_rng(seed)
+
+    def _unit_frames(self, ids: list[int]):
+        """Frames per phoneme at length scale 1 (float32), as the speech graph will compute them."""
+        import numpy as np
+
+        k = tuple(ids)
+        if k not in self._frames:
+            rng = self._noise(ids)
+            feed = self._inputs(ids, 1.0) | {"/dp/RandomNormalLike_output_0": rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
+            if len(self._frames) > 4096:
+                self._frames.clear()
+            self._frames[k] = self._durations.run(None, feed)[0].reshape(-1).astype(np.float32)
+        return self._frames[k]
+
+    @staticmethod
+    def _inputs(ids: list[int], scale: float) -> dict:
+        import numpy as np
+
+        return {"input": np.asarray([ids], dtype=np.int64), "input_lengths": np.asarray([len(ids)], dtype=np.int64),
+                "scales": np.asarray([NOISE_SCALE, scale, NOISE_W], dtype=np.float32)}
+
+    @staticmethod
+    def _scale(rate: int) -> float:
+        return NATURAL_RATE / rate
+
+    def _part_frames(self, ids: list[int], scale: float) -> int:
+        import numpy as np
+
+        return max(1, int(np.ceil(self._unit_frames(ids) * np.float32(scale)).sum()))
+
+    def length(self, text: str, voice: str, rate: int) -> int:
+        """Exactly how many samples :meth:`speak` will give (a tenth of the cost of speaking)."""
+        shift_of(voice)
+        scale, total = self._scale(rate), 0
+        pauses = self._pauses()
+        for i, (_, sentence) in enumerate(sentences(text)):
+            parts = self._parts(sentence)
+            total += (pauses[0] if i else 0) + pauses[1] * max(0, len(parts) - 1)
+            total += sum(self._part_frames(ids, scale) * HOP for ids in parts)
+        return total
+
+    def rate_for(self, text: str, voice: str, target: int, band: tuple[int, int]) -> int:
+        """The slowest rate in ``band`` whose speech fits in ``target`` samples (the band's top if none does)."""
+        low, high = band
+        if self.length(text, voice, high) > target:
+            return high
+        while low < high:  # lengths fall as the rate rises
+            mid = (low + high) // 2
+            if self.length(text, voice, mid) <= target:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    def _pauses(self) -> tuple[int, int]:
+        return round(SENTENCE_PAUSE * self.SAMPLE_RATE), round(PART_PAUSE * self.SAMPLE_RATE)
+
+    # -- speech ---------------------------------------------------------------------------------
+    def speak(self, text: str, voice: str, rate: int) -> Speech:
+        """``text`` in ``voice`` at ``rate`` (:data:`NATURAL_RATE` is the voice's own pace)."""
+        import numpy as np
+
+        shift = shift_of(voice)
+        low, high = self.RATE_LIMITS
+        if not low <= rate <= high:
+            raise ValueError(f"rate {rate} outside Piper's range {low}-{high}")
+        scale = self._scale(rate)
+        sentence_pause, part_pause = self._pauses()
+        pieces, starts, at = [], [], 0
+        for i, (offset, sentence) in enumerate(sentences(text)):
+            if i:
+                pieces.append(np.zeros(sentence_pause, dtype=np.float32))
+                at += sentence_pause
+            starts.append(Sentence(offset=offset, sample=at))
+            for j, ids in enumerate(self._parts(sentence)):
+                if j:
+                    pieces.append(np.zeros(part_pause, dtype=np.float32))
+                    at += part_pause
+                audio = self._synthesize(ids, scale)
+                pieces.append(audio)
+                at += len(audio)
+        if not pieces:
+            raise ValueError(f"no speech for {text[:40]!r}")
+        audio = np.concatenate(pieces)
+        if shift:
+            audio = _shift(audio, self.SAMPLE_RATE, shift)
+        samples = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
+        return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=tuple(starts))
+
+    def _synthesize(self, ids: list[int], scale: float):
+        import numpy as np
+
+        frames = self._part_frames(ids, scale)
+        rng = self._noise(ids)
+        dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
+        prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
+        feed = self._inputs(ids, scale) | {"/dp/RandomNormalLike_output_0": dp, "/RandomNormalLike_output_0": prior}
+        audio = self._speech.run(None, feed)[0].reshape(-1)
+        if len(audio) != frames * HOP:  # the length promised is the length given, or nothing
+            raise RuntimeError(f"Piper gave {len(audio)} samples where its duration graph promised {frames * HOP}")
+        return audio.astype(np.float32)
+
+    # -- what the audio depends on ------------------------------------------------------------
+    @classmethod
+    @cache
+    def versions(cls) -> dict[str, str]:
+        """Versions of everything the bytes depend on, the model's hash and the CPU's instruction set."""
+        from importlib.metadata import version
+
+        from .piper_model import GRAPH_VERSION, file_digest, joe
+
+        return {"piper-tts": version("piper-tts"), "onnxruntime": version("onnxruntime"),
+                "pedalboard": version("pedalboard"), "model": file_digest(joe().model)[:16],
+                "graph": GRAPH_VERSION, "cpu": cpu_class()}
+
+    @classmethod
+    def fingerprint(cls) -> str:
+        return hashlib.sha256(json.dumps(cls.versions(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _shift(audio, sample_rate: int, semitones: float):
+    """``audio`` ``semitones`` higher or lower, formants and length kept (Rubber Band, deterministic)."""
+    import numpy as np
+    from pedalboard import time_stretch
+
+    out = time_stretch(audio.reshape(1, -1), sample_rate, stretch_factor=1.0, pitch_shift_in_semitones=float(semitones),
+                       preserve_formants=True, high_quality=True).reshape(-1)
+    if len(out) != len(audio):  # Rubber Band keeps the length at a stretch of 1; hold it to that
+        out = np.resize(out, len(audio)) if len(out) > len(audio) else np.concatenate([out, np.zeros(len(audio) - len(out), np.float32)])
+    return out.astype(np.float32)
+
+
+@cache
+def cpu_class() -> str:
+    """The instruction-set class onnxruntime's kernels pick (their results differ by a few LSB)."""
+    import platform
+
+    flags = set()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    for name in ("avx512f", "avx2", "avx", "sse4_1"):
+        if name in flags:
+            return f"{platform.machine()}-{name}"
+    return platform.machine()

@@ -1,0 +1,165 @@
+"""The natural voice: Piper is the default engine, exact and reproducible, one voice per doctor, and
+it shares processes with espeak-ng without harm.
+
+Builds here use the real Piper model on real pages (the two small sample pages: about 77 s of
+audio), and are read back as clients read them: mutagen, ffmpeg (through ``audiofeed check``),
+feedparser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import ARTICLES, published_ok, run_check, small_articles
+from .server import serving
+from .test_serve import _edit, _pages_rebuilt, request
+
+PIPER_ENV = {k: v for k, v in os.environ.items() if k != "AUDIOFEED_ENGINE"}  # the default, as a user gets it
+
+
+def build(articles: Path, out: Path, *args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), *args],
+                          capture_output=True, text=True, timeout=900, env=env or PIPER_ENV)
+
+
+@pytest.fixture(scope="module")
+def piper_build(tmp_path_factory):
+    """A clean build of the two small pages with nothing named: the default engine."""
+    root = tmp_path_factory.mktemp("piper")
+    articles = small_articles(root / "articles")
+    out = root / "out"
+    done = build(articles, out, "--cache", str(root / "cache"))
+    assert done.returncode == 0, done.stderr
+    return articles, out, root
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(out.glob("*/build.json"))]
+
+
+def test_the_default_build_speaks_with_piper_and_every_duration_checks(piper_build):
+    articles, out, _ = piper_build
+    answers = [a for r in records(out) for a in r["answers"]]
+    assert len(answers) == 4 and {a["engine"] for a in answers} == {"piper"}
+    from audiofeed.speech.piper_engine import PiperEngine
+
+    assert all(a["voice"] in PiperEngine.PALETTE for a in answers)
+    by_doctor = {}
+    for a in answers:
+        by_doctor.setdefault(a["doctor"], set()).add(a["voice"])
+    assert all(len(v) == 1 for v in by_doctor.values())  # a doctor keeps one voice
+    fever = records(out)[1]["answers"]
+    assert len({a["voice"] for a in fever}) == len({a["doctor"] for a in fever})  # distinct on a page
+    done = run_check(out, articles=articles)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 error(s), 0 warning(s)" in done.stdout + done.stderr
+    assert published_ok(out) == 6
+
+
+def test_a_second_clean_build_is_byte_identical(piper_build):
+    articles, out, root = piper_build
+    again = root / "again"
+    done = build(articles, again, "--cache", str(root / "cache-2"))
+    assert done.returncode == 0, done.stderr
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+    assert "0 of those rendered needed a second synthesis" in " ".join(done.stdout.split())
+
+
+def test_the_duration_graph_predicts_every_synthesis_to_the_sample():
+    from audiofeed.speech.engine import engine_for
+
+    engine = engine_for("piper")
+    text = "Should I alternate paracetamol and ibuprofen? Not routinely. Give one, at the right dose, and wait."
+    for rate in (130, 175, 215):
+        assert engine.length(text, "joe", rate) == len(engine.speak(text, "joe+2", rate).samples)
+    target = engine.length(text, "joe", 160) + 100
+    rate = engine.rate_for(text, "joe", target, (130, 215))
+    assert engine.length(text, "joe", rate) <= target < engine.length(text, "joe", rate - 1)
+
+
+def median_f0(samples: np.ndarray, rate: int, fmin: int = 50, fmax: int = 400) -> float:
+    """Median pitch of the voiced 40 ms frames (YIN: the first dip of the cumulative mean
+    normalized difference under 0.15)."""
+    x = samples.astype(np.float64) / 32768
+    n, tmin, tmax, f0 = int(0.04 * rate), rate // fmax, rate // fmin, []
+    lags = np.arange(1, tmax + 1)
+    for start in range(0, len(x) - n - tmax, n // 2):
+        frame = x[start : start + n]
+        if np.sqrt(np.mean(frame**2)) < 0.02:
+            continue
+        d = np.array([np.sum((frame - x[start + t : start + t + n]) ** 2) for t in lags])
+        cmnd = d * lags / np.maximum(np.cumsum(d), 1e-12)
+        below = np.flatnonzero(cmnd[tmin - 1 :] < 0.15)
+        if len(below):
+            t = tmin - 1 + below[0]
+            while t + 1 < len(cmnd) and cmnd[t + 1] < cmnd[t]:
+                t += 1
+            f0.append(rate / (t + 1))
+    return float(np.median(f0))
+
+
+def test_the_voice_variants_are_a_semitone_apart_and_as_long_as_the_plain_voice():
+    from audiofeed.speech.engine import engine_for
+    from audiofeed.speech.pacing import CALIBRATION_TEXT
+
+    engine = engine_for("piper")
+    speech = {v: engine.speak(CALIBRATION_TEXT, v, 175) for v in engine.palette()}
+    assert len(speech) >= 7
+    assert len({len(s.samples) for s in speech.values()}) == 1  # a shift never changes the length
+    pitch = {v: 12 * np.log2(median_f0(s.samples, s.sample_rate)) for v, s in speech.items()}
+    ordered = sorted(pitch.values())
+    assert min(np.diff(ordered)) >= 1.0, pitch  # median pitches at least a semitone apart
+
+
+@pytest.mark.parametrize("engine,voice", [("piper", "joe-3.5"), ("espeak", "gmw/en-gb-x-rp+f2")])
+def test_say_speaks_with_each_engine(tmp_path, engine, voice):
+    from mutagen.mp3 import MP3
+
+    mp3 = tmp_path / "say.mp3"
+    done = subprocess.run([sys.executable, "-m", "audiofeed", "say", "Take 2-4 mg twice a day.", "--engine", engine,
+                           "--voice", voice, "-o", str(mp3), "--phonemes"], capture_output=True, text=True, timeout=300,
+                          env=PIPER_ENV)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Take 2 to 4 milligrams twice a day."
+    assert len(done.stdout.splitlines()) >= 2  # the phonemes
+    assert 1.0 < MP3(mp3).info.length < 6.0
+    bad = subprocess.run([sys.executable, "-m", "audiofeed", "say", "Hello.", "--engine", engine, "--voice", "nobody",
+                          "-o", str(mp3)], capture_output=True, text=True, timeout=300, env=PIPER_ENV)
+    assert bad.returncode == 2 and "unknown" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_both_engines_in_one_serve_watch_run(tmp_path):
+    """The configuration switches engines between rebuilds of one running server: no crash, and each
+    rebuild speaks with the engine configured at that moment."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(ARTICLES / "001_seasonal_flu_lead_only.txt", articles)
+    config = tmp_path / "audiofeed.toml"
+    config.write_text('[speech]\nengine = "espeak"\n')
+    out = tmp_path / "out"
+    assert build(articles, out, "--config", str(config)).returncode == 0
+    assert records(out)[0]["answers"][0]["engine"] == "espeak"
+    page = articles / "001_seasonal_flu_lead_only.txt"
+    with serving(out, "--watch", "--articles", str(articles), "--config", str(config), env=PIPER_ENV) as (url, proc):
+        config.write_text('[speech]\nengine = "piper"\n')
+        _edit(page, "How long is a person", "For how long is a person", tmp_path)
+        assert max(_pages_rebuilt(proc)) == 1
+        assert records(out)[0]["answers"][0]["engine"] == "piper"
+        config.write_text('[speech]\nengine = "espeak"\n')
+        _edit(page, "For how long is a person", "How long is a person", tmp_path)
+        assert max(_pages_rebuilt(proc)) == 1
+        assert records(out)[0]["answers"][0]["engine"] == "espeak"
+        resp, _ = request(url, path="/feed.xml")
+        assert resp.status == 200
+    assert proc.returncode in (0, -2, -15, 130, 143), proc.returncode  # stopped by us, not by a crash
