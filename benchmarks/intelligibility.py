@@ -1,0 +1,117 @@
+"""How well an automatic listener understands each engine: word error rate per answer of articles/.
+
+A measure, not a timed test. Each engine builds ``articles/`` from scratch (its own output and
+cache); every published answer MP3 is decoded by ffmpeg to 16 kHz mono and recognized by
+pocketsphinx (its US English model ships in its wheel); the word error rate (``jiwer``) is taken
+against the text the engine was given (``spoken`` in build.json), both lower-cased, without
+punctuation. Lower is better; 0.3 means about a word in three was misheard.
+
+``--variants`` also speaks every answer with each Piper pitch variant (as a build would, at the
+rate the build chose) and reports each variant's word-weighted rate beside the plain voice's.
+
+Prints a Markdown table (kept in docs/engineering-notes.md).
+
+Usage: python benchmarks/intelligibility.py [--articles articles] [--engines piper,espeak] [--variants]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+class Listener:
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self.decoder = Decoder(samprate=16000, loglevel="FATAL")
+
+    def hear(self, pcm: bytes) -> str:
+        self.decoder.start_utt()
+        self.decoder.process_raw(pcm, full_utt=True)
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        return hyp.hypstr if hyp else ""
+
+
+def pcm16k(path: Path | None = None, samples=None, rate: int = 22_050) -> bytes:
+    from audiofeed.audio.ffmpeg import ffmpeg_exe
+
+    if path is not None:
+        cmd, data = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)], None
+    else:
+        cmd, data = [ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "-"], samples.tobytes()
+    return subprocess.run(cmd + ["-ac", "1", "-ar", "16000", "-f", "s16le", "-"], input=data, capture_output=True,
+                          check=True).stdout
+
+
+def wer(reference: str, heard: str) -> float:
+    import jiwer
+
+    return jiwer.wer(words(reference), words(heard) or "<nothing>")
+
+
+def build(engine: str, articles: Path, root: Path) -> Path:
+    out = root / f"out-{engine}"
+    subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), "--engine", engine,
+                    "--cache", str(root / f"cache-{engine}")], check=True, capture_output=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=Path, default=HERE.parent / "articles")
+    parser.add_argument("--engines", default="piper,espeak")
+    parser.add_argument("--variants", action="store_true")
+    args = parser.parse_args()
+    engines = args.engines.split(",")
+    listener = Listener()
+    rows: dict[tuple[str, int], dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in engines:
+            out = build(engine, args.articles, Path(tmp))
+            for record in sorted(out.glob("*/build.json")):
+                episode = json.loads(record.read_text())
+                for a in episode["answers"]:
+                    row = rows.setdefault((episode["slug"], a["index"]), {"words": len(words(a["spoken"]).split()),
+                                                                           "spoken": a["spoken"], "rate": {}})
+                    row[engine] = wer(a["spoken"], listener.hear(pcm16k(out / a["file"])))
+                    row["rate"][engine] = a["rate"]
+    total = sum(r["words"] for r in rows.values())
+    print("| answer | words | " + " | ".join(engines) + " |")
+    print("|---|---:|" + "---:|" * len(engines))
+    for (slug, index), r in sorted(rows.items()):
+        print(f"| {slug[:24]} #{index} | {r['words']} | " + " | ".join(f"{r[e]:.3f}" for e in engines) + " |")
+    weighted = {e: sum(r[e] * r["words"] for r in rows.values()) / total for e in engines}
+    print(f"| **word-weighted** | {total} | " + " | ".join(f"**{weighted[e]:.3f}**" for e in engines) + " |")
+    if len(engines) > 1:
+        better = sum(r[engines[0]] < r[engines[1]] for r in rows.values())
+        print(f"\n{engines[0]} better than {engines[1]} on {better} of {len(rows)} answers")
+    if args.variants and "piper" in engines:
+        from audiofeed.speech.engine import engine_for
+
+        piper = engine_for("piper")
+        print("\n| Piper voice | word-weighted WER | vs plain |")
+        print("|---|---:|---:|")
+        for voice in piper.palette():
+            score = 0.0
+            for r in rows.values():
+                speech = piper.speak(r["spoken"], voice, r["rate"]["piper"])
+                score += wer(r["spoken"], listener.hear(pcm16k(samples=speech.samples, rate=speech.sample_rate))) * r["words"]
+            score /= total
+            print(f"| {voice} | {score:.3f} | {score - weighted['piper']:+.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
