@@ -82,7 +82,7 @@ def test_the_duration_graph_predicts_every_synthesis_to_the_sample():
     engine = engine_for("piper")
     text = "Should I alternate paracetamol and ibuprofen? Not routinely. Give one, at the right dose, and wait."
     for rate in (130, 175, 215):
-        assert engine.length(text, "joe", rate) == len(engine.speak(text, "joe+2", rate).samples)
+        assert engine.length(text, "joe", rate) == len(engine.speak(text, "joe+3", rate).samples)
     target = engine.length(text, "joe", 160) + 100
     rate = engine.rate_for(text, "joe", target, (130, 215))
     assert engine.length(text, "joe", rate) <= target < engine.length(text, "joe", rate - 1)
