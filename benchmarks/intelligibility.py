@@ -102,15 +102,18 @@ def main() -> None:
         from audiofeed.speech.engine import engine_for
 
         piper = engine_for("piper")
-        print("\n| Piper voice | word-weighted WER | vs plain |")
-        print("|---|---:|---:|")
-        for voice in piper.palette():
+        scores = {}
+        for voice in piper.palette():  # the plain voice first
             score = 0.0
             for r in rows.values():
                 speech = piper.speak(r["spoken"], voice, r["rate"]["piper"])
                 score += wer(r["spoken"], listener.hear(pcm16k(samples=speech.samples, rate=speech.sample_rate))) * r["words"]
-            score /= total
-            print(f"| {voice} | {score:.3f} | {score - weighted['piper']:+.3f} |", flush=True)
+            scores[voice] = score / total
+        plain = scores[piper.palette()[0]]
+        print("\n| Piper voice | word-weighted WER | vs plain |")
+        print("|---|---:|---:|")
+        for voice, score in scores.items():
+            print(f"| {voice} | {score:.3f} | {score - plain:+.3f} |")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,30 @@ def test_runtime_needing_a_rate_above_the_band_is_refused():
     assert "wpm" in str(info.value) and "100-240" in str(info.value)
 
 
+@pytest.mark.parametrize("over,stretches", [(0.02, True), (0.05, False)])
+def test_a_few_percent_over_the_band_is_time_stretched_and_more_is_refused(over, stretches):
+    """At the top of the band with every pause shortened: 2% too long is stretched to the sample
+    (pitch kept), 5% is refused."""
+    from audiofeed.audio.fitting import MAX_STRETCH, removable
+
+    text = ("The doctor said that the patient should rest and drink plenty of water every day until the fever "
+            "has gone away completely and then slowly start to walk again.")  # one sentence: hardly a pause to edit
+    fastest = engine_for().speak(text, VOICE, RATE_BAND[1])
+    pauses = removable(fastest.samples, fastest.sample_rate)
+    assert pauses < 0.02 * len(fastest.samples)
+    target = round((len(fastest.samples) - pauses / 2) / (1 + over))  # beyond what the pauses alone can close
+    speak = lambda r: engine_for().speak(text, VOICE, r)  # noqa: E731
+    if not stretches:
+        with pytest.raises(FitError):
+            fit_to_runtime(speak, target, RATE_BAND, RATE_BAND[1])
+        return
+    fitted = fit_to_runtime(speak, target, RATE_BAND, RATE_BAND[1])
+    assert len(fitted.samples) == target
+    assert 1 < fitted.stretch <= 1 + MAX_STRETCH and fitted.rate == RATE_BAND[1]
+    assert all(b.sample >= a.sample for a, b in zip(fitted.sentences, fitted.sentences[1:]))
+    assert fitted.sentences[-1].sample < target
+
+
 def test_runtime_needing_a_rate_below_the_band_is_padded_and_reported():
     text = "Should I use ice or heat? Ice helps in the first two days."
     job = AnswerJob(slug="x", index=1, text=text, display=text, offsets=(),

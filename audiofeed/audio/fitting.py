@@ -172,10 +172,14 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
         if closable and (abs(surplus) <= max_edit * target or (surplus < 0 and rate == low)):
             break
         if surplus > 0 and rate >= high and not closable:
-            if length <= target * (1 + MAX_STRETCH):  # a few percent over: time-stretch, then close to the sample
-                speech = tried[rate] = stretched(speech, length / target)
-                stretch = length / target
-                break
+            # Pauses first (half of what they can give), then a stretch of at most MAX_STRETCH for
+            # the rest; the pause edits then close the last samples.
+            factor = (length - removable(speech.samples, speech.sample_rate) / 2) / target
+            if factor <= 1 + MAX_STRETCH:
+                faster = stretched(speech, factor)
+                if len(faster.samples) - target <= removable(faster.samples, faster.sample_rate):
+                    speech, stretch = faster, factor
+                    break
             raise FitError(
                 f"needs {needed_rate(rate, length, target):.0f} wpm to fit, above the natural band {low}-{high} wpm",
                 needed_rate=needed_rate(rate, length, target),

@@ -37,6 +37,7 @@ PART_PAUSE = 0.12  # between the parts Piper splits a sentence into
 BASE = "joe"
 SHIFTS = (0.0, -2.0, 1.5, -3.5, 3.0, -5.0, 4.5)  # semitones, in the order doctors are given them
 HOP = 256  # samples per frame of the model's output
+MAX_THREADS = 4  # sentences of one text spoken at once
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
 _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
@@ -237,13 +238,15 @@ class PiperEngine:
         return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=tuple(starts))
 
     def _pool(self):
-        """Threads for the parts of one text, one per core (:func:`os.sched_getaffinity`)."""
+        """Threads for the parts of one text: one per core this process may use, at most
+        :data:`MAX_THREADS` (each part in flight holds its own activations; on a many-core
+        worker, other processes keep the other cores busy)."""
         if self._threads is None:
             import os
             from concurrent.futures import ThreadPoolExecutor
 
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            self._threads = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="piper")
+            self._threads = ThreadPoolExecutor(max_workers=max(1, min(cores, MAX_THREADS)), thread_name_prefix="piper")
         return self._threads
 
     def _synthesize(self, ids: list[int], scale: float, shift: float = 0.0):
