@@ -162,4 +162,4 @@ def test_both_engines_in_one_serve_watch_run(tmp_path):
         assert records(out)[0]["answers"][0]["engine"] == "espeak"
         resp, _ = request(url, path="/feed.xml")
         assert resp.status == 200
-    assert proc.returncode in (0, -2, -15, 130, 143), proc.returncode  # stopped by us, not by a crash
+        assert proc.poll() is None  # alive after both switches: no crash (a segfault would have ended it)
