@@ -38,6 +38,12 @@ BASE = "joe"
 SHIFTS = (0.0, -2.0, 1.5, -3.5, 3.0, -5.0, 4.5)  # semitones, in the order doctors are given them
 HOP = 256  # samples per frame of the model's output
 MAX_THREADS = 4  # sentences of one text spoken at once
+# Memory: the decoder holds about 0.25 MB per frame of the part it speaks (a 15 s sentence took
+# 513 MB). Parts longer than MAX_PHONEMES are split at a clause (or else a word) near their middle,
+# and the parts in flight at once hold at most FRAME_BUDGET frames, which keeps a worker under
+# 350 MB (about 180 MB of it the model).
+MAX_PHONEMES = 100
+FRAME_BUDGET = 650
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
 _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
@@ -74,6 +80,24 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return [(o, s) for o, s in out if s]
 
 
+def split_phonemes(phonemes: list[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
+    """``phonemes`` in pieces of at most ``limit``, cut at a clause (``,``/``;``/``:``) near the
+    middle, or else at a word; a piece with no word break is left whole.
+
+    >>> ["".join(p) for p in split_phonemes(list("ab cd, ef gh."), 8)]
+    ['ab cd,', 'ef gh.']
+    """
+    if len(phonemes) <= limit:
+        return [phonemes]
+    n = len(phonemes)
+    spaces = [i for i in range(1, n - 1) if phonemes[i] == " "]
+    if not spaces:
+        return [phonemes]
+    clauses = [i for i in spaces if phonemes[i - 1] in ",;:" and n * 0.2 <= i <= n * 0.8]
+    cut = min(clauses or spaces, key=lambda i: abs(i - n / 2))
+    return split_phonemes(phonemes[:cut], limit) + split_phonemes(phonemes[cut + 1 :], limit)
+
+
 class PiperEngine:
     """Piper through onnxruntime, one per process (:func:`audiofeed.speech.engine.engine_for`)."""
 
@@ -92,6 +116,7 @@ class PiperEngine:
 
         from .piper_model import joe, prepared
 
+        _large_blocks_from_the_system()
         files = joe()
         full, durations = prepared(files)
         options = onnxruntime.SessionOptions()
@@ -99,6 +124,7 @@ class PiperEngine:
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.enable_cpu_mem_arena = False  # long sentences would keep their peak for good
+        options.enable_mem_pattern = False  # patterns planned per input shape would be kept too
         providers = ["CPUExecutionProvider"]
         self._speech = onnxruntime.InferenceSession(str(full), options, providers=providers)
         self._durations = onnxruntime.InferenceSession(str(durations), options, providers=providers)
@@ -107,6 +133,8 @@ class PiperEngine:
         self._lock = threading.Lock()  # the phonemizer is process-wide
         self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
         self._threads = None
+        self._budget = threading.Condition()
+        self._in_flight = 0  # frames being synthesized now
 
     @property
     def sample_rate(self) -> int:
@@ -125,10 +153,10 @@ class PiperEngine:
 
     # -- text to phoneme ids ------------------------------------------------------------------
     def _parts(self, sentence: str) -> list[list[int]]:
-        """The phoneme ids of each part Piper speaks ``sentence`` in (usually one)."""
+        """The phoneme ids of each part ``sentence`` is spoken in: Piper's own parts, long ones split."""
         with self._lock:
             phonemes = self._voice.phonemize(sentence)
-        return [self._voice.phonemes_to_ids(p) for p in phonemes if p]
+        return [self._voice.phonemes_to_ids(chunk) for p in phonemes if p for chunk in split_phonemes(p)]
 
     def phonemes(self, text: str, voice: str) -> str:
         """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
@@ -250,9 +278,20 @@ class PiperEngine:
         return self._threads
 
     def _synthesize(self, ids: list[int], scale: float, shift: float = 0.0):
+        frames = self._part_frames(ids, scale)
+        with self._budget:  # wait until the parts in flight leave room for this one (or none is in flight)
+            self._budget.wait_for(lambda: self._in_flight == 0 or self._in_flight + frames <= FRAME_BUDGET)
+            self._in_flight += frames
+        try:
+            return self._speak_part(ids, scale, shift, frames)
+        finally:
+            with self._budget:
+                self._in_flight -= frames
+                self._budget.notify_all()
+
+    def _speak_part(self, ids: list[int], scale: float, shift: float, frames: int):
         import numpy as np
 
-        frames = self._part_frames(ids, scale)
         rng = self._noise(ids)
         dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
         prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
@@ -291,6 +330,27 @@ def _shift(audio, sample_rate: int, semitones: float):
     if len(out) != len(audio):  # Rubber Band keeps the length at a stretch of 1; hold it to that
         out = np.resize(out, len(audio)) if len(out) > len(audio) else np.concatenate([out, np.zeros(len(audio) - len(out), np.float32)])
     return out.astype(np.float32)
+
+
+@cache
+def _large_blocks_from_the_system() -> None:
+    """Have glibc serve blocks over 128 kB by mmap, always, and give them back when freed.
+
+    By default glibc raises that threshold after such blocks are freed (up to 32 MB), so the
+    decoder's large tensors come from the heap, which fragments and never shrinks: speaking a
+    132 s answer peaked at 412 MB this way and at 300 MB with the threshold fixed.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(ctypes.c_int(-3), ctypes.c_int(128 * 1024))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: its allocator decides
+        pass
 
 
 @cache
