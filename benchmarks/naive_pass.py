@@ -15,14 +15,6 @@ import time
 import warnings
 from pathlib import Path
 
-import espeakng_loader
-
-# pip-only setup, as docs/engineering-notes.md describes: load the wheel's libespeak-ng before pyttsx3.
-os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
-ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
-
-import pyttsx3  # noqa: E402
-
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from pydub import AudioSegment  # noqa: E402
@@ -53,6 +45,14 @@ def main(articles: Path, output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
     if os.environ.get("AUDIOFEED_ENGINE", "piper") == "piper":
         return main_piper(articles, output)
+    import espeakng_loader
+
+    # pip-only setup, as docs/engineering-notes.md describes: load the wheel's libespeak-ng before
+    # pyttsx3 (only here: loaded RTLD_GLOBAL, it would crash Piper's own espeak-ng, see there).
+    os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
+    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    import pyttsx3
+
     engine = pyttsx3.init("espeak")
     engine.runAndWait()  # drains pyttsx3's start-up queue; without it the first file is lost
     engine.setProperty("rate", 175)
