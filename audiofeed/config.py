@@ -175,9 +175,9 @@ explicit = false
 # cover = "cover.png"                       # PNG or JPEG, 1400-3000 px square
 
 [voices]
-# default = "gmw/en-gb-x-rp"                # draw every doctor's voice from this accent
+# default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent
 [voices.doctors]
-# "Wang Jian" = "gmw/en-us+m3"              # pin a doctor to a voice
+# "Wang Jian" = "joe+3"                     # pin a doctor to a voice (Piper: joe, joe-2, joe+1.5, joe-3.5, joe+3, joe-5, joe+4.5)
 
 [fitting]
 # rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)
