@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -41,7 +42,7 @@ def main() -> None:
         out = Path(tmp, "out")
         proc = subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), "--engine",
                                args.engine, "--cache", str(Path(tmp, "cache"))], capture_output=True, text=True,
-                              env={**__import__("os").environ, "COLUMNS": "400"})
+                              env={**os.environ, "COLUMNS": "400"})
         summary = " ".join(proc.stdout.split())
         m = re.search(r"(\d+) answer\(s\) rendered, \d+ from the cache \((\d+) of those rendered needed a second synthesis\)",
                       summary)

@@ -30,13 +30,14 @@ class Run:
     output: Path
 
 
-def run_build(articles: Path, output: Path, *args: str) -> Run:
-    """Run ``audiofeed build`` in a subprocess, exactly as a user would."""
+def run_build(articles: Path, output: Path, *args: str, env: dict | None = None) -> Run:
+    """Run ``audiofeed build`` in a subprocess, exactly as a user would (``env``: its environment)."""
     proc = subprocess.run(
         [sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(output), *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
+        env=env,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr, output)
 

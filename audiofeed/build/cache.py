@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
+from ..speech.engine import fingerprint_of, package_version
 from ..storage import atomic_write
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
@@ -40,15 +40,7 @@ def engine_versions(engine: str) -> dict[str, str]:
 @cache
 def engine_fingerprint(engine: str) -> str:
     """A short hash of :func:`engine_versions`."""
-    return hashlib.sha256(json.dumps(engine_versions(engine), sort_keys=True).encode()).hexdigest()[:16]
-
-
-def package_version(dist: str) -> str:
-    """An installed distribution's version; "-" if it is not installed."""
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "-"
+    return fingerprint_of(engine_versions(engine))
 
 
 def canonical(value) -> bytes:

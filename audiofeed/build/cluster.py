@@ -48,7 +48,8 @@ def identity(engine: str) -> dict[str, str]:
     """What this process's audio with speech engine ``engine`` depends on, by name; equal on client
     and workers, or no build."""
     from .. import __version__
-    from .cache import engine_versions, package_version
+    from ..speech.engine import package_version
+    from .cache import engine_versions
 
     return {
         "audiofeed": f"{__version__} (source {source_digest()})",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from .cache import key
 from ..audio.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
 from ..publish.episode import AnswerAudio
-from ..audio.fitting import REFERENCE_RATE, fit_to_runtime, pad_to
+from ..audio.fitting import fit_to_runtime, pad_to
 from ..audio.loudness import integrated_loudness, level
 from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
@@ -106,11 +106,12 @@ class Planner:
         self.voices, self.lexicon, self.band, self.normalize = voices, lexicon, band, normalize
         self.models = models or {}
         self.engine = engine or default_engine()
-        self.sample_rate = engine_type(engine).SAMPLE_RATE  # what the voice models count in
-        self.default_rate = engine_type(engine).DEFAULT_RATE  # a lead with no other answer to take the pace from
+        kind = engine_type(self.engine)
+        self.sample_rate = kind.SAMPLE_RATE  # what the voice models count in
+        self.default_rate = kind.DEFAULT_RATE  # a lead with no other answer to take the pace from
 
     def job(self, page: Page, index: int) -> AnswerJob:
-        """Answer ``index`` of ``page`` as a job, at the reference rate (nothing planned yet)."""
+        """Answer ``index`` of ``page`` as a job, at the engine's default rate (nothing planned yet)."""
         answer = page.answers[index]
         display, _ = spoken_text(answer.question, answer.text)
         text, offsets = to_speak(display, self.lexicon, self.normalize)

@@ -47,15 +47,16 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
     voice = voice or config.default_voice or engine_type(config.engine).palette()[0]
     if not phonemes and mp3 is None:
         return
+    low, high = engine_type(config.engine).RATE_LIMITS
+    if mp3 is not None and not low <= rate <= high:  # before the engine starts
+        raise click.BadParameter(f"{rate} is outside {engine_type(config.engine).NAME}'s range {low}-{high}",
+                                 param_hint="--rate")
     engine = engine_for(config.engine)
     if not engine.known(voice, set(engine.voices())):
         raise click.BadParameter(f"unknown {engine.NAME} voice {voice!r} (ids look like {engine.VOICE_EXAMPLE})",
                                  param_hint="--voice")
     if phonemes:
         click.echo(engine.phonemes(spoken, voice))
-    low, high = engine.RATE_LIMITS
-    if mp3 is not None and not low <= rate <= high:
-        raise click.BadParameter(f"{rate} is outside {engine.NAME}'s range {low}-{high}", param_hint="--rate")
     if mp3 is not None:
         from ..build.rendering import level_and_encode
         from ..storage import atomic_write

@@ -86,6 +86,25 @@ class Predicting(Engine, Protocol):
         """The slowest rate in ``band`` whose speech fits in ``target`` samples (the band's top if none does)."""
 
 
+def package_version(dist: str) -> str:
+    """An installed distribution's version; "-" if it is not installed (for engines' and the
+    pipeline's version lists)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def fingerprint_of(versions: dict[str, str]) -> str:
+    """A short hash of a list of versions: what cache keys and worker identities compare."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def predicts(engine: Engine) -> bool:
     """Whether ``engine`` is :class:`Predicting`."""
     return callable(getattr(engine, "rate_for", None)) and callable(getattr(engine, "length", None))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
-import json
 import os
 import sys
 import threading
@@ -21,7 +20,7 @@ import wave
 from functools import cache
 
 from ..defaults import RATE_BAND
-from .engine import Sentence, Speech
+from .engine import Sentence, Speech, fingerprint_of, package_version
 
 DRIVER_NAME = "audiofeed_espeak"
 
@@ -141,18 +140,12 @@ class EspeakEngine:
         from pyttsx3.drivers import _espeak  # noqa: I001
 
         return {"espeak": _espeak.Info(None).decode(), "espeak_data": _data_fingerprint(espeak_driver.data_path()),
-                "pyttsx3": _version("pyttsx3")}
+                "pyttsx3": package_version("pyttsx3")}
 
     @classmethod
     def fingerprint(cls) -> str:
         """A hash of :meth:`versions`: what decides how speech sounds and how long it lasts."""
-        return hashlib.sha256(json.dumps(cls.versions(), sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
+        return fingerprint_of(cls.versions())
 
 
 def _data_fingerprint(folder: str) -> str:

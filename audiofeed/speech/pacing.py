@@ -86,10 +86,13 @@ class VoiceModel:
         >>> m = VoiceModel("v", a=175.0, b=0.0)  # a voice exactly as fast as the model's mean
         >>> m.rate_for("Hello.", int(m.samples("Hello.", 140)) + 1), m.rate_for("Hello.", 10)
         (140, 240)
+        >>> VoiceModel("v", a=175.0, b=0.2).rate_for("Hello.", 10)  # shorter than any rate can make it
+        240
         """
         unit = target / text_weight(text)
-        needed = self.a / (unit - self.b) if unit > self.b else math.inf
-        return min(band[1], max(band[0], math.ceil(needed - 1e-9)))
+        if unit <= self.b:  # no rate is fast enough: the top of the band, and fitting says so
+            return band[1]
+        return min(band[1], max(band[0], math.ceil(self.a / (unit - self.b) - 1e-9)))
 
     def to_json(self) -> dict:
         return {"a": self.a, "b": self.b}

@@ -27,7 +27,8 @@ import re
 import threading
 from functools import cache
 
-from .engine import Sentence, Speech
+from .engine import Sentence, Speech, fingerprint_of, package_version
+from .piper_model import DP_NOISE, PRIOR_NOISE
 
 NATURAL_RATE = 175  # the rate at length scale 1
 RATE_BAND = (130, 215)  # length scale 1.35 .. 0.81
@@ -179,7 +180,7 @@ class PiperEngine:
         frames = self._frames.get(k)
         if frames is None:  # threads may both compute it: the same value, so no lock is needed
             rng = self._noise(ids)
-            feed = self._inputs(ids, 1.0) | {"/dp/RandomNormalLike_output_0": rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
+            feed = self._inputs(ids, 1.0) | {DP_NOISE: rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
             frames = self._durations.run(None, feed)[0].reshape(-1).astype(np.float32)
             if len(self._frames) > 4096:
                 self._frames.clear()
@@ -202,16 +203,24 @@ class PiperEngine:
 
         return max(1, int(np.ceil(self._unit_frames(ids) * np.float32(scale)).sum()))
 
+    def _layout(self, text: str) -> list[tuple[str, object]]:
+        """What :meth:`speak` puts one after the other, the one account :meth:`length` sums too:
+        ``("sentence", offset)`` where a sentence starts, ``("pause", samples)`` and ``("part", ids)``."""
+        sentence_pause, part_pause = (round(s * self.SAMPLE_RATE) for s in (SENTENCE_PAUSE, PART_PAUSE))
+        layout: list[tuple[str, object]] = []
+        for i, (offset, sentence) in enumerate(sentences(text)):
+            layout += [("pause", sentence_pause)] if i else []
+            layout.append(("sentence", offset))
+            for j, ids in enumerate(self._parts(sentence)):
+                layout += [("pause", part_pause), ("part", ids)] if j else [("part", ids)]
+        return layout
+
     def length(self, text: str, voice: str, rate: int) -> int:
         """Exactly how many samples :meth:`speak` will give (a tenth of the cost of speaking)."""
         shift_of(voice)
-        scale, total = self._scale(rate), 0
-        pauses = self._pauses()
-        for i, (_, sentence) in enumerate(sentences(text)):
-            parts = self._parts(sentence)
-            total += (pauses[0] if i else 0) + pauses[1] * max(0, len(parts) - 1)
-            total += sum(self._part_frames(ids, scale) * HOP for ids in parts)
-        return total
+        scale = self._scale(rate)
+        return sum(value if kind == "pause" else self._part_frames(value, scale) * HOP
+                   for kind, value in self._layout(text) if kind != "sentence")
 
     def rate_for(self, text: str, voice: str, target: int, band: tuple[int, int]) -> int:
         """The slowest rate in ``band`` whose speech fits in ``target`` samples (the band's top if none does)."""
@@ -226,9 +235,6 @@ class PiperEngine:
                 low = mid + 1
         return low
 
-    def _pauses(self) -> tuple[int, int]:
-        return round(SENTENCE_PAUSE * self.SAMPLE_RATE), round(PART_PAUSE * self.SAMPLE_RATE)
-
     # -- speech ---------------------------------------------------------------------------------
     def speak(self, text: str, voice: str, rate: int) -> Speech:
         """``text`` in ``voice`` at ``rate`` (:data:`NATURAL_RATE` is the voice's own pace)."""
@@ -239,27 +245,21 @@ class PiperEngine:
         if not low <= rate <= high:
             raise ValueError(f"rate {rate} outside Piper's range {low}-{high}")
         scale = self._scale(rate)
-        sentence_pause, part_pause = self._pauses()
-        spoken = [(offset, self._parts(sentence)) for offset, sentence in sentences(text)]
-        parts = [ids for _, sentence_parts in spoken for ids in sentence_parts]
+        layout = self._layout(text)
+        parts = [ids for kind, ids in layout if kind == "part"]
         if not parts:
             raise ValueError(f"no speech for {text[:40]!r}")
-        # Sentence by sentence on every core: onnxruntime and Rubber Band let go of the GIL, and each
-        # part's samples depend only on its phoneme ids, so the order they finish in changes nothing.
+        # Sentence by sentence on every core: onnxruntime lets go of the GIL, and each part's
+        # samples depend only on its phoneme ids, so the order they finish in changes nothing.
         voiced = iter(self._pool().map(lambda ids: self._synthesize(ids, scale), parts))
         pieces, starts, at = [], [], 0
-        for i, (offset, sentence_parts) in enumerate(spoken):
-            if i:
-                pieces.append(np.zeros(sentence_pause, dtype=np.float32))
-                at += sentence_pause
-            starts.append(Sentence(offset=offset, sample=at))
-            for j, _ in enumerate(sentence_parts):
-                if j:
-                    pieces.append(np.zeros(part_pause, dtype=np.float32))
-                    at += part_pause
-                audio = next(voiced)
-                pieces.append(audio)
-                at += len(audio)
+        for kind, value in layout:
+            if kind == "sentence":
+                starts.append(Sentence(offset=value, sample=at))
+                continue
+            piece = np.zeros(value, dtype=np.float32) if kind == "pause" else next(voiced)
+            pieces.append(piece)
+            at += len(piece)
         audio = np.concatenate(pieces)
         if shift:  # once for the whole text: each call of Rubber Band touches about 150 MB, whatever its length
             audio = _shift(audio, self.SAMPLE_RATE, shift)
@@ -297,7 +297,7 @@ class PiperEngine:
         rng = self._noise(ids)
         dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
         prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
-        feed = self._inputs(ids, scale) | {"/dp/RandomNormalLike_output_0": dp, "/RandomNormalLike_output_0": prior}
+        feed = self._inputs(ids, scale) | {DP_NOISE: dp, PRIOR_NOISE: prior}
         audio = self._speech.run(None, feed)[0].reshape(-1)
         if len(audio) != frames * HOP:  # the length promised is the length given, or nothing
             raise RuntimeError(f"Piper gave {len(audio)} samples where its duration graph promised {frames * HOP}")
@@ -308,17 +308,14 @@ class PiperEngine:
     @cache
     def versions(cls) -> dict[str, str]:
         """Versions of everything the bytes depend on, the model's hash and the CPU's instruction set."""
-        from importlib.metadata import version
-
         from .piper_model import GRAPH_VERSION, file_digest, joe
 
-        return {"piper-tts": version("piper-tts"), "onnxruntime": version("onnxruntime"),
-                "pedalboard": version("pedalboard"), "model": file_digest(joe().model)[:16],
-                "graph": GRAPH_VERSION, "cpu": cpu_class()}
+        return {**{p: package_version(p) for p in ("piper-tts", "onnxruntime", "pedalboard")},
+                "model": file_digest(joe().model)[:16], "graph": GRAPH_VERSION, "cpu": cpu_class()}
 
     @classmethod
     def fingerprint(cls) -> str:
-        return hashlib.sha256(json.dumps(cls.versions(), sort_keys=True).encode()).hexdigest()[:16]
+        return fingerprint_of(cls.versions())
 
 
 def _shift(audio, sample_rate: int, semitones: float):
@@ -327,10 +324,9 @@ def _shift(audio, sample_rate: int, semitones: float):
     from pedalboard import time_stretch
 
     out = time_stretch(audio.reshape(1, -1), sample_rate, stretch_factor=1.0, pitch_shift_in_semitones=float(semitones),
-                       preserve_formants=True, high_quality=True).reshape(-1)
-    if len(out) != len(audio):  # Rubber Band keeps the length at a stretch of 1; hold it to that
-        out = np.resize(out, len(audio)) if len(out) > len(audio) else np.concatenate([out, np.zeros(len(audio) - len(out), np.float32)])
-    return out.astype(np.float32)
+                       preserve_formants=True, high_quality=True).reshape(-1)[: len(audio)]
+    # Rubber Band keeps the length at a stretch of 1; should it ever give less, hold it to that
+    return np.pad(out, (0, len(audio) - len(out))).astype(np.float32)
 
 
 @cache

@@ -85,7 +85,7 @@ def prepared(voice: VoiceFiles) -> tuple[Path, Path]:
 
 
 def edit(model_path: Path, folder: Path) -> None:
-    """Write the two graphs of ``model_path`` into ``folder`` (atomically: temporary names, then renames)."""
+    """Write the two graphs of ``model_path`` into ``folder``, each atomically."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -100,12 +100,12 @@ def edit(model_path: Path, folder: Path) -> None:
             found.add(node.output[0])
     if found != {DP_NOISE, PRIOR_NOISE}:
         raise ValueError(f"{model_path.name}: not a Piper VITS graph this version knows (noise nodes {sorted(found)})")
+    from ..storage import atomic_write
+
     durations = onnx.utils.Extractor(model).extract_model(["input", "input_lengths", "scales", DP_NOISE], [DURATIONS])
-    for name, m in ((DURATIONS_FILE, durations), (FULL_FILE, model)):
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        onnx.save(m, str(tmp))
-        os.replace(tmp, folder / name)
-    (folder / "source.json").write_text(json.dumps({"model": model_path.name, "graph": GRAPH_VERSION}) + "\n")
+    for name, m in ((DURATIONS_FILE, durations), (FULL_FILE, model)):  # the speech graph last: its presence says done
+        atomic_write(folder / name, m.SerializeToString())
+    atomic_write(folder / "source.json", (json.dumps({"model": model_path.name, "graph": GRAPH_VERSION}) + "\n").encode())
 
 
 if __name__ == "__main__":
