@@ -177,7 +177,7 @@ explicit = false
 [voices]
 # default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent
 [voices.doctors]
-# "Wang Jian" = "joe+3"                     # pin a doctor to a voice (Piper: joe, joe-2, joe+1.5, joe-3.5, joe+3, joe-5, joe+4.5)
+# "Wang Jian" = "joe+2.3"                   # pin a doctor to a voice (Piper: joe, joe-2.2, joe+2.3, joe+4.5, joe-1.1, joe+1.15, joe+3.4)
 
 [fitting]
 # rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)

@@ -62,6 +62,18 @@ def wer(reference: str, heard: str) -> float:
     return jiwer.wer(words(reference), words(heard) or "<nothing>")
 
 
+def variant_score(voice: str, answers: list[tuple[str, int, int]]) -> float:
+    """The word-weighted error rate of ``answers`` (text, rate, words) re-spoken in Piper ``voice``."""
+    from audiofeed.speech.engine import engine_for
+
+    piper, listener = engine_for("piper"), Listener()
+    score = 0.0
+    for text, rate, n in answers:
+        speech = piper.speak(text, voice, rate)
+        score += wer(text, listener.hear(pcm16k(samples=speech.samples, rate=speech.sample_rate))) * n
+    return score / sum(n for _, _, n in answers)
+
+
 def build(engine: str, articles: Path, root: Path) -> Path:
     out = root / f"out-{engine}"
     subprocess.run([sys.executable, "-m", "audiofeed", "build", str(articles), "-o", str(out), "--engine", engine,
@@ -99,17 +111,15 @@ def main() -> None:
         better = sum(r[engines[0]] < r[engines[1]] for r in rows.values())
         print(f"\n{engines[0]} better than {engines[1]} on {better} of {len(rows)} answers")
     if args.variants and "piper" in engines:
-        from audiofeed.speech.engine import engine_for
+        from concurrent.futures import ProcessPoolExecutor
 
-        piper = engine_for("piper")
-        scores = {}
-        for voice in piper.palette():  # the plain voice first
-            score = 0.0
-            for r in rows.values():
-                speech = piper.speak(r["spoken"], voice, r["rate"]["piper"])
-                score += wer(r["spoken"], listener.hear(pcm16k(samples=speech.samples, rate=speech.sample_rate))) * r["words"]
-            scores[voice] = score / total
-        plain = scores[piper.palette()[0]]
+        from audiofeed.speech.piper_engine import PiperEngine
+
+        answers = [(r["spoken"], r["rate"]["piper"], r["words"]) for r in rows.values()]
+        with ProcessPoolExecutor() as pool:  # a voice a process, each with its own engine and listener
+            scores = dict(zip(PiperEngine.PALETTE, pool.map(variant_score, PiperEngine.PALETTE,
+                                                             [answers] * len(PiperEngine.PALETTE))))
+        plain = scores[PiperEngine.PALETTE[0]]
         print("\n| Piper voice | word-weighted WER | vs plain |")
         print("|---|---:|---:|")
         for voice, score in scores.items():

@@ -102,7 +102,7 @@ def test_the_duration_graph_predicts_every_synthesis_to_the_sample():
     engine = engine_for("piper")
     text = "Should I alternate paracetamol and ibuprofen? Not routinely. Give one, at the right dose, and wait."
     for rate in (130, 175, 215):
-        assert engine.length(text, "joe", rate) == len(engine.speak(text, "joe+3", rate).samples)
+        assert engine.length(text, "joe", rate) == len(engine.speak(text, "joe+2.3", rate).samples)
     target = engine.length(text, "joe", 160) + 100
     rate = engine.rate_for(text, "joe", target, (130, 215))
     assert engine.length(text, "joe", rate) <= target < engine.length(text, "joe", rate - 1)
@@ -142,7 +142,7 @@ def test_the_voice_variants_are_a_semitone_apart_and_as_long_as_the_plain_voice(
     assert min(np.diff(ordered)) >= 1.0, pitch  # median pitches at least a semitone apart
 
 
-@pytest.mark.parametrize("engine,voice", [("piper", "joe-3.5"), ("espeak", "gmw/en-gb-x-rp+f2")])
+@pytest.mark.parametrize("engine,voice", [("piper", "joe-2.2"), ("espeak", "gmw/en-gb-x-rp+f2")])
 def test_say_speaks_with_each_engine(tmp_path, engine, voice):
     from mutagen.mp3 import MP3
 

@@ -10,13 +10,19 @@
   relative to its natural one, :data:`NATURAL_RATE` (length scale = ``NATURAL_RATE / rate``).
   :data:`RATE_BAND` is where the voice stays natural (length scale 0.81-1.35).
 - **Voices.** One speaker at seven pitches: ``joe`` and ``joe+N`` / ``joe-N``, shifted ``N``
-  semitones by Rubber Band with the formants preserved (:data:`SHIFTS`), so they stay one natural
-  voice rather than chipmunks or giants. The shifts are uneven because what is heard is: a shift
-  down of 1.5 semitones measured only 0.94 lower in median pitch, so the steps down are wider;
-  measured, neighbours are 1.2-1.9 semitones apart (tests/test_piper.py).
+  semitones by Rubber Band with the formants preserved (:data:`SHIFTS`), a sentence at a time, so
+  they stay one natural voice rather than chipmunks or giants. The range is what the automatic
+  listener allows: beyond about -2.2 and +4.5 semitones its word error rate rose more than 0.06
+  above the plain voice's (docs/engineering-notes.md); within it, the steps of 1.1-1.2 semitones
+  keep the measured median pitches at least a semitone apart (tests/test_piper.py).
   espeak-ng (``--engine espeak``) has many distinct voices.
 - **Sentences.** The text is spoken a sentence at a time (the sentence starts are the captions'
   cue times), with :data:`SENTENCE_PAUSE` of silence between sentences, which fitting may edit.
+- **Every core, bounded memory.** Each part of a sentence goes through the front of the model
+  (text to latent frames) as a job of its own; the decoder (latent frames to samples, most of the
+  cost and of the memory) then takes pieces of :data:`PIECE` frames with their context
+  (:data:`~.piper_model.DECODER_CONTEXT`), and each sentence of a shifted voice is shifted as a job
+  of its own. One long answer uses every core; a worker stays under 300 MB whatever it speaks.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import threading
 from functools import cache
 
 from .engine import Sentence, Speech, fingerprint_of, package_version
-from .piper_model import DP_NOISE, PRIOR_NOISE
+from .piper_model import DECODER_CONTEXT, DECODER_INPUT, DP_NOISE, HOP, PRIOR_NOISE
 
 NATURAL_RATE = 175  # the rate at length scale 1
 RATE_BAND = (130, 215)  # length scale 1.35 .. 0.81
@@ -36,15 +42,15 @@ RATE_LIMITS = (110, 260)  # what --rate-band may ask for
 SENTENCE_PAUSE = 0.30  # seconds of silence between sentences
 PART_PAUSE = 0.12  # between the parts Piper splits a sentence into
 BASE = "joe"
-SHIFTS = (0.0, -2.0, 1.5, -3.5, 3.0, -5.0, 4.5)  # semitones, in the order doctors are given them
-HOP = 256  # samples per frame of the model's output
-MAX_THREADS = 4  # sentences of one text spoken at once
-# Memory: the decoder holds about 0.25 MB per frame of the part it speaks (a 15 s sentence took
-# 513 MB). Parts longer than MAX_PHONEMES are split at a clause (or else a word) near their middle,
-# and the parts in flight at once hold at most FRAME_BUDGET frames, which keeps a worker under
-# 350 MB (about 180 MB of it the model).
+SHIFTS = (0.0, -2.2, 2.3, 4.5, -1.1, 1.15, 3.4)  # semitones, in the order doctors are given them
+MAX_THREADS = 4  # jobs of one text run at once
+# Memory: the front holds about 0.13 MB per frame of the part it reads, the decoder 0.25 MB per
+# frame it decodes (a 15 s sentence decoded whole took 513 MB). Parts longer than MAX_PHONEMES are
+# split at a clause (or else a word) near their middle; the parts in the front at once hold at
+# most FRAME_BUDGET frames, and the decoder takes PIECE frames at a time (plus their context).
 MAX_PHONEMES = 100
 FRAME_BUDGET = 650
+PIECE = 96
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
 _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
@@ -52,14 +58,14 @@ _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 def voice_name(shift: float) -> str:
     """The id of the voice ``shift`` semitones from the plain one.
 
-    >>> [voice_name(s) for s in (0.0, -3.5, 3.0)]
-    ['joe', 'joe-3.5', 'joe+3']
+    >>> [voice_name(s) for s in (0.0, -2.2, 3.0)]
+    ['joe', 'joe-2.2', 'joe+3']
     """
     return BASE if shift == 0 else f"{BASE}{shift:+g}"
 
 
 def shift_of(voice: str) -> float:
-    """The pitch shift of a voice id in semitones (``joe`` 0, ``joe-3.5`` -3.5); ValueError if it is not one."""
+    """The pitch shift of a voice id in semitones (``joe`` 0, ``joe-2.2`` -2.2); ValueError if it is not one."""
     for shift in SHIFTS:
         if voice == voice_name(shift):
             return shift
@@ -108,7 +114,7 @@ class PiperEngine:
     RATE_LIMITS = RATE_LIMITS
     DEFAULT_RATE = 160  # a little slower than the voice's own pace: about 175 words a minute heard
     PALETTE = tuple(voice_name(s) for s in SHIFTS)
-    VOICE_EXAMPLE = "'joe' or 'joe+1.5'"
+    VOICE_EXAMPLE = "'joe' or 'joe+2.3'"
 
     def __init__(self) -> None:
         import onnxruntime
@@ -118,7 +124,7 @@ class PiperEngine:
         from .piper_model import joe, prepared
 
         files = joe()
-        full, durations = prepared(files)
+        graphs = prepared(files)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # a second thread does not pay on 2 cores; processes do
         options.inter_op_num_threads = 1
@@ -126,10 +132,11 @@ class PiperEngine:
         options.enable_cpu_mem_arena = False  # long sentences would keep their peak for good
         options.enable_mem_pattern = False  # patterns planned per input shape would be kept too
         providers = ["CPUExecutionProvider"]
-        self._speech = onnxruntime.InferenceSession(str(full), options, providers=providers)
-        self._durations = onnxruntime.InferenceSession(str(durations), options, providers=providers)
+        self._front = onnxruntime.InferenceSession(str(graphs.front), options, providers=providers)
+        self._decoder = onnxruntime.InferenceSession(str(graphs.decoder), options, providers=providers)
+        self._durations = onnxruntime.InferenceSession(str(graphs.durations), options, providers=providers)
         config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
-        self._voice = PiperVoice(session=self._speech, config=config)
+        self._voice = PiperVoice(session=self._front, config=config)  # for its phonemizer only
         self._lock = threading.Lock()  # the phonemizer is process-wide
         self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
         self._threads = None
@@ -249,22 +256,35 @@ class PiperEngine:
         parts = [ids for kind, ids in layout if kind == "part"]
         if not parts:
             raise ValueError(f"no speech for {text[:40]!r}")
-        # Sentence by sentence on every core: onnxruntime lets go of the GIL, and each part's
-        # samples depend only on its phoneme ids, so the order they finish in changes nothing.
-        voiced = iter(self._pool().map(lambda ids: self._synthesize(ids, scale), parts))
-        pieces, starts, at = [], [], 0
+        # On every core: onnxruntime lets go of the GIL, and each part's samples depend only on
+        # its phoneme ids, so the order jobs finish in changes nothing.
+        pool = self._pool()
+        latents = list(pool.map(lambda ids: self._read(ids, scale), parts))
+        pieces = [(latent, start) for latent in latents for start in range(0, latent.shape[2], PIECE)]
+        decoded = iter(pool.map(lambda job: self._decode(*job), pieces))
+        voiced = iter([np.concatenate([next(decoded) for _ in range(0, latent.shape[2], PIECE)]) for latent in latents])
+        del latents, pieces
+        spans, at = [], 0  # (start, end) of each sentence's samples
+        chunks = []
         for kind, value in layout:
             if kind == "sentence":
-                starts.append(Sentence(offset=value, sample=at))
+                spans.append([at, at])
                 continue
             piece = np.zeros(value, dtype=np.float32) if kind == "pause" else next(voiced)
-            pieces.append(piece)
+            chunks.append(piece)
             at += len(piece)
-        audio = np.concatenate(pieces)
-        if shift:  # once for the whole text: each call of Rubber Band touches about 150 MB, whatever its length
-            audio = _shift(audio, self.SAMPLE_RATE, shift)
+            if kind == "part":
+                spans[-1][1] = at
+        audio = np.concatenate(chunks)
+        del chunks
+        if shift:  # a sentence a job: the pauses between sentences are silence at any pitch
+            shifted = pool.map(lambda span: _shift(audio[span[0]:span[1]], self.SAMPLE_RATE, shift), spans)
+            for (start, end), samples in zip(spans, shifted):
+                audio[start:end] = samples
         samples = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
-        return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=tuple(starts))
+        starts = tuple(Sentence(offset=value, sample=span[0])
+                       for (kind, value), span in zip((x for x in layout if x[0] == "sentence"), spans))
+        return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts)
 
     def _pool(self):
         """Threads for the parts of one text: one per core this process may use, at most
@@ -278,30 +298,41 @@ class PiperEngine:
             self._threads = ThreadPoolExecutor(max_workers=max(1, min(cores, MAX_THREADS)), thread_name_prefix="piper")
         return self._threads
 
-    def _synthesize(self, ids: list[int], scale: float):
+    def _read(self, ids: list[int], scale: float):
+        """The latent frames of one part (the front of the model), within the frame budget."""
         frames = self._part_frames(ids, scale)
         with self._budget:  # wait until the parts in flight leave room for this one (or none is in flight)
             self._budget.wait_for(lambda: self._in_flight == 0 or self._in_flight + frames <= FRAME_BUDGET)
             self._in_flight += frames
         try:
-            return self._speak_part(ids, scale, frames)
+            import numpy as np
+
+            rng = self._noise(ids)
+            dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
+            prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
+            feed = self._inputs(ids, scale) | {DP_NOISE: dp, PRIOR_NOISE: prior}
+            latent = self._front.run(None, feed)[0]
+            if latent.shape[2] != frames:  # the length promised is the length given, or nothing
+                raise RuntimeError(f"Piper gave {latent.shape[2]} frames where its duration graph promised {frames}")
+            return latent
         finally:
             _give_back()
             with self._budget:
                 self._in_flight -= frames
                 self._budget.notify_all()
 
-    def _speak_part(self, ids: list[int], scale: float, frames: int):
+    def _decode(self, latent, start: int):
+        """The samples of frames ``start`` to ``start + PIECE`` of ``latent``: the piece is decoded
+        with :data:`DECODER_CONTEXT` frames either side, which are then dropped, so the samples are
+        those of a decode of the whole (to within float rounding, and the same on every run)."""
         import numpy as np
 
-        rng = self._noise(ids)
-        dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
-        prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
-        feed = self._inputs(ids, scale) | {DP_NOISE: dp, PRIOR_NOISE: prior}
-        audio = self._speech.run(None, feed)[0].reshape(-1)
-        if len(audio) != frames * HOP:  # the length promised is the length given, or nothing
-            raise RuntimeError(f"Piper gave {len(audio)} samples where its duration graph promised {frames * HOP}")
-        return audio.astype(np.float32)
+        frames = latent.shape[2]
+        end = min(start + PIECE, frames)
+        low, high = max(0, start - DECODER_CONTEXT), min(frames, end + DECODER_CONTEXT)
+        audio = self._decoder.run(None, {DECODER_INPUT: np.ascontiguousarray(latent[:, :, low:high])})[0].reshape(-1)
+        _give_back()
+        return audio[(start - low) * HOP:(end - low) * HOP].astype(np.float32)
 
     # -- what the audio depends on ------------------------------------------------------------
     @classmethod

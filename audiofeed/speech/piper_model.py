@@ -4,11 +4,17 @@ A Piper (VITS) model draws two tensors of noise from unseeded random nodes: one 
 predictor, one for the audio prior. Left alone, the same sentence lasts a few percent longer or
 shorter from one process to the next, and its bytes differ. This module edits the graph once (with
 the ``onnx`` package) so that both noises are *inputs*, which :mod:`.piper_engine` draws from numpy
-seeded by the sentence's phoneme ids, and cuts a second, small graph that stops at the duration
-predictor: each phoneme's length in frames before the length scale, so the length of any scale is
-known for about a tenth of the cost of a synthesis.
+seeded by the sentence's phoneme ids, and cuts it in three:
 
-The two graphs are written once per model file into a folder of the user's cache
+- **durations**: stops at the duration predictor: each phoneme's length in frames before the length
+  scale, so the length of any scale is known for about a tenth of the cost of a synthesis;
+- **front**: text to the latent frames the decoder turns into sound, ``(1, 192, frames)``;
+- **decoder**: latent frames to samples (:data:`HOP` per frame). It is convolutional, so it can
+  decode any stretch of frames given :data:`DECODER_CONTEXT` frames either side and give the same
+  samples as a decode of the whole: a long sentence is decoded in pieces of bounded memory, on
+  every core at once (:mod:`.piper_engine`).
+
+The graphs are written once per model file into a folder of the user's cache
 (:func:`prepared`), by a child process so that the editing (a few hundred MB for a moment) never
 weighs on a process that renders.
 """
@@ -27,8 +33,21 @@ from pathlib import Path
 DP_NOISE = "/dp/RandomNormalLike_output_0"  # the duration predictor's noise: (1, 2, phonemes)
 PRIOR_NOISE = "/RandomNormalLike_output_0"  # the prior's noise: (1, 192, frames)
 DURATIONS = "/Mul_output_0"  # frames per phoneme before the length scale (exp(logw) x mask)
-FULL_FILE, DURATIONS_FILE = "speech.onnx", "durations.onnx"
-GRAPH_VERSION = "1"  # bump when the edit changes
+DECODER_PREFIX = "/dec/"  # the decoder's nodes; the input of its first is the latent
+DECODER_INPUT = "latent"  # (1, 192, frames): what the front gives and the decoder takes
+HOP = 256  # samples the decoder makes of each frame
+DECODER_CONTEXT = 16  # frames either side that make a piece's samples those of a whole decode
+FRONT_FILE, DECODER_FILE, DURATIONS_FILE = "front.onnx", "decoder.onnx", "durations.onnx"
+GRAPH_VERSION = "2"  # bump when the edit changes
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """The three prepared graphs of a voice."""
+
+    front: Path
+    decoder: Path
+    durations: Path
 
 
 @dataclass(frozen=True)
@@ -64,28 +83,28 @@ def cache_root() -> Path:
     return Path(base) / "audiofeed" / "models"
 
 
-def prepared(voice: VoiceFiles) -> tuple[Path, Path]:
-    """The edited speech graph and the duration graph of ``voice``, made on first use."""
+def prepared(voice: VoiceFiles) -> Graphs:
+    """The prepared graphs of ``voice``, made on first use."""
     import onnxruntime
 
     folder = cache_root() / f"{file_digest(voice.model)[:24]}-g{GRAPH_VERSION}-ort{onnxruntime.__version__}"
-    full, durations = folder / FULL_FILE, folder / DURATIONS_FILE
-    if not (full.is_file() and durations.is_file()):
+    graphs = Graphs(front=folder / FRONT_FILE, decoder=folder / DECODER_FILE, durations=folder / DURATIONS_FILE)
+    if not graphs.front.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         from filelock import FileLock
 
         with FileLock(str(folder / ".lock")):
-            if not (full.is_file() and durations.is_file()):
+            if not graphs.front.is_file():
                 done = subprocess.run([sys.executable, "-m", __name__, str(voice.model), str(folder)],
                                       capture_output=True, text=True)
                 if done.returncode != 0:
                     tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
                     raise RuntimeError(f"could not prepare the Piper model {voice.model.name}: {tail}")
-    return full, durations
+    return graphs
 
 
 def edit(model_path: Path, folder: Path) -> None:
-    """Write the two graphs of ``model_path`` into ``folder``, each atomically."""
+    """Write the three graphs of ``model_path`` into ``folder``, each atomically, the front last."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -100,10 +119,24 @@ def edit(model_path: Path, folder: Path) -> None:
             found.add(node.output[0])
     if found != {DP_NOISE, PRIOR_NOISE}:
         raise ValueError(f"{model_path.name}: not a Piper VITS graph this version knows (noise nodes {sorted(found)})")
+    first = next((n for n in graph.node if n.name.startswith(DECODER_PREFIX)), None)
+    if first is None:
+        raise ValueError(f"{model_path.name}: no decoder ({DECODER_PREFIX}) in the graph")
+    latent = first.input[0]
+    for node in graph.node:  # give the latent a name of our own, the one both halves agree on
+        node.input[:] = [DECODER_INPUT if name == latent else name for name in node.input]
+        node.output[:] = [DECODER_INPUT if name == latent else name for name in node.output]
+    for info in graph.value_info:
+        if info.name == latent:
+            info.name = DECODER_INPUT
     from ..storage import atomic_write
 
-    durations = onnx.utils.Extractor(model).extract_model(["input", "input_lengths", "scales", DP_NOISE], [DURATIONS])
-    for name, m in ((DURATIONS_FILE, durations), (FULL_FILE, model)):  # the speech graph last: its presence says done
+    extractor = onnx.utils.Extractor(model)
+    text_inputs = ["input", "input_lengths", "scales", DP_NOISE]
+    durations = extractor.extract_model(text_inputs, [DURATIONS])
+    front = extractor.extract_model(text_inputs + [PRIOR_NOISE], [DECODER_INPUT])
+    decoder = extractor.extract_model([DECODER_INPUT], [graph.output[0].name])
+    for name, m in ((DURATIONS_FILE, durations), (DECODER_FILE, decoder), (FRONT_FILE, front)):  # front last: its presence says done
         atomic_write(folder / name, m.SerializeToString())
     atomic_write(folder / "source.json", (json.dumps({"model": model_path.name, "graph": GRAPH_VERSION}) + "\n").encode())
 
