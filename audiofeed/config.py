@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .defaults import TOLERANCE_MS
+from .defaults import MAX_TOLERANCE_MS, TOLERANCE_MS
 from .channel import Channel
 from .speech.engine import ENGINE_ENV, ENGINES, UnknownEngine, default_engine, engine_for, engine_type
 
@@ -141,8 +141,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
     for k, v in data.get("check", {}).items():
         if k != "tolerance_ms":
             raise bad(f"check.{k}", "unknown key (known: tolerance_ms)")
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-            raise bad("check.tolerance_ms", f"must be a number of milliseconds, not {v!r}")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= MAX_TOLERANCE_MS:  # not nan, not inf
+            raise bad("check.tolerance_ms", f"must be a number of milliseconds from 0 to {MAX_TOLERANCE_MS}, not {v!r}")
         config.tolerance_ms = float(v)
     for k, v in data.get("build", {}).items():
         if k != "scheduler":
@@ -183,7 +183,7 @@ explicit = false
 # rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)
 
 [check]
-# tolerance_ms = 30                         # audiofeed check's tolerance, milliseconds (30 unless set)
+# tolerance_ms = 12                         # audiofeed check's tolerance, milliseconds (12 unless set)
 
 [build]
 # scheduler = "tcp://10.0.0.5:8786"         # render on a dask.distributed cluster (pip install 'audiofeed[dask]')

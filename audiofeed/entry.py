@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from .interrupts import Interrupted, raise_pending, stop
+from .interrupts import Interrupted, raise_pending, stop, stopped_message
 
 
 def _unraisable(info) -> None:
@@ -44,5 +44,5 @@ def main() -> None:
         raise_pending()
     except (Interrupted, KeyboardInterrupt) as e:
         stop = Interrupted.of(e)
-        print(f"interrupted ({stop.name}): stopped; nothing new was published", file=sys.stderr)
+        print(stopped_message(stop), file=sys.stderr)
         sys.exit(stop.exit_status)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 
 _pending: int | None = None
+_published: str | None = None  # the output folder this process has already replaced, if any
 
 
 class Interrupted(BaseException):
@@ -43,6 +44,21 @@ def stop(signum: int, _frame=None) -> None:
     global _pending
     _pending = signum
     raise Interrupted(signum)
+
+
+def note_published(folder: str) -> None:
+    """Say that ``folder`` now holds this run's output: a stop from here on must not claim otherwise."""
+    global _published
+    _published = folder
+
+
+def stopped_message(stop_: Interrupted, folder: str | None = None) -> str:
+    """The one line that says what a stop left behind, true whenever the signal came."""
+    if _published is not None:
+        return f"interrupted ({stop_.name}) after this build was published: {_published}/ holds its output"
+    if folder is not None:
+        return f"interrupted ({stop_.name}): {folder}/ is left as it was before this build"
+    return f"interrupted ({stop_.name}): stopped; nothing new was published"
 
 
 def raise_pending() -> None:

@@ -24,6 +24,8 @@ INDEX_FILE = "index.html"  # the site's home and each page's player
 EMBED_FILE = "embed.html"  # a page's compact player, for other sites' iframes
 MANIFEST_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the page keys
 ASSETS_FOLDER = "assets"  # the player's script and style, shared by every page
+TOP_LEVEL = frozenset({FEED_FILE, ANSWERS_FILE, COVER_FILE, INDEX_FILE, EMBED_FILE, MANIFEST_FILE, ASSETS_FOLDER})
+RESERVED_SUFFIX = "-page"  # added to a page's slug that would take one of the TOP_LEVEL names
 
 # -- a page's folder ---------------------------------------------------------------------------
 EPISODE_STEM = "episode"  # the page's episode: its answers joined, a chapter each

@@ -63,6 +63,14 @@ class BuildError(Exception):
     """The build cannot start or finish (not a problem with one page): one line, naming the file."""
 
 
+class OutputBusy(BuildError):
+    """Another build holds the output folder's lock (``lock``: its path); trying again later may work."""
+
+    def __init__(self, message: str, lock: str):
+        super().__init__(message)
+        self.lock = lock
+
+
 def warning(file, message: str, line: int | None = None, field: str = "") -> Problem:
     return Problem(str(file), message, line, field, Severity.WARNING)
 

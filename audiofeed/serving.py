@@ -4,13 +4,21 @@ aiohttp's ``FileResponse`` answers ``Range`` with 206 and ``Content-Range``, ``H
 advertises ``Accept-Ranges``, which apps and browsers need to seek (Python's ``http.server``
 does none of it), and conditional requests (``If-Modified-Since``, ``ETag``). Text (feeds,
 chapters, transcripts, pages) is gzipped when the client asks for it, and never for a range.
-Types are set per file, and no path outside the folder is ever served.
+Types are set per file, and no path outside the folder is ever served, nor any hidden file (by
+its name or through a link).
+
+A hostile client gets a 4xx or is ignored, never a 500: an unreadable ``Accept-Encoding`` is
+taken as no gzip, an unsatisfiable range is 416, a path that starts with ``//`` never turns into a
+redirect off the site, and a malformed request is one line in the log, not a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
+import re
+import sys
 from email.utils import formatdate
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +46,11 @@ SPECIAL = {CHAPTERS_FILE: CHAPTERS_TYPE}
 # and audio from their own pages: the Podcasting 2.0 transcript and chapters specs ask for CORS.
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges, Content-Encoding, ETag"}
+# The player's pages load only their own scripts, styles, images and media; any site may frame the
+# embed player; MIME types are never sniffed.
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; "
+       "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *")
+SAFETY = {"X-Content-Type-Options": "nosniff"}
 COMPRESSIBLE = {".xml", ".json", ".vtt", ".srt", ".html", ".css", ".js"}  # text: gzip pays; MP3 and PNG never
 
 
@@ -46,13 +59,32 @@ def _accepts_gzip(header: str) -> bool:
 
     >>> _accepts_gzip("gzip, deflate, br"), _accepts_gzip("br;q=1.0, gzip;q=0"), _accepts_gzip("")
     (True, False, False)
+    >>> _accepts_gzip("gzip;q=abc")  # unreadable: as if not asked
+    False
     """
     for part in header.lower().split(","):
         coding, _, params = part.strip().partition(";")
         if coding.strip() in ("gzip", "x-gzip", "*"):
             q = params.strip()
-            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+            if not q.startswith("q="):
+                return True
+            try:
+                return float(q[2:] or 0) > 0
+            except ValueError:
+                return False
     return False
+
+
+_EMPTY_SUFFIX = re.compile(r"^\s*bytes\s*=\s*-0+\s*$")
+
+
+def _unsatisfiable(range_header: str | None) -> bool:
+    """Whether a Range asks for no bytes at all (``bytes=-0``), which RFC 9110 answers with 416.
+
+    >>> _unsatisfiable("bytes=-0"), _unsatisfiable("bytes=-500"), _unsatisfiable(None)
+    (True, False, False)
+    """
+    return bool(range_header and _EMPTY_SUFFIX.match(range_header))
 
 
 def content_type(path: Path) -> str:
@@ -75,6 +107,8 @@ def resolve(root: Path, url_path: str) -> Path | None:
     except (OSError, RuntimeError):
         return None
     if path != root and root not in path.parents:
+        return None
+    if any(p.startswith(".") for p in path.relative_to(root).parts):  # a link to a hidden file
         return None
     if path.is_dir():
         path = path / INDEX_FILE
@@ -116,8 +150,15 @@ def make_app(output: Path) -> web.Application:
         if path is None:
             raise web.HTTPNotFound(text="not found\n")
         if path.name == INDEX_FILE and not request.path.endswith(("/", ".html")):
-            raise web.HTTPMovedPermanently(request.path + "/")  # so the page's relative links work
-        headers = {"Content-Type": content_type(path), "Cache-Control": "no-cache", **CORS}
+            # so the page's relative links work; built from the folder's own path, so that no
+            # request (//evil.example.com) turns into a redirect to another site
+            folder = path.parent.relative_to(root).as_posix()
+            raise web.HTTPMovedPermanently("/" if folder == "." else f"/{folder}/")
+        headers = {"Content-Type": content_type(path), "Cache-Control": "no-cache", **CORS, **SAFETY}
+        if path.suffix.lower() == ".html":
+            headers["Content-Security-Policy"] = CSP
+        if _unsatisfiable(request.headers.get("Range")):
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{path.stat().st_size}", **CORS})
         if path.suffix.lower() in COMPRESSIBLE:
             headers["Vary"] = "Accept-Encoding"
             # gzip when the client asks for it; never for a range (its offsets count the file's own bytes)
@@ -136,8 +177,28 @@ def make_app(output: Path) -> web.Application:
     return app
 
 
+class OneLine(logging.Handler):
+    """aiohttp's server log as one line per event on stderr: a malformed request (a URL too long,
+    HTTP/9.9, conflicting lengths) is the client's fault, not a traceback of ours."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        detail = f": {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}" if error else ""
+        peer = getattr(record, "remote", None)
+        line = f"serve: {record.getMessage()}{detail}" + (f" (from {peer})" if peer else "")
+        print(line[:300], file=sys.stderr)
+
+
+def quiet_server_log() -> None:
+    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access"):
+        log = logging.getLogger(name)
+        log.handlers[:] = [OneLine()]
+        log.propagate = False
+
+
 async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
     """Serve ``output`` until cancelled."""
+    quiet_server_log()
     runner = web.AppRunner(make_app(output), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -72,3 +72,38 @@ def _syncfs(path: Path) -> bool:
         return syncfs(fd) == 0
     finally:
         os.close(fd)
+
+
+class NotARegularFile(OSError):
+    """A path that holds no regular file audiofeed may read (a device, a FIFO, a link, too big)."""
+
+
+def read_regular(path: Path, limit: int, *, follow: bool = False) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes, not a link
+    (``follow``: a link to a regular file will do, as for a producer's own pages).
+
+    For files audiofeed wrote itself and reads back (cache entries, published records): a hostile
+    or broken one may be a link to ``/dev/zero`` (endless), a FIFO (blocks forever) or huge. This
+    opens without following links and without blocking, checks the kind and size on the open file,
+    and reads at most ``limit`` bytes. ``FileNotFoundError`` if there is none; else
+    :class:`NotARegularFile` saying why.
+    """
+    import stat
+
+    try:
+        nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | nofollow | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        if e.errno == getattr(__import__("errno"), "ELOOP", -1):
+            raise NotARegularFile(e.errno, "a symbolic link, not a file", str(path)) from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(0, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise NotARegularFile(0, f"{info.st_size} bytes, more than the {limit} allowed", str(path))
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFile(0, f"more than the {limit} bytes allowed", str(path))
+    return data

@@ -76,10 +76,10 @@ def test_tag_duration_beyond_tolerance(spoilt):
 def test_tolerance_option(spoilt):
     path = spoilt / PAGE / "answer-02.mp3"
     tags = ID3(path)
-    tags.add(TLEN(encoding=3, text="39020"))
+    tags.add(TLEN(encoding=3, text="39010"))
     tags.save(path, v2_version=3)
     assert run_check(spoilt).returncode == 0
-    assert run_check(spoilt, "--tolerance", "10").returncode == 1
+    assert run_check(spoilt, "--tolerance", "5").returncode == 1
 
 
 def test_enclosure_length_not_file_size(spoilt):
@@ -316,3 +316,71 @@ def test_html_report_on_a_good_and_a_spoiled_build(built, spoilt, tmp_path, brow
         page.screenshot(path=str(tmp_path / f"{report.stem}.png"), full_page=True)
         assert not problems, problems
         context.close()
+
+
+def test_two_answers_of_one_runtime_swapped_are_caught_by_their_tags(tmp_path):
+    """Answers 3 and 4 of the seed page listed at 48 s each: swapped, lengths and all, every duration
+    agrees; their tags do not agree with the items they sit under."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / f"{PAGE}.txt").write_text((ARTICLES / f"{PAGE}.txt").read_text().replace("47sec home-news", "48sec home-news"))
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    assert run_check(out, articles=articles).returncode == 0
+    a, b = out / PAGE / "answer-03.mp3", out / PAGE / "answer-04.mp3"
+    size_a, size_b = a.stat().st_size, b.stat().st_size
+    tmp = out / PAGE / "swap.tmp"
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    feed = out / "answers.xml"
+    text = feed.read_text()
+    text = text.replace(f'{PAGE}/answer-03.mp3" length="{size_a}"', f'{PAGE}/answer-03.mp3" length="{size_b}"')
+    text = text.replace(f'{PAGE}/answer-04.mp3" length="{size_b}"', f'{PAGE}/answer-04.mp3" length="{size_a}"')
+    feed.write_text(text)
+    result = run_check(out, articles=articles)
+    assert result.returncode == 1
+    found = [e for e in errors(result) if "ID3 title/artist" in e]
+    assert {e.split(":")[1].strip() for e in found} == {f"{PAGE}/answer-03.mp3", f"{PAGE}/answer-04.mp3"}, errors(result)
+    assert all("it is not this answer's audio" in e for e in found)
+
+
+def test_an_answer_one_frame_short_with_its_length_fixed_fails(spoilt):
+    """The build meets every runtime within half a frame (12 ms): one frame (24 ms) short is caught."""
+    path = spoilt / PAGE / "answer-02.mp3"
+    data = path.read_bytes()
+    size = len(data)
+    path.write_bytes(data[:-192])  # the last 24 ms frame (64 kbit/s at 48 kHz: 192 bytes)
+    tags = ID3(path)
+    tags.add(TLEN(encoding=3, text=str(int(tags["TLEN"].text[0]) - 24)))
+    tags.save(path, v2_version=3)
+    new = path.stat().st_size
+    feed = spoilt / "answers.xml"
+    feed.write_text(feed.read_text().replace(f'{PAGE}/answer-02.mp3" length="{size}"', f'{PAGE}/answer-02.mp3" length="{new}"'))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any(f"{PAGE}/answer-02.mp3" in e and "(tolerance 12 ms)" in e for e in errors(result)), errors(result)
+
+
+def test_chapter_links_that_apps_would_open_are_checked(spoilt):
+    chapters = spoilt / PAGE / "chapters.json"
+    doc = json.loads(chapters.read_text())
+    doc["chapters"][1]["url"] = "javascript:alert(1)"
+    doc["chapters"][2]["img"] = "https://elsewhere.example/tracker.png"
+    chapters.write_text(json.dumps(doc))
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    found = errors(result)
+    assert any("chapters url" in e and "'javascript:alert(1)' is not an http(s) link" in e for e in found), found
+    assert any("chapters img" in e and "is not under the show's address" in e for e in found), found
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_tolerance_that_checks_nothing_is_refused(built, tmp_path, value):
+    flag = run_check(built.output, "--tolerance", value)
+    assert flag.returncode == 2 and "Invalid value for '--tolerance'" in flag.stderr and "Traceback" not in flag.stderr
+    articles = tmp_path / "articles"
+    shutil.copytree(ARTICLES, articles)
+    (tmp_path / "audiofeed.toml").write_text(f"[check]\ntolerance_ms = {value}\n")  # beside the articles
+    result = run_check(built.output, articles=articles)
+    assert result.returncode != 0 and "check.tolerance_ms" in result.stderr and "Traceback" not in result.stderr

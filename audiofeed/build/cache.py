@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from ..speech.engine import fingerprint_of, package_version
-from ..storage import atomic_write
+from ..storage import atomic_write, read_regular
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
 AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
@@ -63,6 +63,8 @@ def key(kind: str, engine: str, **fields) -> str:
 
 
 ENTRY_FORMAT = 2  # 1 was pickles: never read (loading a pickle can run code)
+RECORD_LIMIT = 16 << 20  # bytes a record may have (a two-hour answer's cues are under 1 MB)
+MP3_LIMIT = 512 << 20  # bytes an entry's frames may have (the longest runtime allowed at 64 kbit/s is far less)
 
 
 class CacheEntryError(ValueError):
@@ -90,7 +92,7 @@ class AudioCache:
         """The checked record of entry ``k``; None if there is none; CacheEntryError if it is bad."""
         path = self._path(k, ".json")
         try:
-            raw = path.read_bytes()
+            raw = read_regular(path, RECORD_LIMIT)
         except (FileNotFoundError, NotADirectoryError):
             return None
         try:
@@ -122,7 +124,7 @@ class AudioCache:
             if body is None:
                 return None
             try:
-                mp3 = self._path(k, ".mp3").read_bytes()
+                mp3 = read_regular(self._path(k, ".mp3"), MP3_LIMIT)
             except FileNotFoundError:
                 raise CacheEntryError("frames file missing") from None
             if hashlib.sha256(mp3).hexdigest() != body["mp3_sha256"]:

@@ -1,5 +1,8 @@
 """Output safety: the output folder is only ever replaced whole, by a build that was verified.
 
+- **The real folder.** An output given through a symbolic link (``public -> www/podcast``) is
+  built in the folder the link names, and the link stays: the lock, staging and old folders sit
+  beside the real folder, so two spellings of one folder share one lock.
 - **Lock.** One build at a time per output folder (``.OUTPUT.lock`` beside it).
 - **Staging.** A build writes into ``.OUTPUT.staging`` beside the output. Every file is written
   atomically and durably (:mod:`.storage`). Unchanged pages are hard links to the published
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,11 +29,14 @@ from pathlib import Path
 
 from ..audio.encoding import audio_part, check_frames, duration_ms
 from ..publish.episode import Episode
-from ..names import MANIFEST_FILE, RECORD_FILE
-from ..problems import BuildError
-from ..storage import atomic_write, sync_folder_of, sync_tree
+from ..names import (CHAPTERS_FILE, EPISODE_FILE, EPISODE_STEM, MANIFEST_FILE, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem,
+                     page_file)
+from ..interrupts import note_published
+from ..problems import BuildError, OutputBusy
+from ..storage import NotARegularFile, atomic_write, read_regular, sync_folder_of, sync_tree
 
 MANIFEST_FORMAT = 1
+RECORD_LIMIT = 16 << 20  # bytes a page's build.json may have
 
 
 @dataclass
@@ -69,10 +76,10 @@ class OutputFolder:
     """The published output folder, and the lock, staging and old folders beside it."""
 
     def __init__(self, path: Path):
-        self.path = path
-        self.staging = path.with_name(f".{path.name}.staging")
-        self.old = path.with_name(f".{path.name}.old")
-        self.lock = path.with_name(f".{path.name}.lock")
+        self.path = Path(os.path.realpath(path))  # through any symbolic link: publish where it points
+        self.staging = self.path.with_name(f".{self.path.name}.staging")
+        self.old = self.path.with_name(f".{self.path.name}.old")
+        self.lock = self.path.with_name(f".{self.path.name}.lock")
 
     @contextmanager
     def locked(self) -> Iterator[OutputFolder]:
@@ -80,13 +87,23 @@ class OutputFolder:
         goes and the last good output stays, even mid-swap; an OSError becomes one line naming the file."""
         from filelock import FileLock, Timeout
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        parent = self.path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            blocker = next((p for p in [parent, *parent.parents] if p.exists() and not p.is_dir()), parent)
+            raise BuildError(f"{blocker}: is a file, so {self.path} cannot be an output folder") from None
+        except OSError as e:
+            raise BuildError(f"{parent}: cannot create the folder ({e.strerror or e})") from None
         lock = FileLock(str(self.lock))
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            raise BuildError(f"{self.path}: another build is writing this output folder; wait for it to finish "
-                             f"(lock: {self.lock})") from None
+            raise OutputBusy(f"{self.path}: another build is writing this output folder; wait for it to finish "
+                             f"(lock: {self.lock})", str(self.lock)) from None
+        except OSError as e:
+            raise BuildError(f"{self.lock}: cannot create the build's lock ({e.strerror or e}); "
+                             f"audiofeed needs to write in {parent}/; nothing was published") from None
         try:
             self.recover()
             self.check()
@@ -110,9 +127,12 @@ class OutputFolder:
                              "choose another output folder or empty it")
 
     def recover(self) -> None:
-        """If a build was killed between the two renames of a swap, put the last output back."""
+        """Finish what a stopped swap left: if a build was killed between its two renames, put the
+        last output back; if it was stopped after them, remove the old output it left beside."""
         if self.old.is_dir() and not self.path.exists():
             os.replace(self.old, self.path)
+        elif self.old.exists() and self.path.is_dir():
+            shutil.rmtree(self.old, ignore_errors=True)
 
     def manifest(self) -> Manifest:
         return Manifest.load(self.path / MANIFEST_FILE)
@@ -125,18 +145,35 @@ class OutputFolder:
         built again rather than carried over.
         """
         try:
-            episode = Episode.from_json((self.path / slug / RECORD_FILE).read_text(encoding="utf-8"))
+            episode = Episode.from_json(read_regular(self.path / slug / RECORD_FILE, RECORD_LIMIT).decode("utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
+        except NotARegularFile as e:
+            return f"unusable record ({e.strerror})"
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as e:
             return f"unreadable record ({type(e).__name__})"
-        for file, size in [(episode.file, episode.bytes)] + [(a.file, a.bytes) for a in episode.answers]:
+        if episode.slug != slug:
+            return f"the record is of page {episode.slug!r}"
+        # Exactly the files a build of this page writes, inside its folder, as regular files (a
+        # tampered record must not make the feeds link anything else), each MP3 of its recorded size.
+        expected = [(episode.file, page_file(slug, EPISODE_FILE), episode.bytes),
+                    (episode.chapters_file, page_file(slug, CHAPTERS_FILE), None)]
+        expected += [(a.file, page_file(slug, f"{answer_stem(a.index)}.mp3"), a.bytes) for a in episode.answers]
+        expected += [(file, page_file(slug, f"{EPISODE_STEM}.{kind}") if kind in TRANSCRIPT_KINDS else None, None)
+                     for kind, file in episode.transcripts.items()]
+        expected += [(file, page_file(slug, f"{answer_stem(a.index)}.{kind}") if kind in TRANSCRIPT_KINDS else None, None)
+                     for a in episode.answers for kind, file in a.transcripts.items()]
+        for file, allowed, size in expected:
+            if file != allowed:
+                return f"the record names {file!r}, which is not a file of this page"
             try:
-                actual = (self.path / file).stat().st_size
+                info = (self.path / file).lstat()
             except OSError:
                 return f"{file} is missing"
-            if actual != size:
-                return f"{file} has {actual} bytes, its record says {size}"
+            if not stat.S_ISREG(info.st_mode):
+                return f"{file} is not a regular file"
+            if size is not None and info.st_size != size:
+                return f"{file} has {info.st_size} bytes, its record says {size}"
         return episode
 
     def stage(self) -> Staging:
@@ -175,9 +212,12 @@ class Staging:
         if output.exists():
             os.replace(output, old)
         os.replace(self.path, output)
-        sync_folder_of(output)
-        if old.exists():
-            shutil.rmtree(old)
+        note_published(str(output))
+        try:  # published: what follows only tidies up, and the next build finishes it (recover)
+            sync_folder_of(output)
+        except OSError:
+            pass
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def verify(folder: Path, episodes: list[Episode]) -> None:

@@ -47,6 +47,9 @@ class _Checker:
         self.report = CheckReport(output=output, tolerance_ms=tolerance_ms)
         self.decoded: dict[Path, float | Exception] = {}
         self.starts: dict[Path, float | None] = {}
+        from ..build.output import built_base_url
+
+        self.base_url = built_base_url(self.out)  # where the build said the output is published
 
     # -- helpers ---------------------------------------------------------------------------------
     def problem(self, file, field_: str, message: str, severity: Severity = Severity.ERROR) -> None:
@@ -177,6 +180,10 @@ class _Checker:
             rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
                     for c in doc["chapters"]]
             info.spans["chapters JSON"] = self.spans(self.rel(path), "chapters", rows, end, stored_order=[r[0] for r in rows])
+            for c in doc["chapters"]:
+                for key in ("url", "img"):
+                    if key in c and (why := _unsafe_link(key, c[key], self.base_url)):
+                        self.problem(self.rel(path), f"chapters {key}", f"chapter {str(c['title'])[:50]!r}: {why}")
         except FileNotFoundError:
             self.problem(self.rel(path), "file", f"missing (referenced by {referrer})")
         except (ValueError, KeyError, TypeError) as e:
@@ -234,6 +241,7 @@ class _Checker:
             self.problem(where, "itunes:duration", f"missing or not whole seconds: {answer.duration!r}")
         if path is not None:
             found.decoded_ms, found.header_ms, found.tlen_ms, found.tags = self.mp3_readings(path)
+            self.check_identity(row, answer, found.tags)
         row.readings = {r.field: r.read(found) for r in READERS}
         if path is None:
             row.status = CheckStatus.MISMATCH
@@ -259,6 +267,17 @@ class _Checker:
             row.status = CheckStatus.WARNING
         if not answer.in_feeds:
             row.notes.append("beyond max_items: web pages only")
+
+    def check_identity(self, row: AnswerCheck, answer: PublishedAnswer, tags) -> None:
+        """The MP3 is the answer its item says: its ID3 title and artist are the item's question and
+        doctor. Two answers of equal runtime swapped (lengths and all) agree on every duration."""
+        if tags is None:
+            return
+        said = tuple(str(tags[k].text[0]) if k in tags and tags[k].text else None for k in ("TIT2", "TPE1"))
+        if said != (answer.question, answer.doctor):
+            self.problem(row.file, "ID3 title/artist",
+                         f"the MP3 is {said[0]!r} by {said[1]}, but it is published as {answer.question!r} by "
+                         f"{answer.doctor}: it is not this answer's audio")
 
     def check_chapter_starts(self, row: AnswerCheck, found: AnswerSources, expected: float | None) -> None:
         """The answer's chapter, in every format, starts where its audio starts in the decoded episode."""
@@ -318,6 +337,25 @@ class _Checker:
                     figure = f": it needs {rate:.0f} wpm" if rate else ""
                     self.problem(f"{page.source.name}", f"answer {i}",
                                  f"{a.question!r} is not published (refused at build time{figure})", Severity.WARNING)
+
+
+def _unsafe_link(key: str, value, base_url: str | None) -> str | None:
+    """Why a chapter's ``url`` or ``img`` must not be published (None if it may): apps open these.
+
+    >>> _unsafe_link("url", "javascript:alert(1)", None)
+    "'javascript:alert(1)' is not an http(s) link"
+    >>> _unsafe_link("img", "https://elsewhere.example/x.png", "https://podcast.example.org/")
+    "'https://elsewhere.example/x.png' is not under the show's address https://podcast.example.org/"
+    >>> _unsafe_link("url", "https://example.org/a", None) is None
+    True
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or urlsplit(value.strip()).scheme.lower() not in ("http", "https"):
+        return f"{value!r} is not an http(s) link"
+    if key == "img" and base_url and not value.startswith(base_url):
+        return f"{value!r} is not under the show's address {base_url}"
+    return None
 
 
 def _title(chap) -> str:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..defaults import RATE_BAND
-from ..interrupts import Interrupted
+from ..interrupts import Interrupted, stopped_message
 from ..names import ANSWERS_FILE, FEED_FILE
 if TYPE_CHECKING:
     from ..build.builder import BuildReport
@@ -94,7 +94,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
         except (Interrupted, KeyboardInterrupt) as e:
             bar.stop()
             stop = Interrupted.of(e)
-            err.print(f"interrupted ({stop.name}): {output}/ is left as it was before this build",
+            err.print(stopped_message(stop, str(output)),
                       markup=False, highlight=False, soft_wrap=True)
             sys.exit(stop.exit_status)
     print_problems(err, report.problems)

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..defaults import TOLERANCE_MS
+from ..defaults import MAX_TOLERANCE_MS, TOLERANCE_MS
 from .common import load_settings
 
 
@@ -26,6 +26,15 @@ class _CheckCommand(click.Command):
         return super().get_help(ctx)
 
 
+def _finite(ctx, param, value):
+    """click's FloatRange lets nan through (no comparison with nan is true)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of milliseconds")
+    return value
+
+
 @click.command("check", cls=_CheckCommand)
 @click.argument("output", type=click.Path(path_type=Path), default="output")
 @click.option("--articles", type=click.Path(path_type=Path), default="articles", show_default=True,
@@ -35,7 +44,7 @@ class _CheckCommand(click.Command):
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write a visual report to this file: a timeline per episode and every reader's value, "
                    "self-contained (no script, nothing from the network).")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=None,
+@click.option("--tolerance", type=click.FloatRange(min=0, max=MAX_TOLERANCE_MS), default=None, callback=_finite,
               help="Largest allowed difference from the listed runtime, in milliseconds. "
                    f"[default: check.tolerance_ms in audiofeed.toml, else {TOLERANCE_MS:g}]")
 def check_command(output, articles, as_json, as_csv, html_file, tolerance):

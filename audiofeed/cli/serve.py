@@ -78,6 +78,7 @@ async def _watch(articles: Path, output: Path, config_path: Path | None, engine:
 
     from ..build.builder import BuildError, build
     from ..build.output import built_base_url
+    from ..problems import OutputBusy
 
     async for changes in awatch(articles):
         # Exactly what `audiofeed build ARTICLES -o OUTPUT` would do; the feeds keep pointing where
@@ -89,13 +90,29 @@ async def _watch(articles: Path, output: Path, config_path: Path | None, engine:
         except click.ClickException as e:
             err.print(f"rebuild skipped: {e.message}", markup=False, soft_wrap=True)
             continue
-        try:
-            report = await asyncio.to_thread(build, options)
-        except BuildError as e:
-            err.print(f"rebuild failed: {e}", markup=False, soft_wrap=True)
+        report = None
+        while report is None:
+            try:
+                report = await asyncio.to_thread(build, options)
+            except OutputBusy as busy:  # another build holds the folder: rebuild once it lets go
+                err.print(f"rebuild waiting: another build is writing {output}/; rebuilding when it is done",
+                          markup=False, soft_wrap=True)
+                await asyncio.to_thread(_wait_for, busy.lock)
+            except BuildError as e:
+                err.print(f"rebuild failed: {e}", markup=False, soft_wrap=True)
+                break
+        if report is None:
             continue
         print_problems(err, report.problems)
         err.print(f"rebuilt after {len(changes)} change(s): {report.pages_built} page(s) in {report.seconds:.1f} s",
                   highlight=False)
 
 
+
+
+def _wait_for(lock: str) -> None:
+    """Block until the build holding ``lock`` lets it go (then let it go at once)."""
+    from filelock import FileLock
+
+    with FileLock(lock):
+        pass

@@ -66,11 +66,29 @@ def render_index(channel: Channel, episodes: list[Episode]) -> str:
     )
 
 
+def embed_snippet(channel: Channel, episode: Episode) -> str:
+    """The ``<iframe>`` a reader copies to embed the page's player, as text.
+
+    Its attribute values are escaped here, for the snippet's own HTML; the page then escapes the
+    whole snippet once more, as the text of its box. Escaped only once, a title holding a quote
+    would end its attribute in the copied code and could add one (``onload=...``).
+
+    >>> from types import SimpleNamespace as N
+    >>> embed_snippet(N(url=lambda p: "https://x.org/" + p), N(slug="s", title='A "b" onload=alert(1)'))[:73]
+    '<iframe src="https://x.org/s/embed.html" title="A &quot;b&quot; onload=al'
+    """
+    from html import escape
+
+    src = escape(channel.url(f"{episode.slug}/{names.EMBED_FILE}"), quote=True)
+    return (f'<iframe src="{src}" title="{escape(episode.title, quote=True)}" width="100%" height="190" '
+            'style="border:0" loading="lazy"></iframe>')
+
+
 def render_page(channel: Channel, episode: Episode, sections: list[TranscriptSection]) -> str:
     others = [a for a in episode.answers if a.listed_runtime is not None]
     return environment().get_template("page.html").render(
         channel=channel, episode=episode, sections=sections, others=others, root="../",
-        language=channel.language, feed_url=channel.url(FEED_FILE),
+        language=channel.language, feed_url=channel.url(FEED_FILE), embed_code=embed_snippet(channel, episode),
     )
 
 

@@ -12,8 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..problems import warning
+from ..storage import NotARegularFile, read_regular
 from .markdown import MarkdownPageReader
-from .pages import Answer, Page, PageError, _at, decode_source, drop_control_characters, slug_for
+from .pages import (MAX_ANSWER_WORDS, MAX_PAGE_BYTES, Answer, Page, PageError, _at, decode_source,
+                    drop_control_characters, slug_for)
 from .scraped import ScrapedPageReader
 
 __all__ = ["Answer", "Page", "PageError", "READERS", "find_pages", "read_page", "slug_for"]
@@ -32,11 +34,17 @@ def read_page(path: Path) -> Page:
     if reader is None:
         raise PageError(path, [_at(None, f"no reader for '{path.suffix}' files")])
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_PAGE_BYTES, follow=True)
+    except NotARegularFile as e:
+        raise PageError(path, [_at(None, f"{e.strerror}; a page may have at most {MAX_PAGE_BYTES >> 20} MiB")]) from None
     except OSError as e:
         raise PageError(path, [_at(None, f"cannot read: {e.strerror}")]) from None
     text, dropped = drop_control_characters(decode_source(path, raw))
     page = replace(reader.read(path, text), source_sha256=hashlib.sha256(raw).hexdigest())
+    long = [_at(a.line, f"the answer of {a.doctor} has {n} words; an answer may have at most {MAX_ANSWER_WORDS}")
+            for a in page.answers if (n := len(a.text.split())) > MAX_ANSWER_WORDS]
+    if long:
+        raise PageError(path, long)
     if dropped:
         page = replace(page, warnings=tuple(
             warning(path, f"dropped control character{'s' if len(codes) > 1 else ''} "

@@ -18,6 +18,35 @@ _INLINE = [
 ]
 
 
+def _front_matter_loader():
+    """A safe YAML loader for front matter that refuses aliases and keeps dates as text.
+
+    - Aliases (``*name``) are refused: nested ones expand exponentially (an "alias bomb" of a few
+      lines took minutes and gigabytes), and front matter never needs them.
+    - Timestamps are not resolved: ``date: 2025-13-45`` would be a ValueError inside the parser;
+      as text, the page's own date rule reads it and names its line.
+    """
+    import yaml
+
+    class FrontMatterLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed in front matter",
+                                           problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+    FrontMatterLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    return FrontMatterLoader
+
+
+def _key_line(lines: list[str], key: str, default: int = 1) -> int:
+    """The 1-based line of a top-level front matter ``key``, or ``default``."""
+    pattern = re.compile(rf"^{re.escape(key)}\s*:")
+    return next((i for i, ln in enumerate(lines, start=1) if pattern.match(ln)), default)
+
+
 def _plain(markdown_text: str) -> str:
     """Markdown inline markup removed: what is spoken and shown is the plain text.
 
@@ -58,20 +87,23 @@ class MarkdownPageReader:
     ANSWER_KEYS = {"question", "doctor", "specialty", "runtime"}
 
     def read(self, path: Path, text: str) -> Page:
-        import frontmatter
         import yaml
 
         problems: list[Problem] = []
         lines = text.splitlines()
         if not lines or lines[0].strip() != "---":
             raise PageError(path, [_at(1, "expected front matter: a first line '---', then title, date, doctor...")])
+        end = next((i for i, ln in enumerate(lines[1:], start=2) if ln.strip() == "---"), None)
+        if end is None:
+            raise PageError(path, [_at(1, "front matter has no closing '---' line")])
         try:
-            post = frontmatter.loads(text)
+            meta = yaml.load("\n".join(lines[1 : end - 1]), Loader=_front_matter_loader()) or {}
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             raise PageError(path, [_at(mark.line + 2 if mark else 1, f"front matter is not valid YAML: {getattr(e, 'problem', e)}")]) from None
-        meta = post.metadata
-        body_start = next((i for i, ln in enumerate(lines[1:], start=2) if ln.strip() == "---"), 1) + 1
+        if not isinstance(meta, dict):
+            raise PageError(path, [_at(2, "front matter must be keys and values (title: ..., date: ...)")])
+        body_start = end + 1
 
         def field_(key: str, where: dict, label: str, line: int) -> str:
             value = where.get(key)
@@ -88,15 +120,13 @@ class MarkdownPageReader:
         specialty = field_("specialty", meta, "", 1)
         updated = date(1970, 1, 1)
         raw_date = meta.get("date")
-        if isinstance(raw_date, date):
-            updated = raw_date
-        elif raw_date is None:
+        if raw_date is None:
             problems.append(_at(1, "missing 'date'"))
         else:
             try:
                 updated = _parse_date(str(raw_date))
             except ValueError as e:
-                problems.append(_at(1, str(e)))
+                problems.append(_at(_key_line(lines[:end], "date"), str(e)))
         specs = meta.get("answers") or []
         if not isinstance(specs, list):
             problems.append(_at(1, "'answers' must be a list of question, doctor, specialty, runtime"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from ..names import RESERVED_SUFFIX, TOP_LEVEL
 from ..problems import Problem
 
 
@@ -77,6 +78,15 @@ _RUNTIME = re.compile(
 )
 
 
+# Limits, checked as a page is read, before any work: a page or an answer beyond them is refused
+# in one line naming it (docs/limits.md). The pages audiofeed is made for are a few kB, with
+# answers of one to three minutes; these leave ample room and keep every answer's audio, held
+# whole while it is fitted and levelled, within a few hundred MB.
+MAX_PAGE_BYTES = 1 << 20  # 1 MiB of source
+MAX_ANSWER_WORDS = 4000  # about 20 minutes of speech
+MAX_RUNTIME = 20 * 60  # seconds a listed runtime may ask for
+
+
 def parse_runtime(text: str) -> int:
     """Parse a listed runtime into whole seconds.
 
@@ -96,6 +106,10 @@ def parse_runtime(text: str) -> int:
     Traceback (most recent call last):
     ...
     ValueError: unparseable runtime 'soon' (expected e.g. '1min 11sec', '39sec' or '2min')
+    >>> parse_runtime("99999999999999999999min")
+    Traceback (most recent call last):
+    ...
+    ValueError: runtime '99999999999999999999min' is longer than audiofeed's limit of 20min
     """
     m = _RUNTIME.match(text.strip())
     if not m or not (m["min"] or m["sec"]):
@@ -106,6 +120,8 @@ def parse_runtime(text: str) -> int:
     total = minutes * 60 + seconds
     if total == 0:
         raise ValueError(f"runtime {text.strip()!r} is zero")
+    if total > MAX_RUNTIME:
+        raise ValueError(f"runtime {text.strip()!r} is longer than audiofeed's limit of {format_runtime(MAX_RUNTIME)}")
     return total
 
 
@@ -174,9 +190,15 @@ def slug_for(path: Path) -> str:
     '000_4fe75e9a818bb161'
     >>> slug_for(Path("Über Fieber!.txt"))
     'ber-fieber'
+
+    A page's folder sits beside the feeds, the cover and the player's assets, so a page named
+    like one of those (:data:`~audiofeed.names.TOP_LEVEL`) gets a suffix:
+
+    >>> slug_for(Path("feed.xml.txt")), slug_for(Path("Assets.md"))
+    ('feed.xml-page', 'assets-page')
     """
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.").lower()
-    return slug or "page"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.").lower() or "page"
+    return slug + RESERVED_SUFFIX if slug in TOP_LEVEL else slug
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0, less tab, newline and carriage return

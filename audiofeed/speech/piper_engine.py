@@ -20,7 +20,7 @@
   cue times), with :data:`SENTENCE_PAUSE` of silence between sentences, which fitting may edit.
 - **Every core, bounded memory.** Each part of a sentence goes through the front of the model
   (text to latent frames) as a job of its own; the decoder (latent frames to samples, most of the
-  cost and of the memory) then takes pieces of :data:`PIECE` frames with their context
+  cost and of the memory) then takes pieces of at most :data:`PIECE` frames with their context
   (:data:`~.piper_model.DECODER_CONTEXT`), and each sentence of a shifted voice is shifted as a job
   of its own. One long answer uses every core; a worker stays under 300 MB whatever it speaks.
 """
@@ -50,7 +50,7 @@ MAX_THREADS = 4  # jobs of one text run at once
 # most FRAME_BUDGET frames, and the decoder takes PIECE frames at a time (plus their context).
 MAX_PHONEMES = 100
 FRAME_BUDGET = 650
-PIECE = 96
+PIECE = 128
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
 _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
@@ -85,6 +85,18 @@ def sentences(text: str) -> list[tuple[int, str]]:
     if text[start:].strip():
         out.append((start, text[start:].strip()))
     return [(o, s) for o, s in out if s]
+
+
+def pieces(frames: int, most: int = PIECE) -> list[tuple[int, int]]:
+    """``frames`` cut into the fewest equal pieces of at most ``most`` (each decoded with its
+    context: fewer pieces, less context decoded twice).
+
+    >>> pieces(100, 96), pieces(96, 96)
+    ([(0, 50), (50, 100)], [(0, 96)])
+    """
+    n = -(-frames // most)
+    bounds = [i * frames // n for i in range(n + 1)]
+    return list(zip(bounds, bounds[1:]))
 
 
 def split_phonemes(phonemes: list[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
@@ -260,10 +272,11 @@ class PiperEngine:
         # its phoneme ids, so the order jobs finish in changes nothing.
         pool = self._pool()
         latents = list(pool.map(lambda ids: self._read(ids, scale), parts))
-        pieces = [(latent, start) for latent in latents for start in range(0, latent.shape[2], PIECE)]
-        decoded = iter(pool.map(lambda job: self._decode(*job), pieces))
-        voiced = iter([np.concatenate([next(decoded) for _ in range(0, latent.shape[2], PIECE)]) for latent in latents])
-        del latents, pieces
+        spans_of = [pieces(latent.shape[2]) for latent in latents]
+        jobs = [(latent, start, end) for latent, spans_ in zip(latents, spans_of) for start, end in spans_]
+        decoded = iter(pool.map(lambda job: self._decode(*job), jobs))
+        voiced = iter([np.concatenate([next(decoded) for _ in spans_]) for spans_ in spans_of])
+        del latents, jobs
         spans, at = [], 0  # (start, end) of each sentence's samples
         chunks = []
         for kind, value in layout:
@@ -282,6 +295,8 @@ class PiperEngine:
             for (start, end), samples in zip(spans, shifted):
                 audio[start:end] = samples
         samples = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
+        del audio
+        _give_back()  # before the caller levels and encodes: the pieces' pages back to the system
         starts = tuple(Sentence(offset=value, sample=span[0])
                        for (kind, value), span in zip((x for x in layout if x[0] == "sentence"), spans))
         return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts)
@@ -321,14 +336,13 @@ class PiperEngine:
                 self._in_flight -= frames
                 self._budget.notify_all()
 
-    def _decode(self, latent, start: int):
-        """The samples of frames ``start`` to ``start + PIECE`` of ``latent``: the piece is decoded
+    def _decode(self, latent, start: int, end: int):
+        """The samples of frames ``start`` to ``end`` of ``latent``: the piece is decoded
         with :data:`DECODER_CONTEXT` frames either side, which are then dropped, so the samples are
         those of a decode of the whole (to within float rounding, and the same on every run)."""
         import numpy as np
 
         frames = latent.shape[2]
-        end = min(start + PIECE, frames)
         low, high = max(0, start - DECODER_CONTEXT), min(frames, end + DECODER_CONTEXT)
         audio = self._decoder.run(None, {DECODER_INPUT: np.ascontiguousarray(latent[:, :, low:high])})[0].reshape(-1)
         _give_back()
