@@ -40,6 +40,30 @@ _FEED_KEYS = {f.name: f.type for f in fields(Channel)} | {"cover": "path"}
 _SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build", "speech"}
 
 
+MAX_COVER_BYTES = 2 << 20  # the cover is embedded in every MP3
+
+
+def _not_an_image(path: Path) -> str | None:
+    """Why ``path`` is not a cover audiofeed can publish (None if it is): it must be, by its bytes,
+    the PNG or JPEG its name says, and at most :data:`MAX_COVER_BYTES`.
+
+    >>> import tempfile, os
+    >>> f = tempfile.NamedTemporaryFile(suffix=".png", delete=False); _ = f.write(b"<html>"); f.close()
+    >>> _not_an_image(Path(f.name)); os.unlink(f.name)
+    'is not a PNG image (its first bytes are not the PNG signature)'
+    """
+    size = path.stat().st_size
+    if size > MAX_COVER_BYTES:
+        return f"is {size} bytes; a cover may have at most {MAX_COVER_BYTES >> 20} MiB (it goes into every MP3)"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if path.suffix.lower() == ".png" and head != b"\x89PNG\r\n\x1a\n":
+        return "is not a PNG image (its first bytes are not the PNG signature)"
+    if path.suffix.lower() in (".jpg", ".jpeg") and head[:3] != b"\xff\xd8\xff":
+        return "is not a JPEG image (its first bytes are not a JPEG marker)"
+    return None
+
+
 def find_config(articles: Path, explicit: Path | None = None) -> Path | None:
     """The config file to use: ``explicit``, else ``audiofeed.toml`` beside ``articles``."""
     if explicit is not None:
@@ -83,6 +107,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             cover = (path.parent / str(v)).resolve()
             if not cover.is_file() or cover.suffix.lower() not in (".png", ".jpg", ".jpeg"):
                 raise bad("feed.cover", f"{v!r} is not a PNG or JPEG file (paths are relative to the config)")
+            if why := _not_an_image(cover):  # it goes into every MP3 and every app's listing
+                raise bad("feed.cover", f"{v!r} {why}")
             config.cover = cover
         elif k == "explicit":
             if not isinstance(v, bool):
@@ -151,6 +177,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             raise bad("build.scheduler", f"must be a dask scheduler address such as 'tcp://10.0.0.5:8786', not {v!r}")
         config.scheduler = v.strip()
     for k, v in data.get("lexicon", {}).items():
+        if not k.strip():
+            raise bad("lexicon", "an entry with an empty word: say which word to replace")
         if not isinstance(v, str):
             raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
         config.lexicon[k] = v

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .defaults import IDLE_TIMEOUT
 from .names import CHAPTERS_FILE, CHAPTERS_TYPE, INDEX_FILE
 
 CONTENT_TYPES = {
@@ -183,7 +184,7 @@ class OneLine(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         error = record.exc_info[1] if record.exc_info else None
-        detail = f": {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}" if error else ""
+        detail = f": {type(error).__name__}: {' '.join(str(error).split())}" if error else ""
         peer = getattr(record, "remote", None)
         line = f"serve: {record.getMessage()}{detail}" + (f" (from {peer})" if peer else "")
         print(line[:300], file=sys.stderr)
@@ -196,10 +197,14 @@ def quiet_server_log() -> None:
         log.propagate = False
 
 
-async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
-    """Serve ``output`` until cancelled."""
+
+
+async def serve(output: Path, host: str, port: int, ready: Callable[[str], None] | None = None,
+                idle_timeout: float = IDLE_TIMEOUT) -> None:
+    """Serve ``output`` until cancelled. A connection that sends no whole request within
+    ``idle_timeout`` seconds (a half-open one, a slow-loris) is closed, as one idle between requests is."""
     quiet_server_log()
-    runner = web.AppRunner(make_app(output), access_log=None)
+    runner = web.AppRunner(make_app(output), access_log=None, keepalive_timeout=idle_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -157,3 +157,33 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     assert run.code == 1
     lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "cannot reach the dask scheduler" in lines[0] and "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("address, says", [
+    ("not a url", "not a dask scheduler address (expected tcp://HOST:PORT)"),
+    ("tls://127.0.0.1:1", "a TLS address, but no TLS certificates are configured for dask"),
+])
+def test_a_scheduler_address_that_cannot_work_is_one_line_at_once(tmp_path, address, says):
+    run = run_build(ARTICLES, tmp_path / "output", "--scheduler", address)
+    assert run.code == 1
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and says in lines[0] and "Traceback" not in run.stderr, run.stderr
+    assert "Exception ignored" not in run.stderr
+
+
+def test_a_scheduler_killed_mid_build_is_one_line_and_nothing_is_published(tmp_path, local_build):
+    out, cache = tmp_path / "output", tmp_path / "cache"
+    cache.mkdir()
+    shutil.copytree(local_build, out)
+    before = sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*"))
+    with cluster() as (address, _workers, scheduler), Watch() as watch:
+        build = subprocess.Popen([sys.executable, "-m", "audiofeed", "build", str(ARTICLES), "-o", str(out), "--force",
+                                  "--cache", str(cache), "--scheduler", address],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        watch.until(cache_records(cache, watch), build, "the first answer rendered")
+        scheduler.proc.send_signal(signal.SIGKILL)
+        _stdout, stderr = build.communicate(timeout=600)
+    assert build.returncode == 1, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "the dask cluster went away mid-build" in lines[0] and "Traceback" not in stderr, stderr
+    assert sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*")) == before

@@ -402,3 +402,60 @@ def test_pages_beyond_the_limits_are_refused_in_one_line_before_any_work(tmp_pat
     assert "is longer than audiofeed's limit of 20min" in errors["forever.txt"][0]
     assert "is longer than audiofeed's limit of 20min" in errors["day.txt"][0]
     assert published_ok(run.output) == 2
+
+
+# -- smaller --------------------------------------------------------------------------------------
+def test_a_utf16_page_is_read_and_messages_are_printed_as_written(tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    text = (ARTICLES / LEAD_ONLY).read_text(encoding="utf-8")
+    (articles / "flu-utf16.txt").write_bytes(text.encode("utf-16"))  # with its byte-order mark
+    (articles / "keys.md").write_text(MD_PAGE.format(date="2025-02-12").replace("answers: []", 'answers: []\n":x: [/b]": 1'))
+    run = run_build(articles, tmp_path / "out")
+    assert run.code == 1 and "Traceback" not in run.stderr
+    assert published_ok(run.output) == 2  # the UTF-16 page
+    (line,) = one_line_about(run.stderr, "keys.md")
+    assert "unknown front matter key ':x: [/b]'" in line, line  # no emoji, no markup
+
+
+def test_an_empty_lexicon_word_and_a_cover_that_is_no_image_are_refused(tmp_path):
+    from .conftest import small_articles
+
+    articles = small_articles(tmp_path / "articles")
+    config = tmp_path / "audiofeed.toml"
+    config.write_text('[lexicon]\n"" = "nothing"\n')
+    run = run_build(articles, tmp_path / "out")
+    assert run.code != 0 and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "lexicon" in run.stderr and "empty word" in run.stderr
+    (tmp_path / "cover.png").write_text("<html>not a picture</html>")
+    config.write_text('[feed]\ncover = "cover.png"\n')
+    run = run_build(articles, tmp_path / "out")
+    assert run.code != 0 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert "feed.cover" in run.stderr and "is not a PNG image" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_serve_closes_connections_that_never_finish_their_request(tmp_path):
+    import socket
+    from urllib.parse import urlparse
+
+    from .conftest import small_articles
+    from .server import serving
+
+    out = tmp_path / "out"
+    assert run_build(small_articles(tmp_path / "articles"), out).code == 0
+    with serving(out, "--idle-timeout", "1") as (url, proc):
+        u = urlparse(url)
+        half_open = []
+        for _ in range(50):
+            s = socket.create_connection((u.hostname, u.port), timeout=120)  # the bound on a hang, not a wait
+            s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n")  # and never the blank line that ends it
+            half_open.append(s)
+        for s in half_open:
+            answer = b""
+            while chunk := s.recv(1024):  # the server's close is the event waited for
+                answer += chunk
+            assert not answer.startswith(b"HTTP/1.1 2"), answer[:100]
+            s.close()
+        fresh = _raw(url, b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert fresh.startswith(b"HTTP/1.1 200")

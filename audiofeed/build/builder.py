@@ -186,6 +186,11 @@ class _Build:
             staging = self.output.stage()
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
+        except Exception as e:
+            lost = getattr(self.pool, "lost", None)  # a cluster's scheduler killed mid-build
+            if lost is not None and (why := lost(e)):
+                raise BuildError(why) from None
+            raise
         finally:
             self.pool.close()
         return self.finish()
@@ -318,6 +323,9 @@ class _Build:
             self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
                                             f"needs {result.needed_rate:.0f} wpm"))
         elif isinstance(result, BaseException):
+            lost = getattr(self.pool, "lost", None)  # the cluster itself went away: the whole build stops
+            if lost is not None and (why := lost(result)):
+                raise BuildError(why)
             self.report.problems.append(error(
                 page.source, f"could not render {answer.question!r}: {type(result).__name__}: {result}", answer.line))
             self.report.answers.append(_row(page, job.index, None, AnswerStatus.FAILED, str(result)))

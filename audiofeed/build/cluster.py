@@ -17,6 +17,8 @@ A worker that dies mid-build loses nothing: the scheduler runs its jobs on anoth
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,31 @@ from .scheduling import Pool
 
 CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
 WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join
+
+
+_ADDRESS = re.compile(r"^(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):(?P<port>\d{1,5})/?$")
+
+
+def check_address(address: str) -> None:
+    """Refuse, at once, what no dask scheduler can be: not ``[tcp|tls|ws|wss|ucx://]HOST:PORT``,
+    or a TLS address with no TLS configured (dask would try for 20 s, then fail obscurely).
+
+    >>> check_address("tcp://10.0.0.5:8786"), check_address("10.0.0.5:8786")
+    (None, None)
+    >>> check_address("not a url")
+    Traceback (most recent call last):
+    ...
+    audiofeed.problems.BuildError: --scheduler 'not a url': not a dask scheduler address (expected tcp://HOST:PORT)
+    """
+    m = _ADDRESS.match(address.strip())
+    if not m or not 0 < int(m["port"]) < 65536:
+        raise BuildError(f"--scheduler {address!r}: not a dask scheduler address (expected tcp://HOST:PORT)")
+    if m["scheme"] in ("tls", "wss"):
+        import dask
+
+        if not (dask.config.get("distributed.comm.tls.client.cert", None) or dask.config.get("distributed.comm.tls.ca-file", None)):
+            raise BuildError(f"{address}: a TLS address, but no TLS certificates are configured for dask "
+                             "(distributed.comm.tls in dask's configuration); use tcp:// or configure them")
 
 
 class WorkerMismatch(RuntimeError):
@@ -85,9 +112,13 @@ class ClusterPool(Pool):
         except ImportError:
             raise BuildError(f"--scheduler {address}: dask.distributed is not installed; "
                              "pip install 'audiofeed[dask]'") from None
+        check_address(address)
+        # dask logs its connection troubles itself; the build says what went wrong in one line
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")] + ["distributed"]:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as e:
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
             raise BuildError(f"{address}: cannot reach the dask scheduler ({type(e).__name__}: {e}); "
                              "start one with 'dask scheduler', or check the address") from None
         try:
@@ -125,9 +156,22 @@ class ClusterPool(Pool):
     def describe(self) -> str:
         return f"{self.threads} worker thread(s) of {self.address}"
 
+    def lost(self, error: BaseException) -> str | None:
+        """What to say if ``error`` means the cluster went away mid-build (None if it does not)."""
+        from concurrent.futures import CancelledError
+
+        kind = type(error)
+        if isinstance(error, CancelledError) or kind.__module__.split(".")[0] in ("distributed", "tornado"):
+            return (f"{self.address}: the dask cluster went away mid-build ({kind.__name__}); nothing was published, "
+                    "the last output is as it was")
+        return None
+
     def close(self) -> None:
         self.executor.shutdown(wait=False)  # cancels what is still queued (an interrupted build)
-        self.client.close()
+        try:
+            self.client.close(timeout=CONNECT_TIMEOUT)
+        except Exception:  # a scheduler already gone: nothing left to close
+            pass
 
 
 def _run_checked(kind, payload, expected: dict[str, str]):

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ..defaults import RATE_BAND
 from ..interrupts import Interrupted, stopped_message
@@ -75,8 +76,8 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
         channel={"title": title, "description": description, "author": author, "owner_email": email,
                  "language": language, "base_url": base_url, "explicit": explicit, "max_items": max_items},
     )
-    err = Console(stderr=True)
-    out = Console() if Console().is_terminal else Console(width=140)  # logs and pipes get full rows
+    err = Console(stderr=True, emoji=False)
+    out = Console(emoji=False) if Console().is_terminal else Console(width=140, emoji=False)  # logs and pipes get full rows
     with Progress(
         TextColumn("[bold]Building"), BarColumn(), MofNCompleteColumn(), TextColumn("answers"),
         TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -135,7 +136,7 @@ def summary_table(report: BuildReport) -> Table:
         style = styles.get(a.status)
         table.add_row(
             a.page,
-            f"{a.index}. {a.question}",
+            Text(f"{a.index}. {a.question}"),  # as written: a question is not markup
             "-" if a.listed is None else f"{a.listed} s",
             _seconds(a.actual_ms),
             "-" if a.rate is None else str(a.rate),

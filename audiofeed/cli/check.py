@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..defaults import MAX_TOLERANCE_MS, TOLERANCE_MS
 from .common import load_settings
@@ -86,7 +87,7 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance):
             atomic_write(html_file, html_report(report).encode())
         except OSError as e:
             raise click.ClickException(f"{html_file}: cannot write the report: {e.strerror}") from None
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(emoji=False), Console(stderr=True, emoji=False)
     if as_json:
         doc = {"output": str(output), "tolerance_ms": tolerance, "ok": report.ok, "answers": report.records(),
                "problems": [vars(p) for p in report.problems]}
@@ -100,7 +101,7 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance):
             click.echo(f"{p.severity}: {p}", err=True)
     else:
         if not out.is_terminal:
-            out = Console(width=170)
+            out = Console(width=170, emoji=False)
         out.print(check_table(report))
         for p in report.problems:
             err.print(f"[{'red' if p.is_error else 'yellow'}]{p.severity}[/]: ", end="")
@@ -132,7 +133,7 @@ def check_table(report) -> Table:
             return f"[bold red]{text}[/]" if a.off(reader, report.tolerance_ms) else text
 
         table.add_row(
-            a.page, f"{a.index}. {a.question}", "-" if a.listed_ms is None else f"{a.listed_ms / 1000:.3f}",
+            a.page, Text(f"{a.index}. {a.question}"), "-" if a.listed_ms is None else f"{a.listed_ms / 1000:.3f}",
             *(cell(r, a.readings.get(r.field)) for r in readers),
             status[a.status] + (f" ({'; '.join(a.notes)})" if a.notes else ""),
         )

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from ..interrupts import Interrupted
+from ..defaults import IDLE_TIMEOUT
 from ..names import ANSWERS_FILE, FEED_FILE, INDEX_FILE
 from .common import build_options, engine_option, load_settings, print_problems
 
@@ -22,8 +23,10 @@ from .common import build_options, engine_option, load_settings, print_problems
               help="Pages to rebuild from with --watch.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Configuration for --watch rebuilds. [default: audiofeed.toml beside --articles, if there]")
+@click.option("--idle-timeout", type=click.FloatRange(min=0.1, max=3600), default=IDLE_TIMEOUT, show_default=True,
+              help="Seconds a connection may take to send a request, or stay idle between requests.")
 @engine_option("for --watch rebuilds")
-def serve_command(output, host, port, watch, articles, config_path, engine):
+def serve_command(output, host, port, watch, articles, config_path, engine, idle_timeout):
     """Serve OUTPUT (default: output/) over HTTP for podcast apps and browsers.
 
     Serves the right types (audio/mpeg, application/rss+xml, application/json+chapters,
@@ -42,7 +45,7 @@ def serve_command(output, host, port, watch, articles, config_path, engine):
 
     if not output.is_dir():
         raise click.ClickException(f"{output}: no such folder; run 'audiofeed build' first")
-    err = Console(stderr=True)
+    err = Console(stderr=True, emoji=False)
 
     def ready(url: str) -> None:
         click.echo(f"Serving {output}/ at {url}")
@@ -57,14 +60,21 @@ def serve_command(output, host, port, watch, articles, config_path, engine):
         sys.stdout.flush()
 
     async def main_loop(url_holder: list[str]) -> None:
-        tasks = [asyncio.create_task(serve(output, host, port, lambda u: (url_holder.append(u), ready(u))))]
+        # Ctrl-C and SIGTERM cancel the server through the event loop: raised from the handler,
+        # the stop could land inside one of asyncio's callbacks, which only logs it and goes on.
+        import signal
+
+        loop, me = asyncio.get_running_loop(), asyncio.current_task()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, me.cancel)
+        tasks = [asyncio.create_task(serve(output, host, port, lambda u: (url_holder.append(u), ready(u)), idle_timeout))]
         if watch:
             tasks.append(asyncio.create_task(_watch(articles, output, config_path, engine, url_holder, err)))
         await asyncio.gather(*tasks)
 
     try:
         asyncio.run(main_loop([]))
-    except (Interrupted, KeyboardInterrupt):
+    except (Interrupted, KeyboardInterrupt, asyncio.CancelledError):
         click.echo("stopped")
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None

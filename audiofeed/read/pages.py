@@ -138,10 +138,17 @@ def format_runtime(seconds: int | None) -> str:
 
 
 def decode_source(path: Path, raw: bytes) -> str:
-    """Bytes of a page to text: UTF-8 with or without BOM; binary or other encodings refused."""
+    """Bytes of a page to text: UTF-8 with or without BOM, or UTF-16 with one; binary or other encodings refused."""
     problems = []
-    if not raw.strip():
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16, as some Windows editors save
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as e:
+            problems.append(_at(None, f"not valid UTF-16 at offset {e.start}; save the page as UTF-8"))
+    elif not raw.strip():
         problems.append(_at(None, "empty file"))
+    elif b"\x00" in raw and (raw[1::2].count(0) > len(raw) // 4 or raw[0::2].count(0) > len(raw) // 4):
+        problems.append(_at(None, "looks like UTF-16 without a byte-order mark; save the page as UTF-8"))
     elif b"\x00" in raw:
         problems.append(_at(raw[: raw.index(b"\x00")].count(b"\n") + 1, "binary file (NUL byte), not a text page"))
     else:
