@@ -121,8 +121,15 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
         else:
             if not isinstance(v, str) or not v.strip():
                 raise bad(f"feed.{k}", f"must be a non-empty string, not {v!r}")
-            if k == "base_url" and not v.startswith(("http://", "https://")):
-                raise bad("feed.base_url", f"must start with http:// or https://, not {v!r}")
+            if k in ("base_url", "new_feed_url") and not v.startswith(("http://", "https://")):
+                raise bad(f"feed.{k}", f"must start with http:// or https://, not {v!r}")
+            if k == "podcast_guid":
+                import uuid
+
+                try:
+                    uuid.UUID(v)
+                except ValueError:
+                    raise bad("feed.podcast_guid", f"must be a UUID, such as the one the first publish wrote, not {v!r}") from None
             if k == "owner_email" and "@" not in v:
                 raise bad("feed.owner_email", f"{v!r} is not an e-mail address")
             config.channel[k] = v if k != "base_url" or v.endswith("/") else v + "/"
@@ -201,6 +208,9 @@ subcategory = "Medicine"
 explicit = false
 # max_items = 300                           # items a feed lists, newest first (older files stay on the web pages)
 # cover = "cover.png"                       # PNG or JPEG, 1400-3000 px square
+# answers_description = "..."               # answers.xml's own description (one episode per answer)
+# podcast_guid = "..."                      # the show's identity; kept from the first publish unless set here
+# new_feed_url = "https://new.example/podcast/"  # moved: the feeds tell apps to follow (itunes:new-feed-url)
 
 [voices]
 # default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent

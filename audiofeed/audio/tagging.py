@@ -21,12 +21,13 @@ from mutagen.id3 import (
     IPLS,
     TALB,
     TCON,
-    TDRC,
+    TDAT,
     TIT2,
     TLEN,
     TPE1,
     TPUB,
     TXXX,
+    TYER,
     USLT,
     WOAS,
     CTOCFlags,
@@ -91,7 +92,10 @@ def _tag(tags: TrackTags, chapters: list[Chapter]) -> OrderedChaptersID3:
     id3.add(TPE1(encoding=3, text=tags.artist))
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TCON(encoding=3, text="Podcast"))
-    id3.add(TDRC(encoding=3, text=tags.date.isoformat()))
+    # The tag is ID3v2.3, which has no TDRC (v2.4): the year and the day-month, as v2.3 readers
+    # expect them (mutagen reads them back as TDRC).
+    id3.add(TYER(encoding=3, text=f"{tags.date.year:04d}"))
+    id3.add(TDAT(encoding=3, text=f"{tags.date.day:02d}{tags.date.month:02d}"))
     id3.add(TLEN(encoding=3, text=str(tags.length_ms)))
     id3.add(TPUB(encoding=3, text=tags.publisher))
     for custom, value in ((LISTED_RUNTIME_TAG, tags.listed_runtime or None), (SPEAKING_RATE_TAG, tags.speaking_rate),

@@ -37,6 +37,7 @@ from ..defaults import RATE_BAND
 from ..audio.encoding import duration_ms
 from ..publish.episode import AnswerAudio, Episode, RefusedAnswer, make_episode
 from ..audio.fitting import FitError
+from ..channel import claim_warnings, show_guids
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
@@ -127,7 +128,10 @@ class BuildReport(Reported):
 
 
 Progress = Callable[[int, int, str], None]
-FEED_ONLY = {"max_items"}  # channel settings that shape the feeds and nothing else
+# Bump when what a page's files hold changes for the same inputs (3: ID3v2.3 dates as TYER/TDAT,
+# a title in the chapters JSON, <cite> speakers in HTML transcripts, answer anchors in the player).
+PAGE_FORMAT = 3
+FEED_ONLY = {"max_items", "answers_description", "podcast_guid", "new_feed_url"}  # channel settings that shape the feeds and nothing else
 
 
 @dataclass
@@ -163,6 +167,7 @@ class _Build:
         self.progress = progress
         self.started = time.perf_counter()
         self.report = BuildReport(output=options.output)
+        self.report.problems.extend(warning(options.output / FEED_FILE, message) for message in claim_warnings(self.channel))
         self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
         self.cover = options.cover.read_bytes() if options.cover else \
             resources.files("audiofeed").joinpath("assets", COVER_FILE).read_bytes()
@@ -221,7 +226,7 @@ class _Build:
         o = self.options
         channel = {k: v for k, v in asdict(self.channel).items() if k not in FEED_ONLY}
         speech = [o.normalize, RULES_VERSION if o.normalize else None]
-        return digest([__version__, engine_fingerprint(o.engine), channel, list(o.band), list(o.lexicon), speech,
+        return digest([__version__, PAGE_FORMAT, engine_fingerprint(o.engine), channel, list(o.band), list(o.lexicon), speech,
                        o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
 
     def feeds_key(self) -> str:
@@ -235,7 +240,8 @@ class _Build:
         keys = {p.slug: digest([settings, digests[p.slug],
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}
         last = Manifest() if o.force else self.output.manifest()
-        plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key(), base_url=self.channel.base_url))
+        plan = BuildPlan(manifest=Manifest(settings=settings, feeds=self.feeds_key(), base_url=self.channel.base_url,
+                                           podcast_guids=show_guids(self.channel, self.output.manifest().podcast_guids)))
         for page in pages:
             record = self.output.published(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
             if isinstance(record, Episode):
@@ -255,6 +261,7 @@ class _Build:
         plan.manifest.pages = {**{s: last.pages[s] for s in plan.kept if s in last.pages}, **keys}
         plan.nothing_changed = (not plan.changed and not plan.removed and last.settings == settings
                                 and last.feeds == plan.manifest.feeds
+                                and last.podcast_guids == plan.manifest.podcast_guids
                                 and list(plan.kept) == [s for s in failed_slugs if s in last.pages])
         report.pages_unchanged, report.pages_removed = len(plan.unchanged), len(plan.removed)
         return plan
@@ -351,6 +358,11 @@ class _Build:
             self.report.problems.append(warning(e.filename or self.cache.folder, f"cannot write to the cache "
                                                 f"({e.strerror}); this build goes on without storing answers"))
 
+    def last_published(self, slug: str) -> Episode | None:
+        """The page as the output holds it now, if its record is sound: what its GUIDs were."""
+        record = self.output.published(slug)
+        return record if isinstance(record, Episode) else None
+
     def write_page(self, progress: PageProgress, staging: Staging) -> Episode:
         """A complete page's files: tagged MP3s, chapters, transcripts, record and player page."""
         from ..publish.site import render_embed, render_page
@@ -362,7 +374,8 @@ class _Build:
         made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.cover,
                             base_url=channel.url(""), language=channel.language, refused=refused,
                             spoken={job.index: job.text for job in progress.jobs},
-                            voices={job.index: job.voice for job in progress.jobs}, engine=self.options.engine)
+                            voices={job.index: job.voice for job in progress.jobs}, engine=self.options.engine,
+                            previous=self.last_published(page.slug))
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())
@@ -383,8 +396,8 @@ class _Build:
             staging.write(name, data)
         staging.write(INDEX_FILE, render_index(self.channel, episodes).encode())
         staging.write(MANIFEST_FILE, plan.manifest.to_bytes())
-        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes))
-        staging.write(FEED_FILE, episodes_feed(self.channel, episodes))
+        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes, plan.manifest.podcast_guids))
+        staging.write(FEED_FILE, episodes_feed(self.channel, episodes, plan.manifest.podcast_guids))
         staging.verify(self.built_episodes)
         raise_pending()  # a stop asked for whose exception was lost must not publish
         staging.swap_in()

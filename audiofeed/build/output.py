@@ -48,10 +48,11 @@ class Manifest:
     pages: dict[str, str] = field(default_factory=dict)  # slug -> page key
     feeds: str | None = None
     base_url: str | None = None  # where the feeds say the output is published
+    podcast_guids: dict[str, str] = field(default_factory=dict)  # feed file -> its podcast:guid, pinned on first publish
 
     def to_bytes(self) -> bytes:
         doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages, "feeds": self.feeds,
-               "base_url": self.base_url}
+               "base_url": self.base_url, "podcast_guids": self.podcast_guids}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -61,8 +62,10 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("pages"), dict):
                 return cls()
+            guids = data.get("podcast_guids") if isinstance(data.get("podcast_guids"), dict) else {}
             return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()},
-                       feeds=data.get("feeds"), base_url=data.get("base_url"))
+                       feeds=data.get("feeds"), base_url=data.get("base_url"),
+                       podcast_guids={str(k): str(v) for k, v in guids.items()})
         except (OSError, ValueError, AttributeError):
             return cls()
 

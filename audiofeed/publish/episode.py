@@ -129,6 +129,20 @@ def page_guid(slug: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, slug))
 
 
+def kept_guids(page: Page, previous: Episode | None) -> tuple[str, dict[int, str]]:
+    """The GUIDs a page's items keep: a GUID, once published, never changes (apps key episodes on it).
+
+    The episode's: the page's pinned ``guid`` (front matter), else the one last published, else
+    :func:`page_guid`. Each answer's: the one last published at the same place by the same doctor
+    (so rewording a question or editing its text keeps it), else :func:`answer_guid`.
+    """
+    if previous is None:
+        return page.guid or page_guid(page.slug), {}
+    kept = {a.index: a.guid for a in previous.answers
+            if a.index < len(page.answers) and page.answers[a.index].doctor == a.doctor and a.guid}
+    return page.guid or previous.guid or page_guid(page.slug), kept
+
+
 def answer_guid(slug: str, answer: Answer) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{slug}\n{answer.doctor}\n{answer.question}"))
 
@@ -161,11 +175,14 @@ def make_episode(
     spoken: dict[int, str] | None = None,
     voices: dict[int, str] | None = None,
     engine: str = "",
+    previous: Episode | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
     ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
+    ``previous`` is the page as last published: its GUIDs are kept (:func:`kept_guids`).
     """
+    episode_guid, answer_guids = kept_guids(page, previous)
     from ..audio.tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
 
     files: dict[str, bytes] = {}
@@ -218,7 +235,7 @@ def make_episode(
                 bytes=len(data),
                 rate=a.rate,
                 silence_added=round(a.silence_added, 3),
-                guid=answer_guid(page.slug, answer),
+                guid=answer_guids.get(index) or answer_guid(page.slug, answer),
                 text=answer.text,
                 transcripts={kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS},
                 loudness=a.loudness,
@@ -251,7 +268,7 @@ def make_episode(
     data = tagged_mp3(b"".join(joined), tags, chapters)
     files[episode_name] = data
     chapters_name = page_file(page.slug, CHAPTERS_FILE)
-    files[chapters_name] = chapters_json(answers).encode()
+    files[chapters_name] = chapters_json(answers, page.title).encode()
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -260,7 +277,7 @@ def make_episode(
         doctor=page.doctor,
         specialty=page.specialty,
         updated=page.updated.isoformat(),
-        guid=page_guid(page.slug),
+        guid=episode_guid,
         file=episode_name,
         bytes=len(data),
         duration_ms=total,
@@ -277,10 +294,11 @@ def show_notes_text(answers: list[EpisodeAnswer]) -> str:
     return "\n".join(f"{clock(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
 
 
-def chapters_json(answers: list[EpisodeAnswer]) -> str:
-    """Podcasting 2.0 JSON chapters (version 1.2.0), sorted by start time."""
+def chapters_json(answers: list[EpisodeAnswer], title: str) -> str:
+    """Podcasting 2.0 JSON chapters (version 1.2.0) of the episode ``title``, sorted by start time."""
     doc = {
         "version": "1.2.0",
+        "title": title,
         "chapters": [
             {
                 "startTime": a.start_ms / 1000,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from ..names import CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
+from ..names import ATOM_NS, CHAPTERS_TYPE, ITUNES_NS, PODCAST_NS, PSC_NS
 from ..timecode import npt
 
 
@@ -50,6 +50,11 @@ class PodcastExtension(BaseExtension):
         self._locked = None
         self._locked_owner = None
         self._explicit = None
+        self._siblings: list[tuple[str, str]] = []
+
+    def sibling(self, href: str, title: str) -> None:
+        """Another feed of the same show: ``atom:link rel="alternate"`` (type RSS) in the channel."""
+        self._siblings.append((href, title))
 
     def extend_ns(self):
         return {"podcast": PODCAST_NS, "itunes": ITUNES_NS}
@@ -77,6 +82,8 @@ class PodcastExtension(BaseExtension):
             _sub(channel, PODCAST_NS, "locked", "yes" if self._locked else "no", owner=self._locked_owner)
         if self._guid:
             _sub(channel, PODCAST_NS, "guid", self._guid)
+        for href, title in self._siblings:
+            _sub(channel, ATOM_NS, "link", rel="alternate", type="application/rss+xml", href=href, title=title)
         return rss_feed
 
 

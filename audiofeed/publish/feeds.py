@@ -7,17 +7,16 @@ page with ``itunes:season`` (page) and ``itunes:episode`` (answer).
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from html import escape
 
 from feedgen.feed import FeedGenerator
 
 from .. import __version__
-from ..channel import Channel
+from ..channel import Channel, podcast_guid
 from .episode import Episode, updated_date
 from ..timecode import clock
-from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, chapter_title
+from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title
 from .feedext import (
     Person,
     Transcript,
@@ -27,31 +26,48 @@ from .feedext import (
     PodloveExtension,
 )
 
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-
-
-def podcast_guid(feed_url: str) -> str:
-    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes.
-
-    >>> podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml")
-    '917393e3-1b1e-5cef-ace4-edaa54e1f810'
-    """
-    bare = feed_url.split("://", 1)[-1].rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
 def _published(episode: Episode) -> datetime:
     return datetime.combine(updated_date(episode), time(12, 0), tzinfo=timezone.utc)
 
 
-def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episode]) -> FeedGenerator:
+def page_link(channel: Channel, slug: str, index: int | None = None) -> str:
+    """An item's ``<link>``: the page's player, at the answer's own section for one answer."""
+    return channel.url(f"{slug}/") + (f"#{answer_stem(index)}" if index else "")
+
+
+def answer_published(episode: Episode, index: int) -> datetime:
+    """An answer's ``pubDate`` in answers.xml: its page's, a minute later per answer, so that apps
+    keep the answers of a page in their order (and the dates never move between rebuilds)."""
+    return _published(episode) + timedelta(minutes=index)
+
+
+SIBLING_TITLES = {FEED_FILE: "Every page, a chapter per doctor", ANSWERS_FILE: "Every answer on its own"}
+DESCRIPTION_LIMIT = 3500  # characters of an answer's text in its item (Apple shows up to 4,000)
+
+
+def answer_notes(text: str, page_title: str) -> str:
+    """An answers.xml item's description: what the doctor says (its title and author are elsewhere).
+
+    >>> answer_notes("Rest & drink.", "Flu?")
+    '<p>Rest &amp; drink.</p><p>From the page “Flu?”.</p>'
+    """
+    if len(text) > DESCRIPTION_LIMIT:
+        text = text[:DESCRIPTION_LIMIT].rsplit(" ", 1)[0] + "…"
+    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    return f"{paragraphs}<p>From the page “{escape(page_title)}”.</p>"
+
+
+def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episode],
+              description: str | None = None, guids: dict[str, str] | None = None) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", PodcastExtension, PodcastEntryExtension)
     fg.register_extension("podlove", PodloveExtension, PodloveEntryExtension)
     feed_url = channel.url(feed_file)
     fg.title(title)
-    fg.description(channel.description)
+    fg.description(description or channel.description)
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
     fg.link(href=channel.base_url, rel="alternate")  # feedgen uses the last link as <link>
     fg.language(channel.language)
@@ -65,15 +81,23 @@ def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episo
     fg.podcast.itunes_owner(name=channel.author, email=channel.owner_email)
     fg.podcast.itunes_image(channel.url(COVER_FILE))
     fg.podcast.itunes_category(channel.category, channel.subcategory)
-    fg.podcast.itunes_summary(channel.description)
+    fg.podcast.itunes_summary(description or channel.description)
     fg.podcastindex.explicit(channel.explicit)
     fg.podcastindex.locked(True, owner=channel.owner_email)
-    fg.podcastindex.guid(podcast_guid(feed_url))
+    fg.podcastindex.guid((guids or {}).get(feed_file) or podcast_guid(feed_url))
+    sibling = ANSWERS_FILE if feed_file == FEED_FILE else FEED_FILE  # each feed names the other
+    fg.podcastindex.sibling(channel.url(sibling), SIBLING_TITLES[sibling])
+    if channel.new_feed_url:  # the show has moved: apps follow this to the new address
+        fg.podcast.itunes_new_feed_url(channel.new_feed_url.rstrip("/") + "/" + feed_file)
     return fg
 
 
+FEED_TRANSCRIPT_ORDER = ("json", "html", "srt", "vtt")  # captions last: feedparser keeps only the last one
+
+
 def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
-    for kind, (mime, rel) in TRANSCRIPT_KINDS.items():
+    for kind in FEED_TRANSCRIPT_ORDER:
+        mime, rel = TRANSCRIPT_KINDS[kind]
         if kind in files:
             entry.podcastindex.transcript(Transcript(channel.url(files[kind]), mime, rel, channel.language))
 
@@ -106,15 +130,17 @@ def listed_answers(channel: Channel, episodes: list[Episode]) -> set[str]:
     return set(guids[: channel.max_items] if channel.max_items else guids)
 
 
-def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
-    """``feed.xml``: one item per page (the newest ``max_items`` of them, if set)."""
-    fg = _new_feed(channel, FEED_FILE, channel.title, episodes)
+def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None) -> bytes:
+    """``feed.xml``: one item per page (the newest ``max_items`` of them, if set); ``guids``: each
+    feed's podcast:guid (:func:`~audiofeed.channel.show_guids`)."""
+    fg = _new_feed(channel, FEED_FILE, channel.title, episodes, guids=guids)
     fg.podcast.itunes_type("episodic")
     # feedgen prepends entries; add oldest first so the newest ends up on top.
     for ep in reversed(listed_episodes(channel, episodes)):
         fe = fg.add_entry()
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
+        fe.link(href=page_link(channel, ep.slug))
         fe.description(show_notes_html(ep))
         fe.enclosure(channel.url(ep.file), str(ep.bytes), "audio/mpeg")
         fe.pubDate(_published(ep))
@@ -133,9 +159,10 @@ def episodes_feed(channel: Channel, episodes: list[Episode]) -> bytes:
     return fg.rss_str(pretty=True)
 
 
-def answers_feed(channel: Channel, episodes: list[Episode]) -> bytes:
+def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None) -> bytes:
     """``answers.xml``: one item per doctor's answer, seasons by page, episodes by answer."""
-    fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes)
+    fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes, channel.answers_description,
+                   guids=guids)
     fg.podcast.itunes_type("serial")
     ordered = sorted(episodes, key=lambda e: e.slug)  # seasons by page: the numbers never move
     listed = listed_answers(channel, episodes)
@@ -146,12 +173,10 @@ def answers_feed(channel: Channel, episodes: list[Episode]) -> bytes:
             fe = fg.add_entry(order="append")
             fe.guid(a.guid, permalink=False)
             fe.title(a.question)
-            fe.description(
-                f"<p>{escape(a.doctor)} ({escape(a.specialty)}) answers: {escape(a.question)}</p>"
-                f"<p>From: {escape(ep.title)}</p>"
-            )
+            fe.link(href=page_link(channel, ep.slug, a.index))
+            fe.description(answer_notes(a.text, ep.title))
             fe.enclosure(channel.url(a.file), str(a.bytes), "audio/mpeg")
-            fe.pubDate(_published(ep))
+            fe.pubDate(answer_published(ep, a.index))
             fe.author({"name": a.doctor, "email": channel.owner_email})
             fe.podcast.itunes_author(a.doctor)
             duration = a.listed_runtime if a.listed_runtime is not None else round(a.duration_ms / 1000)

@@ -1,6 +1,8 @@
 """Transcripts: timed sentences in, WebVTT, SRT, HTML and Podcasting 2.0 JSON out.
 
-One cue per sentence, as espeak-ng split the spoken text. A cue starts where that sentence's
+One cue per sentence, as the engine split the spoken text; the captions (WebVTT, SRT) cut long
+sentences into captions of at most two lines of 42 characters (:func:`caption_cues`), while the
+HTML and JSON transcripts keep whole sentences. A cue starts where that sentence's
 speech starts in the MP3: espeak reports the sample where each sentence begins, fitting moves it
 with the silence it edits, the first non-silent sample from there is the speech onset, and
 LAME's encoder delay (1,105 samples at 48 kHz; the MP3s carry no gapless header to remove it) is
@@ -10,6 +12,7 @@ added, since players decode it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -78,6 +81,55 @@ def sentence_cues(
     ]
 
 
+CAPTION_WIDTH, CAPTION_LINES = 42, 2  # characters a line, lines a caption (broadcast and podcast guidance)
+_PHRASE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:and|but|or|because|which|who|when|while|if|so)\b)")
+
+
+def caption_lines(text: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """``text`` wrapped into lines of at most ``width`` characters, broken between words."""
+    import textwrap
+
+    return textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def caption_cues(cues: list[Cue], width: int = CAPTION_WIDTH, lines: int = CAPTION_LINES) -> list[Cue]:
+    """Sentence cues cut into captions a viewer can read: at most ``lines`` lines of ``width``
+    characters each, cut at phrases (after a comma, a semicolon or a colon, or before a
+    conjunction) where a sentence is too long for one caption, else between words. Each caption
+    gets the share of its sentence's time that its characters have of the sentence's.
+
+    >>> long = Cue(1.0, 9.0, "Rest at home for a few days, drink plenty of water, and see your doctor if the fever lasts more than three days.", "Dr A")
+    >>> [(c.start, c.end, c.text) for c in caption_cues([long])]  # doctest: +NORMALIZE_WHITESPACE
+    [(1.0, 6.117, 'Rest at home for a few days, drink plenty of water, and see your doctor'),
+     (6.117, 9.0, 'if the fever lasts more than three days.')]
+    """
+    out = []
+    for cue in cues:
+        if len(caption_lines(cue.text, width)) <= lines:
+            out.append(cue)
+            continue
+        pieces: list[str] = []
+        for phrase in (p for p in _PHRASE_END.split(cue.text) if p and p.strip()):
+            joined = f"{pieces[-1]} {phrase}" if pieces else phrase
+            if pieces and len(caption_lines(joined, width)) <= lines:
+                pieces[-1] = joined
+            else:
+                wrapped = caption_lines(phrase, width)  # a phrase too long for one caption: by lines
+                pieces += [" ".join(wrapped[i:i + lines]) for i in range(0, len(wrapped), lines)]
+        total, done = sum(len(p) for p in pieces), 0
+        for piece in pieces:
+            start = cue.start + (cue.end - cue.start) * done / total
+            done += len(piece)
+            end = cue.start + (cue.end - cue.start) * done / total
+            out.append(Cue(round(start, 3), round(end, 3), piece, cue.speaker))
+    return out
+
+
+def _caption_text(text: str) -> str:
+    """A caption's text as its lines (at most :data:`CAPTION_LINES` of :data:`CAPTION_WIDTH`)."""
+    return "\n".join(caption_lines(text))
+
+
 def _vtt_escape(text: str) -> str:
     """Text as WebVTT cue text: ``&``, ``<`` and ``>`` are markup there.
 
@@ -93,8 +145,8 @@ def to_vtt(cues: list[Cue]) -> str:
     import webvtt  # here, not at the top: workers time cues but never write captions
 
     doc = webvtt.WebVTT(captions=[
-        webvtt.Caption(npt(c.start), npt(c.end), f"<v {_vtt_escape(c.speaker)}>{_vtt_escape(c.text)}</v>")
-        for c in cues
+        webvtt.Caption(npt(c.start), npt(c.end), f"<v {_vtt_escape(c.speaker)}>{_vtt_escape(_caption_text(c.text))}</v>")
+        for c in caption_cues(cues)
     ])
     return doc.content
 
@@ -104,8 +156,8 @@ def to_srt(cues: list[Cue]) -> str:
     import srt
 
     subtitles = [
-        srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), c.text)
-        for i, c in enumerate(cues, start=1)
+        srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), _caption_text(c.text))
+        for i, c in enumerate(caption_cues(cues), start=1)
     ]
     return srt.compose(subtitles, reindex=False)
 
@@ -115,7 +167,7 @@ def to_json(cues: list[Cue]) -> str:
     doc = {
         "version": "1.0.0",
         "segments": [
-            {"speaker": c.speaker, "startTime": c.start, "endTime": c.end, "body": c.text} for c in cues
+            {"speaker": c.speaker, "startTime": round(c.start, 3), "endTime": round(c.end, 3), "body": c.text} for c in cues
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -143,7 +195,7 @@ def to_html(title: str, sections: list[TranscriptSection], language: str = "en")
         f"<h1>{escape(title)}</h1>",
     ]
     for section in sections:
-        parts.append(f"<section><h2>{escape(section.heading)}</h2><p><em>{escape(section.speaker)}</em></p>")
+        parts.append(f"<section><h2>{escape(section.heading)}</h2><p><cite>{escape(section.speaker)}:</cite></p>")  # as the Podcasting 2.0 example names a speaker
         for c in section.cues:
             parts.append(f'<p><time datetime="PT{c.start:.3f}S">{npt(c.start)[:8]}</time> {escape(c.text)}</p>')
         parts.append("</section>")

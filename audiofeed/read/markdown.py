@@ -83,7 +83,7 @@ class MarkdownPageReader:
     """
 
     extensions = (".md", ".markdown")
-    PAGE_KEYS = {"title", "date", "doctor", "specialty", "answers"}
+    PAGE_KEYS = {"title", "date", "doctor", "specialty", "answers", "guid"}
     ANSWER_KEYS = {"question", "doctor", "specialty", "runtime"}
 
     def read(self, path: Path, text: str) -> Page:
@@ -181,5 +181,6 @@ class MarkdownPageReader:
                 problems.append(_at(line, f"section '## {heading}' is not in the front matter's answers"))
         if problems:
             raise PageError(path, problems)
+        guid = str(meta["guid"]).strip() if meta.get("guid") is not None else None
         return Page(source=path, slug=slug_for(path), title=_plain(title), doctor=doctor, specialty=specialty,
-                    updated=updated, answers=tuple(answers))
+                    updated=updated, answers=tuple(answers), guid=guid or None)

@@ -38,6 +38,7 @@ class Page:
     answers: tuple[Answer, ...]  # the lead answer first, then "Other Voices" in page order
     warnings: tuple[Problem, ...] = ()  # what was read past (the page is still built)
     source_sha256: str = ""  # of the bytes that were read and parsed: what the page key hashes
+    guid: str | None = None  # pinned by the page (front matter ``guid``): its episode's GUID, whatever else changes
 
     @property
     def doctors(self) -> list[str]:

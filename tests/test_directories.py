@@ -1,0 +1,156 @@
+"""Feeds that directories and apps trust: identity that never moves, and the habits of good hosts.
+
+Read back the way apps read them (feedparser, gPodder's podcastparser, mutagen), from real builds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from .conftest import ARTICLES, BASE_URL, run_build, small_articles
+
+PAGE = "000_4fe75e9a818bb161"
+
+
+def guids(out: Path) -> dict[str, list[str]]:
+    return {name: [e.id for e in feedparser.parse(str(out / name)).entries] for name in ("feed.xml", "answers.xml")}
+
+
+def show_guid(out: Path, name: str) -> str:
+    return re.search(r"<podcast:guid>([^<]+)</podcast:guid>", (out / name).read_text()).group(1)
+
+
+def test_a_reworded_question_and_an_edited_answer_keep_every_guid(tmp_path, articles_copy):
+    out = tmp_path / "out"
+    assert run_build(articles_copy, out, "--base-url", BASE_URL).code == 0
+    before = guids(out)
+    page = articles_copy / f"{PAGE}.txt"
+    text = page.read_text()
+    assert "Is late-stage kidney cancer contagious?" in text
+    page.write_text(text.replace("Is late-stage kidney cancer contagious?", "Can late-stage kidney cancer spread to others?")
+                        .replace("Kidney cancer clinically tends", "Kidney cancer usually tends"))
+    run = run_build(articles_copy, out, "--base-url", BASE_URL)
+    assert run.code == 0 and "1 page(s) built" in run.stdout, run.stdout
+    assert "Can late-stage kidney cancer spread to others?" in (out / "answers.xml").read_text()
+    assert guids(out) == before
+    forced = run_build(articles_copy, out, "--base-url", BASE_URL, "--force")  # a forced rebuild keeps them too
+    assert forced.code == 0 and guids(out) == before
+
+
+def test_a_front_matter_guid_pins_the_episode(tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "cold.md").write_text("---\ntitle: Is a cold contagious?\ndate: 2025-02-12\ndoctor: Ann Lee\n"
+                                      "specialty: General Practice\nguid: 7d3c7a4e-old-page-guid\nanswers: []\n---\n"
+                                      "A cold spreads for the first few days.\n")
+    out = tmp_path / "out"
+    assert run_build(articles, out).code == 0
+    assert guids(out)["feed.xml"] == ["7d3c7a4e-old-page-guid"]
+
+
+def test_a_second_address_keeps_the_shows_identity_and_can_point_apps_to_it(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out, "--base-url", "https://old.example.org/show/").code == 0
+    first = {name: show_guid(out, name) for name in ("feed.xml", "answers.xml")}
+    assert first["feed.xml"] != first["answers.xml"]
+    assert run_build(articles, out, "--base-url", "https://new.example.net/podcast/").code == 0
+    assert {name: show_guid(out, name) for name in ("feed.xml", "answers.xml")} == first
+    (tmp_path / "audiofeed.toml").write_text('[feed]\nnew_feed_url = "https://moved.example.com/pod/"\n')
+    assert run_build(articles, out, "--base-url", "https://new.example.net/podcast/").code == 0
+    xml = (out / "feed.xml").read_text()
+    assert "<itunes:new-feed-url>https://moved.example.com/pod/feed.xml</itunes:new-feed-url>" in xml
+    assert show_guid(out, "feed.xml") == first["feed.xml"]
+
+
+def test_items_link_their_pages_each_feed_describes_itself_and_answers_have_ordered_dates(built):
+    import podcastparser
+
+    out = built.output
+    episodes = feedparser.parse(str(out / "feed.xml"))
+    answers = feedparser.parse(str(out / "answers.xml"))
+    assert not episodes.bozo and not answers.bozo
+    assert all(e.link == f"{BASE_URL}{e.enclosures[0].href.split('/')[-2]}/" for e in episodes.entries)
+    assert all(e.link.startswith(BASE_URL) and "/" in e.link[len(BASE_URL):] for e in answers.entries)
+    # each feed names the other, as an alternate RSS feed of the same show
+    for parsed, sibling in ((episodes, "answers.xml"), (answers, "feed.xml")):
+        assert any(link.rel == "alternate" and link.type == "application/rss+xml" and link.href == BASE_URL + sibling
+                   for link in parsed.feed.links), parsed.feed.links
+    assert episodes.feed.description != answers.feed.description
+    assert "one doctor's answer" in answers.feed.description
+    for e in answers.entries:  # the description says what the doctor says, not the title and author again
+        assert not e.description.startswith(f"<p>{e.author_detail.name}")
+    by_page: dict[str, list] = {}
+    for e in answers.entries:
+        by_page.setdefault(e.enclosures[0].href.split("/")[-2], []).append(e)
+    for page, items in by_page.items():
+        dates = [e.published_parsed for e in sorted(items, key=lambda e: int(e.itunes_episode))]  # in answer order
+        assert dates == sorted(dates) and len(set(dates)) == len(dates), page
+    for name in ("feed.xml", "answers.xml"):
+        with open(out / name, "rb") as f:
+            parsed = podcastparser.parse(f"{BASE_URL}{name}", f)
+        assert all(ep["link"].startswith(BASE_URL) for ep in parsed["episodes"])
+
+
+def test_a_public_address_with_the_default_owner_or_author_is_warned_about(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    run = run_build(articles, tmp_path / "out", "--base-url", "https://podcast.example.org/")
+    assert run.code == 0
+    warnings = [ln for ln in run.stderr.splitlines() if ln.startswith("warning:")]
+    assert any("owner email is still the default" in w and "owner_email" in w for w in warnings), run.stderr
+    assert any("author is still the default" in w for w in warnings), run.stderr
+    local = run_build(articles, tmp_path / "local")  # a draft at the default local address
+    assert "still the default" not in local.stderr
+    named = run_build(articles, tmp_path / "named", "--base-url", "https://podcast.example.org/", "--email",
+                      "radio@hospital.example", "--author", "City Hospital")
+    assert "still the default" not in named.stderr
+
+
+def test_transcripts_chapters_and_tags_as_the_specs_ask(built):
+    from mutagen.id3 import ID3
+
+    out = built.output
+    for path in sorted(out.glob("*/answer-*.json")) + sorted(out.glob("*/episode.json")):
+        for segment in json.loads(path.read_text())["segments"]:
+            for key in ("startTime", "endTime"):
+                assert round(segment[key], 3) == segment[key] and len(repr(segment[key]).split(".")[-1]) <= 3, (path, segment)
+    chapters = json.loads((out / PAGE / "chapters.json").read_text())
+    assert chapters["title"] and chapters["version"] == "1.2.0"
+    html = (out / PAGE / "answer-01.html").read_text()
+    assert "<cite>Wang Jian, Urology:</cite>" in html and "<em>" not in html
+    for mp3 in sorted(out.glob("*/*.mp3")):
+        raw = ID3(mp3, translate=False)
+        assert raw.version[:2] == (2, 3), mp3
+        assert "TDRC" not in raw and str(raw["TYER"]) == "2025" and len(str(raw["TDAT"])) == 4, mp3
+        assert str(ID3(mp3)["TDRC"]).startswith("2025-")  # and readers still find the date
+    entries = feedparser.parse(str(out / "answers.xml")).entries
+    # feedparser keeps only the last podcast:transcript: it is the WebVTT captions
+    assert entries and all(e.podcast_transcript["type"] == "text/vtt" for e in entries)
+
+
+def test_captions_are_readable_cues_and_transcripts_keep_whole_sentences(built):
+    import srt
+    import webvtt
+
+    out = built.output
+    longest_sentence = 0
+    for path in sorted(out.glob("*/*.srt")):
+        subtitles = list(srt.parse(path.read_text()))
+        assert subtitles and [s.start for s in subtitles] == sorted(s.start for s in subtitles)
+        for s in subtitles:
+            lines = s.content.splitlines()
+            assert 1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines), (path, s.content)
+        for cue in webvtt.read(str(path.with_suffix(".vtt"))):
+            lines = cue.text.splitlines()
+            assert 1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines), (path, cue.text)
+        segments = json.loads(path.with_suffix(".json").read_text())["segments"]
+        longest_sentence = max(longest_sentence, *(len(s["body"]) for s in segments))
+        spoken = " ".join(s["body"] for s in segments)
+        assert " ".join(" ".join(s.content.split()) for s in subtitles) == " ".join(spoken.split())  # nothing lost
+    assert longest_sentence > 84  # the JSON transcript keeps sentences longer than any caption
