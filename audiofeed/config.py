@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .defaults import MAX_TOLERANCE_MS, TOLERANCE_MS
+from .defaults import BITRATES_KBPS, MAX_TOLERANCE_MS, TOLERANCE_MS
 from .channel import Channel
 from .speech.engine import ENGINE_ENV, ENGINES, UnknownEngine, default_engine, engine_for, engine_type
 
@@ -31,6 +31,7 @@ class Config:
     tolerance_ms: float = TOLERANCE_MS
     lexicon: dict[str, str] = field(default_factory=dict)
     scheduler: str | None = None  # a dask.distributed scheduler to render on
+    bitrate_kbps: int | None = None  # the MP3s' bit rate (None: the default, 64)
     normalize: bool = True  # [speech] normalize: say health text as a clinician would
     engine: str = field(default_factory=default_engine)  # [speech] engine: a name in speech.engine.ENGINES
     path: Path | None = None
@@ -178,8 +179,13 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             raise bad("check.tolerance_ms", f"must be a number of milliseconds from 0 to {MAX_TOLERANCE_MS}, not {v!r}")
         config.tolerance_ms = float(v)
     for k, v in data.get("build", {}).items():
+        if k == "bitrate_kbps":
+            if v not in BITRATES_KBPS or isinstance(v, bool):
+                raise bad("build.bitrate_kbps", f"must be one of {', '.join(map(str, BITRATES_KBPS))}, not {v!r}")
+            config.bitrate_kbps = v
+            continue
         if k != "scheduler":
-            raise bad(f"build.{k}", "unknown key (known: scheduler)")
+            raise bad(f"build.{k}", "unknown key (known: bitrate_kbps, scheduler)")
         if not isinstance(v, str) or not v.strip():
             raise bad("build.scheduler", f"must be a dask scheduler address such as 'tcp://10.0.0.5:8786', not {v!r}")
         config.scheduler = v.strip()
@@ -225,6 +231,7 @@ explicit = false
 
 [build]
 # scheduler = "tcp://10.0.0.5:8786"         # render on a dask.distributed cluster (pip install 'audiofeed[dask]')
+# bitrate_kbps = 96                         # MP3 bit rate: 64 (default), 96 or 128 (Apple recommends 96-128 for mono)
 
 [speech]
 normalize = true                            # say "2-4 cm" as "2 to 4 centimeters", "1/3" as "a third"...

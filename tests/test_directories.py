@@ -154,3 +154,64 @@ def test_captions_are_readable_cues_and_transcripts_keep_whole_sentences(built):
         spoken = " ".join(s["body"] for s in segments)
         assert " ".join(" ".join(s.content.split()) for s in subtitles) == " ".join(spoken.split())  # nothing lost
     assert longest_sentence > 84  # the JSON transcript keeps sentences longer than any caption
+
+
+def test_the_default_cover_carries_the_title_at_3000_px_in_srgb(tmp_path):
+    import struct
+
+    from mutagen.id3 import ID3
+
+    articles = small_articles(tmp_path / "articles")
+    a = run_build(articles, tmp_path / "a", "--title", "Kidney Answers")
+    b = run_build(articles, tmp_path / "b", "--title", "Fever Answers")
+    assert a.code == b.code == 0
+    cover = (a.output / "cover.png").read_bytes()
+    assert cover[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", cover[16:24]) == (3000, 3000)
+    assert b"sRGB" in cover[:200] and len(cover) < 200_000  # sRGB, and still small
+    assert cover != (b.output / "cover.png").read_bytes()  # the title is drawn on it
+    assert cover == run_build(articles, tmp_path / "c", "--title", "Kidney Answers").output.joinpath("cover.png").read_bytes()
+    embedded = ID3(next(a.output.glob("*/answer-00.mp3"))).getall("APIC")[0].data
+    assert struct.unpack(">II", embedded[16:24]) == (600, 600) and len(embedded) < 40_000
+
+
+@pytest.mark.parametrize("kbps", [64, 96, 128])
+def test_the_frame_arithmetic_holds_at_each_offered_bit_rate(kbps):
+    """Every reader's duration is frames x 24 ms only if every frame is one size: at each rate."""
+    import numpy as np
+    from mutagen.mp3 import MP3
+
+    from audiofeed.audio.encoding import (check_frames, encode, frame_bytes, frame_count, frames_for_runtime,
+                                          content_samples, resample)
+    from audiofeed.audio.ffmpeg import ffmpeg_exe
+
+    import subprocess
+    import tempfile
+
+    frames = frames_for_runtime(39)
+    samples = np.zeros(content_samples(frames, 22_050), dtype=np.int16)
+    samples[::50] = 3000  # something to encode
+    mp3 = encode(resample(samples, 22_050), kbps)
+    assert len(mp3) == frames * frame_bytes(kbps) == frames * 3 * kbps
+    assert check_frames(mp3) == frame_count(mp3) == frames
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as f:
+        f.write(mp3)
+        f.flush()
+        info = MP3(f.name).info
+        assert info.bitrate == kbps * 1000 and round(info.length * 1000) == frames * 24
+        decoded = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", f.name, "-f", "s16le", "-ac", "1", "-"],
+                                 capture_output=True, check=True).stdout
+        assert len(decoded) // 2 == frames * 1152  # ffmpeg decodes every frame, encoder delay included
+
+
+def test_a_build_at_128_kbit_s_checks_and_the_default_stays_64(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    run = run_build(articles, tmp_path / "out", "--bitrate", "128")
+    assert run.code == 0, run.stderr
+    from mutagen.mp3 import MP3
+
+    assert {MP3(p).info.bitrate for p in run.output.glob("*/*.mp3")} == {128_000}
+    from .conftest import run_check
+
+    assert run_check(run.output, articles=articles).returncode == 0
+    default = run_build(articles, tmp_path / "default")
+    assert {MP3(p).info.bitrate for p in default.output.glob("*/*.mp3")} == {64_000}

@@ -97,8 +97,12 @@ def test_chapter_click_moves_playback(page, site):
         page.locator("button.chapter").nth(k).click()
         t = page.evaluate("() => document.getElementById('episode-audio').currentTime")
         assert starts[k] - 0.001 <= t < starts[k] + 1.0, (k, starts[k], t)  # media time is kept to the microsecond
-        assert page.locator("#position").inner_text() == page.evaluate(
-            "s => { s = Math.floor(s); return String(Math.floor(s/60)).padStart(2,'0') + ':' + String(s%60).padStart(2,'0'); }", t)
+        # the shown position follows the media's time (it updates on timeupdate events, so wait for
+        # the event rather than read it at one instant, when it may still show the second before)
+        page.wait_for_function("""() => {
+            const s = Math.floor(document.getElementById('episode-audio').currentTime);
+            return document.getElementById('position').innerText ===
+                String(Math.floor(s / 60)).padStart(2, '0') + ':' + String(s % 60).padStart(2, '0'); }""")
     assert not page.problems, page.problems
 
 

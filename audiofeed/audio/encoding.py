@@ -24,8 +24,32 @@ import soxr
 
 from ..names import OUTPUT_RATE  # noqa: E402  (re-exported: the encoder's rate)
 FRAME_SAMPLES = 1152
-BITRATE_KBPS = 64
-FRAME_BYTES = 144 * BITRATE_KBPS * 1000 // OUTPUT_RATE  # 192: no padding at 48 kHz
+# The bit rates offered: 64 kbit/s (the default: above Apple's 32 kbit/s minimum for mono MP3,
+# plenty for speech) and Apple's recommended 96-128 for mono. At 48 kHz every one of them gives
+# frames of a whole number of bytes (3 x the rate), so no frame ever has a padding byte.
+from ..defaults import BITRATE_KBPS, BITRATES_KBPS  # noqa: E402  (the command line shows them without numpy)
+_BITRATE_INDEX = {64: 5, 96: 7, 128: 9}  # MPEG-1 Layer III bit rate index in the frame header
+
+
+def frame_bytes(kbps: int = BITRATE_KBPS) -> int:
+    """Bytes of every frame at ``kbps`` kbit/s and 48 kHz.
+
+    >>> [frame_bytes(k) for k in BITRATES_KBPS]
+    [192, 288, 384]
+    """
+    return 144 * kbps * 1000 // OUTPUT_RATE
+
+
+def frame_header(kbps: int = BITRATE_KBPS) -> bytes:
+    """The 4 bytes every frame starts with: MPEG-1 Layer III, ``kbps``, 48 kHz, no padding, mono, original.
+
+    >>> frame_header(64).hex(), frame_header(128).hex()
+    ('fffb54c4', 'fffb94c4')
+    """
+    return bytes([0xFF, 0xFB, _BITRATE_INDEX[kbps] << 4 | 0x01 << 2, 0xC4])
+
+
+FRAME_BYTES = frame_bytes(BITRATE_KBPS)  # 192 at the default
 FRAME_SECONDS = FRAME_SAMPLES / OUTPUT_RATE  # 0.024
 LAME_QUALITY = 7  # LAME's fast mode: half the time of the default, no audible loss for speech
 
@@ -71,28 +95,43 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     return soxr.resample(x, rate, OUTPUT_RATE, quality="HQ")
 
 
-def encode(samples: np.ndarray) -> bytes:
-    """Encode float mono samples at :data:`OUTPUT_RATE` as CBR MP3 frames, without any header."""
+def encode(samples: np.ndarray, kbps: int = BITRATE_KBPS) -> bytes:
+    """Encode float mono samples at :data:`OUTPUT_RATE` as CBR MP3 frames of ``kbps``, without any header."""
     frames = len(samples) // FRAME_SAMPLES + 2
     pcm = np.clip(np.round(samples * 32768), -32768, 32767).astype("<i2")
     encoder = lameenc.Encoder()
-    encoder.set_bit_rate(BITRATE_KBPS)
+    encoder.set_bit_rate(kbps)
     encoder.set_in_sample_rate(OUTPUT_RATE)
     encoder.set_out_sample_rate(OUTPUT_RATE)
     encoder.set_channels(1)
     encoder.set_quality(LAME_QUALITY)
     encoder.silence()
     mp3 = bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
-    if len(mp3) != frames * FRAME_BYTES:
-        raise RuntimeError(f"LAME wrote {len(mp3)} bytes, expected {frames} frames of {FRAME_BYTES}")
+    if len(mp3) != frames * frame_bytes(kbps) or (frames and mp3[:4] != frame_header(kbps)):
+        raise RuntimeError(f"LAME wrote {len(mp3)} bytes, expected {frames} frames of {frame_bytes(kbps)}")
     return mp3
 
 
-FRAME_HEADER = bytes.fromhex("fffb54c4")  # MPEG-1 Layer III, 64 kbit/s, 48 kHz, no padding, mono, original
+FRAME_HEADER = frame_header(BITRATE_KBPS)  # at the default rate
+
+
+def bitrate_of(audio: bytes) -> int:
+    """The bit rate of a stream of our frames, read from its first header (the default if empty).
+
+    >>> bitrate_of(frame_header(96) + bytes(284))
+    96
+    """
+    if len(audio) < 4:
+        return BITRATE_KBPS
+    for kbps in BITRATES_KBPS:
+        if audio[:4] == frame_header(kbps):
+            return kbps
+    raise ValueError("its first frame is not an MPEG-1 Layer III mono 48 kHz frame of 64, 96 or 128 kbit/s")
 
 
 def check_frames(audio: bytes) -> int:
-    """How many frames ``audio`` holds, each checked from the bytes: 192 bytes, starting with :data:`FRAME_HEADER`.
+    """How many frames ``audio`` holds, each checked from the bytes: all of the first one's bit
+    rate and size (192 bytes at 64 kbit/s), each starting with the same header.
 
     Raises ``ValueError`` naming the first frame that is not one (a truncated, corrupted or
     foreign stream).
@@ -104,12 +143,14 @@ def check_frames(audio: bytes) -> int:
     ...
     ValueError: frame 1 of 2 (byte 192) has no valid header
     """
-    if len(audio) % FRAME_BYTES:
-        raise ValueError(f"{len(audio)} bytes is not a whole number of {FRAME_BYTES}-byte frames")
-    heads = np.frombuffer(audio, dtype=np.uint8).reshape(-1, FRAME_BYTES)[:, :4]
-    bad = np.flatnonzero((heads != np.frombuffer(FRAME_HEADER, dtype=np.uint8)).any(axis=1))
+    kbps = bitrate_of(audio)
+    size = frame_bytes(kbps)
+    if len(audio) % size:
+        raise ValueError(f"{len(audio)} bytes is not a whole number of {size}-byte frames")
+    heads = np.frombuffer(audio, dtype=np.uint8).reshape(-1, size)[:, :4]
+    bad = np.flatnonzero((heads != np.frombuffer(frame_header(kbps), dtype=np.uint8)).any(axis=1))
     if len(bad):
-        raise ValueError(f"frame {bad[0]} of {len(heads)} (byte {bad[0] * FRAME_BYTES}) has no valid header")
+        raise ValueError(f"frame {bad[0]} of {len(heads)} (byte {bad[0] * size}) has no valid header")
     return len(heads)
 
 
@@ -128,8 +169,8 @@ def audio_part(mp3_file: bytes) -> bytes:
 
 
 def frame_count(mp3: bytes) -> int:
-    """Frames in a headerless stream written by :func:`encode` (or a join of such streams)."""
-    return len(mp3) // FRAME_BYTES
+    """Frames in a headerless stream written by :func:`encode` (or a join of such streams of one rate)."""
+    return len(mp3) // frame_bytes(bitrate_of(mp3))
 
 
 def duration_ms(frames: int) -> int:

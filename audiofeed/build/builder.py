@@ -27,17 +27,17 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 from .. import __version__
 from .cache import AudioCache, digest, engine_fingerprint, key
 from ..channel import Channel
 from ..defaults import RATE_BAND
-from ..audio.encoding import duration_ms
+from ..audio.encoding import BITRATE_KBPS, duration_ms
 from ..publish.episode import AnswerAudio, Episode, RefusedAnswer, make_episode
 from ..audio.fitting import FitError
 from ..channel import claim_warnings, show_guids
+from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging
@@ -73,6 +73,7 @@ class BuildOptions:
     cover: Path | None = None  # show art; None: audiofeed's own
     scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
     engine: str = field(default_factory=default_engine)  # the speech engine, by its name in speech.engine.ENGINES
+    kbps: int = BITRATE_KBPS  # the MP3s' bit rate (audio.encoding.BITRATES_KBPS)
 
 
 class AnswerStatus(StrEnum):
@@ -169,8 +170,7 @@ class _Build:
         self.report = BuildReport(output=options.output)
         self.report.problems.extend(warning(options.output / FEED_FILE, message) for message in claim_warnings(self.channel))
         self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
-        self.cover = options.cover.read_bytes() if options.cover else \
-            resources.files("audiofeed").joinpath("assets", COVER_FILE).read_bytes()
+        self._covers: tuple[bytes, bytes] | None = None
         self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
         self.cache_disabled = False
         if options.scheduler and executor is None:
@@ -227,7 +227,16 @@ class _Build:
         channel = {k: v for k, v in asdict(self.channel).items() if k not in FEED_ONLY}
         speech = [o.normalize, RULES_VERSION if o.normalize else None]
         return digest([__version__, PAGE_FORMAT, engine_fingerprint(o.engine), channel, list(o.band), list(o.lexicon), speech,
-                       o.default_voice, hashlib.sha256(self.cover).hexdigest(), site_fingerprint()])
+                       *([o.kbps] if o.kbps != BITRATE_KBPS else []),
+                       o.default_voice, cover_key(o.cover, self.channel.title), site_fingerprint()])
+
+    def covers(self) -> tuple[bytes, bytes]:
+        """The feed's cover and the copy in each MP3, made when first needed (:func:`~..publish.cover.covers`)."""
+        if self._covers is None:
+            from ..publish.cover import covers
+
+            self._covers = covers(self.options.cover, self.channel.title)
+        return self._covers
 
     def feeds_key(self) -> str:
         """A hash of the settings that shape only the feeds."""
@@ -305,7 +314,8 @@ class _Build:
             self.report.pages_kept = len(plan.kept)
 
         planner = Planner(self.voices, Lexicon(dict(self.options.lexicon)), self.options.band,
-                          self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine)
+                          self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine,
+                          kbps=self.options.kbps)
         total = sum(len(p.answers) for p in plan.changed)
         for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
                                                  meanwhile=carry_over), start=1):
@@ -371,7 +381,7 @@ class _Build:
         refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
                                  round(r.needed_rate, 1))
                    for i, r in sorted(progress.results.items()) if isinstance(r, FitError)]
-        made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.cover,
+        made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.covers()[1],
                             base_url=channel.url(""), language=channel.language, refused=refused,
                             spoken={job.index: job.text for job in progress.jobs},
                             voices={job.index: job.voice for job in progress.jobs}, engine=self.options.engine,
@@ -391,7 +401,7 @@ class _Build:
         from ..publish.feeds import answers_feed, episodes_feed  # feedgen and lxml: needed only from here on
         from ..publish.site import render_index
 
-        staging.write(COVER_FILE, self.cover)
+        staging.write(COVER_FILE, self.covers()[0])
         for name, data in site_assets().items():
             staging.write(name, data)
         staging.write(INDEX_FILE, render_index(self.channel, episodes).encode())

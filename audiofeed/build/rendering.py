@@ -12,7 +12,8 @@ import statistics
 from dataclasses import dataclass, field, replace
 
 from .cache import key
-from ..audio.encoding import OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime, resample
+from ..audio.encoding import (BITRATE_KBPS, OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime,
+                              resample)
 from ..publish.episode import AnswerAudio
 from ..audio.fitting import fit_to_runtime, pad_to
 from ..audio.loudness import integrated_loudness, level
@@ -39,10 +40,14 @@ class AnswerJob:
     band: tuple[int, int]
     doctor: str = ""  # named in transcripts as the speaker
     engine: str = field(default_factory=default_engine)  # the speech engine, by its name in :data:`~audiofeed.speech.engine.ENGINES`
+    kbps: int = BITRATE_KBPS  # the MP3's bit rate
 
     def render_key(self) -> str:
-        return key("render", self.engine, text=self.text, display=self.display, voice=self.voice,
-                   frames=self.target_frames, band=list(self.band), rate=self.rate, speaker=self.doctor)
+        fields = dict(text=self.text, display=self.display, voice=self.voice, frames=self.target_frames,
+                      band=list(self.band), rate=self.rate, speaker=self.doctor)
+        if self.kbps != BITRATE_KBPS:  # the default's keys stay as they were: the cache keeps its entries
+            fields["kbps"] = self.kbps
+        return key("render", self.engine, **fields)
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         fitted = fit_to_runtime(lambda rate: engine.speak(job.text, job.voice, rate), target, job.band, rate)
     # Loudness is measured once, on the speech as fitted (at the engine's rate: half the cost of 48 kHz).
     mp3, levelled = level_and_encode(fitted.samples, fitted.sample_rate,
-                                     integrated_loudness(fitted.samples, fitted.sample_rate))
+                                     integrated_loudness(fitted.samples, fitted.sample_rate), job.kbps)
     return AnswerAudio(
         mp3=mp3,
         rate=fitted.rate,
@@ -91,19 +96,20 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
     )
 
 
-def level_and_encode(samples, sample_rate: int, loudness: float | None = None):
-    """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded.
-    Returns the frames and the :class:`~audiofeed.audio.loudness.Levelled` figures."""
+def level_and_encode(samples, sample_rate: int, loudness: float | None = None, kbps: int = BITRATE_KBPS):
+    """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded
+    at ``kbps``. Returns the frames and the :class:`~audiofeed.audio.loudness.Levelled` figures."""
     levelled = level(resample(samples, sample_rate), OUTPUT_RATE, loudness)
-    return encode(levelled.samples), levelled
+    return encode(levelled.samples, kbps), levelled
 
 
 class Planner:
     """A page's jobs: its answers' spoken texts (normalized, then the lexicon), voices, runtimes and planned rates."""
 
     def __init__(self, voices: dict[str, str], lexicon: Lexicon, band: tuple[int, int],
-                 models: dict[str, VoiceModel] | None = None, normalize: bool = True, engine: str | None = None):
-        self.voices, self.lexicon, self.band, self.normalize = voices, lexicon, band, normalize
+                 models: dict[str, VoiceModel] | None = None, normalize: bool = True, engine: str | None = None,
+                 kbps: int = BITRATE_KBPS):
+        self.voices, self.lexicon, self.band, self.normalize, self.kbps = voices, lexicon, band, normalize, kbps
         self.models = models or {}
         self.engine = engine or default_engine()
         kind = engine_type(self.engine)
@@ -119,7 +125,7 @@ class Planner:
             slug=page.slug, index=index, text=text, display=display, offsets=offsets,
             voice=self.voices[answer.doctor],
             target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
-            rate=self.default_rate, band=self.band, doctor=answer.doctor, engine=self.engine,
+            rate=self.default_rate, band=self.band, doctor=answer.doctor, engine=self.engine, kbps=self.kbps,
         )
 
     def jobs(self, page: Page) -> list[AnswerJob]:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ..defaults import RATE_BAND
+from ..defaults import BITRATES_KBPS, RATE_BAND
 from ..interrupts import Interrupted, stopped_message
 from ..names import ANSWERS_FILE, FEED_FILE
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ from .common import DEFAULTS, _rate_band, build_options, engine_option, print_pr
 @click.option("--max-items", type=click.IntRange(min=0), default=None,
               help="Items each feed lists at most, newest first; older episodes stay published and on the web "
                    "pages. [default: feed.max_items in audiofeed.toml, else 0: every one]")
+@click.option("--bitrate", "kbps", type=click.Choice([str(k) for k in BITRATES_KBPS]), default=None,
+              help="MP3 bit rate in kbit/s. 64 is plenty for speech and above Apple's minimum for mono; "
+                   "Apple recommends 96-128 for mono uploads. [default: build.bitrate_kbps in audiofeed.toml, else 64]")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Render on a dask.distributed cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786 "
                    "(needs pip install 'audiofeed[dask]'). [default: build.scheduler in audiofeed.toml, else "
@@ -49,7 +52,7 @@ from .common import DEFAULTS, _rate_band, build_options, engine_option, print_pr
 @click.option("--rate-band", callback=_rate_band,
               help=f"Natural speaking rates, words per minute; answers needing more are refused. [default: {RATE_BAND[0]}-{RATE_BAND[1]}]")
 def build_command(articles, output, config_path, base_url, jobs, force, cache_dir, title, description, author,
-                  email, language, explicit, max_items, scheduler, engine, rate_band):
+                  email, language, explicit, max_items, kbps, scheduler, engine, rate_band):
     """Build podcast feeds, MP3s and web pages from the pages in ARTICLES (default: articles/).
 
     Every doctor's answer is spoken with a voice of its own and fitted to exactly its listed
@@ -72,6 +75,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
 
     options = build_options(
         articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band, scheduler=scheduler,
+        kbps=int(kbps) if kbps else None,
         engine=engine,
         channel={"title": title, "description": description, "author": author, "owner_email": email,
                  "language": language, "base_url": base_url, "explicit": explicit, "max_items": max_items},

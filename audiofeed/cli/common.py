@@ -40,10 +40,12 @@ def print_problems(err: Console, problems) -> None:
 
 def build_options(articles: Path, output: Path, config_path: Path | None = None, *, channel: dict | None = None,
                   jobs: int = 0, force: bool = False, cache: Path | None = None,
-                  rate_band: tuple[int, int] | None = None, scheduler: str | None = None, engine: str | None = None):
+                  rate_band: tuple[int, int] | None = None, scheduler: str | None = None, engine: str | None = None,
+                  kbps: int | None = None):
     """The build's options: ``audiofeed.toml`` (beside ARTICLES, or ``config_path``) under the
     command line's. The one place options are made: ``build`` and ``serve --watch`` both use it."""
     from ..build.builder import BuildOptions
+    from ..defaults import BITRATE_KBPS
 
     from ..speech.engine import engine_type
 
@@ -61,7 +63,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
         band=rate_band or config.rate_band or engine_type(config.engine).RATE_BAND, force=force, cache=cache,
         lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
         default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
-        engine=config.engine,
+        engine=config.engine, kbps=kbps or config.bitrate_kbps or BITRATE_KBPS,
     )
 
 

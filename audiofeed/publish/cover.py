@@ -1,0 +1,68 @@
+"""The show's default cover: its title on audiofeed's artwork, drawn at build time (Pillow).
+
+Apple asks for 1400-3000 px square, sRGB; directories show the title small, so the art carries
+it. The feed's ``cover.png`` is 3000 px (about 110 kB: flat colours compress well); the copy
+embedded in every MP3 is 600 px, enough for a player's screen, so MP3s stay small. The same
+title and Pillow version give the same bytes (the font is Pillow's own, no time is stored).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from pathlib import Path
+
+COVER_VERSION = 1  # bump when the drawing changes: the pages' keys follow it
+FEED_SIZE = 3000  # px: Apple's maximum, for the feed's cover.png
+EMBEDDED_SIZE = 600  # px: the copy in each MP3's APIC frame
+BACKGROUND, BAND, MARK, TEXT = (14, 94, 111), (10, 70, 84), (255, 224, 138), (255, 255, 255)
+
+
+def default_cover(title: str, size: int = FEED_SIZE) -> bytes:
+    """A square PNG (sRGB) of ``size`` px with ``title`` and a waveform mark."""
+    from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
+
+    img = Image.new("RGB", (size, size), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, int(size * 0.72), size, size], fill=BAND)
+    bars, left, span = 24, int(size * 0.1), size * 0.8
+    for i in range(bars):
+        height = int(size * 0.12 * (0.35 + 0.65 * abs(math.sin(i * 0.9))))
+        x, y = left + int(i * span / bars), int(size * 0.86)
+        draw.rounded_rectangle([x, y - height // 2, x + int(span / bars * 0.55), y + height // 2],
+                               radius=max(1, int(size * 0.008)), fill=MARK)
+    lines = textwrap.wrap(title, width=18) or [""]
+    font_size = int(size * (0.085 if len(lines) <= 5 else 0.085 * 5 / len(lines)))
+    font = ImageFont.load_default(size=font_size)
+    y = int(size * 0.12)
+    for line in lines[:8]:
+        draw.text((int(size * 0.09), y), line, font=font, fill=TEXT)
+        y += int(font_size * 1.25)
+    info = PngInfo()
+    info.add(b"sRGB", b"\x00")  # the colours are sRGB (perceptual intent), as Apple asks
+    out = io.BytesIO()
+    img.save(out, "PNG", optimize=True, pnginfo=info)
+    return out.getvalue()
+
+
+def covers(own: Path | None, title: str) -> tuple[bytes, bytes]:
+    """The feed's cover and the copy embedded in each MP3: the producer's own art (``own``) for
+    both, or the show's ``title`` on audiofeed's art, 3000 px and 600 px."""
+    if own is not None:
+        art = own.read_bytes()
+        return art, art
+    return default_cover(title), default_cover(title, EMBEDDED_SIZE)
+
+
+def cover_key(own: Path | None, title: str) -> str:
+    """What the covers' bytes follow, without drawing them (a build with nothing to do never
+    pays for the drawing): the producer's file, or the title, this drawing and Pillow's version."""
+    import hashlib
+
+    if own is not None:
+        return hashlib.sha256(own.read_bytes()).hexdigest()
+    from ..speech.engine import package_version
+
+    return hashlib.sha256(f"default cover {COVER_VERSION} {package_version('pillow')}\n{title}".encode()).hexdigest()
