@@ -122,6 +122,8 @@ def test_transcripts_chapters_and_tags_as_the_specs_ask(built):
                 assert round(segment[key], 3) == segment[key] and len(repr(segment[key]).split(".")[-1]) <= 3, (path, segment)
     chapters = json.loads((out / PAGE / "chapters.json").read_text())
     assert chapters["title"] and chapters["version"] == "1.2.0"
+    assert all(c["url"].startswith(f"{BASE_URL}{PAGE}/") and c["img"] == f"{BASE_URL}cover.png" for c in chapters["chapters"])
+    assert chapters["chapters"][2]["url"] == f"{BASE_URL}{PAGE}/#answer-02"
     html = (out / PAGE / "answer-01.html").read_text()
     assert "<cite>Wang Jian, Urology:</cite>" in html and "<em>" not in html
     for mp3 in sorted(out.glob("*/*.mp3")):

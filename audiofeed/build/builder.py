@@ -130,8 +130,8 @@ class BuildReport(Reported):
 
 Progress = Callable[[int, int, str], None]
 # Bump when what a page's files hold changes for the same inputs (3: ID3v2.3 dates as TYER/TDAT,
-# a title in the chapters JSON, <cite> speakers in HTML transcripts, answer anchors in the player).
-PAGE_FORMAT = 3
+# a title, links and images in the chapters JSON, <cite> speakers in HTML transcripts, answer anchors in the player).
+PAGE_FORMAT = 4
 FEED_ONLY = {"max_items", "answers_description", "podcast_guid", "new_feed_url"}  # channel settings that shape the feeds and nothing else
 
 

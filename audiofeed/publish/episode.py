@@ -17,7 +17,7 @@ from datetime import date
 from ..audio.encoding import duration_ms, frame_count
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
-from ..names import CHAPTERS_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
+from ..names import CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
 from ..timecode import clock
 from .transcripts import Cue, TranscriptSection, to_html, to_json, to_srt, to_vtt
 
@@ -268,7 +268,7 @@ def make_episode(
     data = tagged_mp3(b"".join(joined), tags, chapters)
     files[episode_name] = data
     chapters_name = page_file(page.slug, CHAPTERS_FILE)
-    files[chapters_name] = chapters_json(answers, page.title).encode()
+    files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/", f"{base_url}{COVER_FILE}").encode()
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -294,8 +294,9 @@ def show_notes_text(answers: list[EpisodeAnswer]) -> str:
     return "\n".join(f"{clock(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
 
 
-def chapters_json(answers: list[EpisodeAnswer], title: str) -> str:
-    """Podcasting 2.0 JSON chapters (version 1.2.0) of the episode ``title``, sorted by start time."""
+def chapters_json(answers: list[EpisodeAnswer], title: str, page_url: str = "", image: str = "") -> str:
+    """Podcasting 2.0 JSON chapters (version 1.2.0) of the episode ``title``, sorted by start time;
+    each chapter links its answer on the page (``page_url#answer-NN``) and shows the show's ``image``."""
     doc = {
         "version": "1.2.0",
         "title": title,
@@ -304,6 +305,8 @@ def chapters_json(answers: list[EpisodeAnswer], title: str) -> str:
                 "startTime": a.start_ms / 1000,
                 "endTime": (a.start_ms + a.duration_ms) / 1000,
                 "title": chapter_title(a.question, a.doctor),
+                **({"url": f"{page_url}#{answer_stem(a.index)}" if a.index else page_url} if page_url else {}),
+                **({"img": image} if image else {}),
             }
             for a in sorted(answers, key=lambda a: a.start_ms)
         ],
