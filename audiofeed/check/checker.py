@@ -40,13 +40,15 @@ def decoded_ms(path: Path) -> float:
 
 
 class _Checker:
-    def __init__(self, output: Path, articles: Path | None, tolerance_ms: float):
+    def __init__(self, output: Path, articles: Path | None, tolerance_ms: float, listen: bool = False):
         self.out = output.resolve()
         self.articles = articles
         self.tol = tolerance_ms
         self.report = CheckReport(output=output, tolerance_ms=tolerance_ms)
         self.decoded: dict[Path, float | Exception] = {}
         self.starts: dict[Path, float | None] = {}
+        self.listen = listen
+        self.heard: dict = {}  # MP3 -> listen.Heard, with --listen
         from ..build.output import built_base_url
 
         self.base_url = built_base_url(self.out)  # where the build said the output is published
@@ -99,11 +101,24 @@ class _Checker:
         with ThreadPoolExecutor(max_workers=4) as pool:
             self.decoded = dict(zip(paths, pool.map(self._decode_safely, paths)))
         self.starts = self.answer_starts([a.mp3 for a in published.answers if a.mp3 is not None])
+        if self.listen:
+            self.listen_to_answers()
         pages = {e.slug: self.check_episode(e) for e in published.episodes}
         for answer in published.answers:
             self.check_answer(answer, pages.get(answer.slug), sources)
         self.check_refused(sources, published)
         return self.report
+
+    def listen_to_answers(self) -> None:
+        """``--listen``: every answer heard and held to its own words (:mod:`.listen`)."""
+        from .listen import listen
+
+        self.heard, unreliable = listen(self.out, self.out.with_name(f".{self.out.name}.listen"))
+        self.report.listened = len(self.heard)
+        for engine in sorted(unreliable):
+            self.problem(self.rel(self.out), "listening", f"answers spoken by {engine} were not judged: the automatic "
+                         "listener misses most of its words whatever the text (word error rate near 0.9), so it "
+                         "cannot tell answers apart; listen to them yourself", Severity.WARNING)
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
         """Where each answer starts in its page's episode: the decoded lengths of the answers before it."""
@@ -242,6 +257,11 @@ class _Checker:
         if path is not None:
             found.decoded_ms, found.header_ms, found.tlen_ms, found.tags = self.mp3_readings(path)
             self.check_identity(row, answer, found.tags)
+            found.heard = self.heard.get(path.resolve()) or self.heard.get(path)
+            if found.heard is not None and found.heard.verdict != "ok":
+                h = found.heard
+                self.problem(row.file, "listening", f"{h.verdict}: heard {h.heard_share:.0%} of its words; word error "
+                             f"rate {h.own_wer:.2f} against its own text, {h.closest_wer} against {h.closest}")
         row.readings = {r.field: r.read(found) for r in READERS}
         if path is None:
             row.status = CheckStatus.MISMATCH
@@ -379,6 +399,7 @@ def _cue_starts(kind: str, path: Path) -> list[float]:
     return []
 
 
-def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLERANCE_MS) -> CheckReport:
+def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLERANCE_MS,
+          listen: bool = False) -> CheckReport:
     """Check every duration, chapter and transcript in a published output folder."""
-    return _Checker(output, articles, tolerance_ms).run()
+    return _Checker(output, articles, tolerance_ms, listen).run()

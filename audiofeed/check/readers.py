@@ -51,6 +51,10 @@ class AnswerSources:
     tlen_ms: int | None = None
     tags: object = None  # mutagen ID3
     episode: EpisodeView | None = None
+    heard: object = None  # check --listen: the answer as the listener heard it (listen.Heard)
+
+    def listened(self, name: str):
+        return getattr(self.heard, name) if self.heard is not None else None
 
     def span(self, chapters: str) -> int | None:
         span = self.episode.spans.get(chapters, {}).get(self.title) if self.episode else None
@@ -113,6 +117,17 @@ READERS: tuple[Reader, ...] = (
            lambda s: s.tag(SPEAKING_RATE_TAG), unit="wpm"),
     Reader("silence_added_s", "silence", "silence added", "the silence added (TXXX tag; over 20% is a warning)",
            lambda s: s.tag(SILENCE_ADDED_TAG), unit="+s"),
+    # --listen: what an automatic listener heard (records only; None without --listen)
+    Reader("heard_own_wer", None, "listened (own text)", "with --listen: the listener's word error rate against the "
+           "answer's own text", lambda s: s.listened("own_wer"), unit="wer"),
+    Reader("heard_closest_wer", None, "listened (closest other text)", "with --listen: its word error rate against "
+           "the closest other answer's text", lambda s: s.listened("closest_wer"), unit="wer"),
+    Reader("heard_closest", None, "listened (closest other answer)", "with --listen: which answer that is",
+           lambda s: s.listened("closest"), unit="text"),
+    Reader("heard_share", None, "listened (words heard)", "with --listen: words heard per word of its text",
+           lambda s: s.listened("heard_share"), unit="share"),
+    Reader("heard_verdict", None, "listened", "with --listen: ok, or why it fails (another answer's words, silent, "
+           "truncated)", lambda s: s.listened("verdict"), unit="text"),
 )
 
 
@@ -162,6 +177,7 @@ class CheckReport(Reported):
     tolerance_ms: float
     answers: list[AnswerCheck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    listened: int | None = None  # answers heard and judged (check --listen); None: not asked
 
     def records(self) -> list[dict]:
         """One flat record per answer, for ``--json`` and ``--csv``."""

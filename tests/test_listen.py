@@ -1,0 +1,128 @@
+"""`audiofeed check --listen`: an automatic listener holds each answer to its own words.
+
+A clean natural-voice build passes; speech of another answer under an answer's tags (same frame
+count, so every duration agrees), an answer replaced by silence, and an answer cut to half its
+speech and padded back to length each fail, named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import run_build, small_articles
+
+PIPER_ENV = {k: v for k, v in os.environ.items() if k != "AUDIOFEED_ENGINE"}  # the natural voice, the default
+PAGE = "003_fever_in_children_utf8"
+
+
+def listen(out: Path, articles: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out), "--articles", str(articles), "--listen",
+                           *args], capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def heard_build(tmp_path_factory):
+    """A clean natural-voice build of the two small pages, checked once with --listen (which
+    fills the listener's cache: the spoilt copies below hear only what they changed)."""
+    root = tmp_path_factory.mktemp("listen")
+    articles = small_articles(root / "articles")
+    out = root / "out"
+    done = run_build(articles, out, "--cache", str(root / "cache"), env=PIPER_ENV)
+    assert done.code == 0, done.stderr
+    result = listen(out, articles, "--json")
+    return articles, out, result
+
+
+def spoilt(heard_build, tmp_path) -> tuple[Path, Path]:
+    articles, out, _ = heard_build
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    cache = out.with_name(f".{out.name}.listen")
+    if cache.is_dir():
+        shutil.copytree(cache, copy.with_name(f".{copy.name}.listen"))
+    return articles, copy
+
+
+def split(path: Path) -> tuple[bytes, bytes]:
+    from audiofeed.audio.encoding import audio_part
+
+    data = path.read_bytes()
+    frames = audio_part(data)
+    return data[: len(data) - len(frames)], frames
+
+
+def silent_frames(n: int) -> bytes:
+    from audiofeed.audio.encoding import encode
+
+    return encode(np.zeros((n - 2) * 1152 + 576, dtype=np.float32))
+
+
+def failures(result: subprocess.CompletedProcess) -> list[str]:
+    assert "Traceback" not in result.stderr, result.stderr
+    return [ln for ln in result.stderr.splitlines() if "listening:" in ln]
+
+
+def test_a_clean_build_passes_and_every_answer_is_heard(heard_build):
+    _, out, result = heard_build
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["answers"]) == 4
+    for a in doc["answers"]:
+        assert a["heard_verdict"] == "ok", a
+        assert a["heard_own_wer"] < a["heard_closest_wer"], a
+        assert 0.8 <= a["heard_share"] <= 1.3, a
+
+
+def test_another_answers_speech_under_an_answers_tags_fails(heard_build, tmp_path):
+    from audiofeed.audio.encoding import frame_bytes
+
+    articles, out = spoilt(heard_build, tmp_path)
+    victim, donor = out / PAGE / "answer-01.mp3", out / PAGE / "answer-02.mp3"  # 19 s and 28 s
+    tag, frames = split(victim)
+    _, other = split(donor)
+    assert len(other) > len(frames)
+    victim.write_bytes(tag + other[: len(frames)])  # the same frame count: every duration agrees
+    result = listen(out, articles)
+    assert result.returncode == 1
+    (line,) = failures(result)
+    assert f"{PAGE}/answer-01.mp3" in line and "another answer's words" in line and f"{PAGE} #2" in line, line
+
+
+def test_an_answer_replaced_by_silence_fails(heard_build, tmp_path):
+    articles, out = spoilt(heard_build, tmp_path)
+    victim = out / PAGE / "answer-02.mp3"
+    tag, frames = split(victim)
+    victim.write_bytes(tag + silent_frames(len(frames) // 192))
+    result = listen(out, articles)
+    assert result.returncode == 1
+    (line,) = failures(result)
+    assert f"{PAGE}/answer-02.mp3" in line and "silent" in line, line
+
+
+def test_an_answer_cut_to_half_its_speech_and_padded_back_fails(heard_build, tmp_path):
+    articles, out = spoilt(heard_build, tmp_path)
+    victim = out / PAGE / "answer-02.mp3"
+    tag, frames = split(victim)
+    n = len(frames) // 192
+    victim.write_bytes(tag + frames[: (n // 2) * 192] + silent_frames(n - n // 2))
+    result = listen(out, articles)
+    assert result.returncode == 1
+    (line,) = failures(result)
+    assert f"{PAGE}/answer-02.mp3" in line and "truncated" in line, line
+
+
+def test_an_espeak_build_is_said_to_be_beyond_the_listener(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "out"
+    assert run_build(articles, out, "--engine", "espeak").code == 0
+    result = listen(out, articles)
+    assert result.returncode == 0, result.stderr
+    assert "answers spoken by espeak were not judged" in result.stderr and "Traceback" not in result.stderr
