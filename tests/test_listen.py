@@ -126,3 +126,20 @@ def test_an_espeak_build_is_said_to_be_beyond_the_listener(tmp_path):
     result = listen(out, articles)
     assert result.returncode == 0, result.stderr
     assert "answers spoken by espeak were not judged" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_html_report_shows_what_was_heard_beside_the_durations(heard_build, tmp_path):
+    import lxml.html
+
+    articles, out = spoilt(heard_build, tmp_path)
+    victim = out / PAGE / "answer-02.mp3"
+    tag, frames = split(victim)
+    victim.write_bytes(tag + silent_frames(len(frames) // 192))
+    report = tmp_path / "report.html"
+    result = listen(out, articles, "--html", str(report))
+    assert result.returncode == 1
+    doc = lxml.html.fromstring(report.read_bytes())
+    assert any("heard" in th.text_content() for th in doc.iter("th"))
+    cells = [td.text_content() for td in doc.iter("td")]
+    assert any(c.startswith("silent ✗") for c in cells), cells
+    assert sum(c.startswith("ok: ") for c in cells) == 3, cells
