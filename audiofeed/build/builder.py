@@ -308,6 +308,7 @@ class _Build:
         def carry_over() -> None:
             """Unchanged and kept pages into the staging folder, as links. Runs while the workers
             render (the order of episodes does not matter: the feeds and pages sort them)."""
+            self.covers()  # drawn here, while the workers start and render, not on the critical path
             for slug, record in (*plan.unchanged.items(), *plan.kept.items()):
                 staging.carry_over(slug)
                 episodes.append(record)

@@ -1,7 +1,7 @@
 """The show's default cover: its title on audiofeed's artwork, drawn at build time (Pillow).
 
 Apple asks for 1400-3000 px square, sRGB; directories show the title small, so the art carries
-it. The feed's ``cover.png`` is 3000 px (about 110 kB: flat colours compress well); the copy
+it. The feed's ``cover.png`` is 3000 px (about 111 kB: flat colours compress well); the copy
 embedded in every MP3 is 600 px, enough for a player's screen, so MP3s stay small. The same
 title and Pillow version give the same bytes (the font is Pillow's own, no time is stored).
 """
@@ -13,7 +13,7 @@ import math
 import textwrap
 from pathlib import Path
 
-COVER_VERSION = 1  # bump when the drawing changes: the pages' keys follow it
+COVER_VERSION = 2  # bump when the drawing changes: the pages' keys follow it
 FEED_SIZE = 3000  # px: Apple's maximum, for the feed's cover.png
 EMBEDDED_SIZE = 600  # px: the copy in each MP3's APIC frame
 BACKGROUND, BAND, MARK, TEXT = (14, 94, 111), (10, 70, 84), (255, 224, 138), (255, 255, 255)
@@ -43,7 +43,7 @@ def default_cover(title: str, size: int = FEED_SIZE) -> bytes:
     info = PngInfo()
     info.add(b"sRGB", b"\x00")  # the colours are sRGB (perceptual intent), as Apple asks
     out = io.BytesIO()
-    img.save(out, "PNG", optimize=True, pnginfo=info)
+    img.save(out, "PNG", compress_level=6, pnginfo=info)  # optimize=True: 4% smaller, twice the time
     return out.getvalue()
 
 
