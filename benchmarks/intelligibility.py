@@ -2,7 +2,8 @@
 
 A measure, not a timed test. Each engine builds ``articles/`` from scratch (its own output and
 cache); every published answer MP3 is decoded by ffmpeg to 16 kHz mono and recognized by
-pocketsphinx (its US English model ships in its wheel); the word error rate (``jiwer``) is taken
+pocketsphinx (its US English model ships in its wheel), as ``audiofeed check --listen`` hears it
+(``audiofeed.check.listen``); the word error rate (``jiwer``) is taken
 against the text the engine was given (``spoken`` in build.json), both lower-cased, without
 punctuation. Lower is better; 0.3 means about a word in three was misheard.
 
@@ -18,59 +19,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from audiofeed.check import listen
+
 HERE = Path(__file__).resolve().parent
 
 
-def words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
-
-
-class Listener:
-    def __init__(self) -> None:
-        from pocketsphinx import Decoder
-
-        self.decoder = Decoder(samprate=16000, loglevel="FATAL")
-
-    def hear(self, pcm: bytes) -> str:
-        self.decoder.start_utt()
-        self.decoder.process_raw(pcm, full_utt=True)
-        self.decoder.end_utt()
-        hyp = self.decoder.hyp()
-        return hyp.hypstr if hyp else ""
-
-
-def pcm16k(path: Path | None = None, samples=None, rate: int = 22_050) -> bytes:
-    from audiofeed.audio.ffmpeg import ffmpeg_exe
-
-    if path is not None:
-        cmd, data = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path)], None
-    else:
-        cmd, data = [ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "-"], samples.tobytes()
-    return subprocess.run(cmd + ["-ac", "1", "-ar", "16000", "-f", "s16le", "-"], input=data, capture_output=True,
-                          check=True).stdout
-
-
-def wer(reference: str, heard: str) -> float:
-    import jiwer
-
-    return jiwer.wer(words(reference), words(heard) or "<nothing>")
+def wer(reference: str, heard: list[str]) -> float:
+    """The word error rate ``check --listen`` computes (audiofeed.check.listen), of text against words heard."""
+    return listen.wer(listen.words(reference), heard)
 
 
 def variant_score(voice: str, answers: list[tuple[str, int, int]]) -> float:
     """The word-weighted error rate of ``answers`` (text, rate, words) re-spoken in Piper ``voice``."""
     from audiofeed.speech.engine import engine_for
 
-    piper, listener = engine_for("piper"), Listener()
+    piper = engine_for("piper")
     score = 0.0
     for text, rate, n in answers:
         speech = piper.speak(text, voice, rate)
-        score += wer(text, listener.hear(pcm16k(samples=speech.samples, rate=speech.sample_rate))) * n
+        score += wer(text, listen.hear_pcm(listen.pcm16k(samples=speech.samples, rate=speech.sample_rate))) * n
     return score / sum(n for _, _, n in answers)
 
 
@@ -88,7 +60,6 @@ def main() -> None:
     parser.add_argument("--variants", action="store_true")
     args = parser.parse_args()
     engines = args.engines.split(",")
-    listener = Listener()
     rows: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for engine in engines:
@@ -96,9 +67,9 @@ def main() -> None:
             for record in sorted(out.glob("*/build.json")):
                 episode = json.loads(record.read_text())
                 for a in episode["answers"]:
-                    row = rows.setdefault((episode["slug"], a["index"]), {"words": len(words(a["spoken"]).split()),
+                    row = rows.setdefault((episode["slug"], a["index"]), {"words": len(listen.words(a["spoken"])),
                                                                            "spoken": a["spoken"], "rate": {}})
-                    row[engine] = wer(a["spoken"], listener.hear(pcm16k(out / a["file"])))
+                    row[engine] = wer(a["spoken"], listen.hear(out / a["file"]))
                     row["rate"][engine] = a["rate"]
     total = sum(r["words"] for r in rows.values())
     print("| answer | words | " + " | ".join(engines) + " |")

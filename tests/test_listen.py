@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from audiofeed.audio.encoding import frame_bytes
+
 from .conftest import run_build, small_articles
 
 PIPER_ENV = {k: v for k, v in os.environ.items() if k != "AUDIOFEED_ENGINE"}  # the natural voice, the default
@@ -82,8 +84,6 @@ def test_a_clean_build_passes_and_every_answer_is_heard(heard_build):
 
 
 def test_another_answers_speech_under_an_answers_tags_fails(heard_build, tmp_path):
-    from audiofeed.audio.encoding import frame_bytes
-
     articles, out = spoilt(heard_build, tmp_path)
     victim, donor = out / PAGE / "answer-01.mp3", out / PAGE / "answer-02.mp3"  # 19 s and 28 s
     tag, frames = split(victim)
@@ -100,7 +100,7 @@ def test_an_answer_replaced_by_silence_fails(heard_build, tmp_path):
     articles, out = spoilt(heard_build, tmp_path)
     victim = out / PAGE / "answer-02.mp3"
     tag, frames = split(victim)
-    victim.write_bytes(tag + silent_frames(len(frames) // 192))
+    victim.write_bytes(tag + silent_frames(len(frames) // frame_bytes()))
     result = listen(out, articles)
     assert result.returncode == 1
     (line,) = failures(result)
@@ -111,8 +111,8 @@ def test_an_answer_cut_to_half_its_speech_and_padded_back_fails(heard_build, tmp
     articles, out = spoilt(heard_build, tmp_path)
     victim = out / PAGE / "answer-02.mp3"
     tag, frames = split(victim)
-    n = len(frames) // 192
-    victim.write_bytes(tag + frames[: (n // 2) * 192] + silent_frames(n - n // 2))
+    n = len(frames) // frame_bytes()
+    victim.write_bytes(tag + frames[: (n // 2) * frame_bytes()] + silent_frames(n - n // 2))
     result = listen(out, articles)
     assert result.returncode == 1
     (line,) = failures(result)
@@ -134,7 +134,7 @@ def test_the_html_report_shows_what_was_heard_beside_the_durations(heard_build, 
     articles, out = spoilt(heard_build, tmp_path)
     victim = out / PAGE / "answer-02.mp3"
     tag, frames = split(victim)
-    victim.write_bytes(tag + silent_frames(len(frames) // 192))
+    victim.write_bytes(tag + silent_frames(len(frames) // frame_bytes()))
     report = tmp_path / "report.html"
     result = listen(out, articles, "--html", str(report))
     assert result.returncode == 1

@@ -192,13 +192,17 @@ class _Build:
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
         except Exception as e:
-            lost = getattr(self.pool, "lost", None)  # a cluster's scheduler killed mid-build
-            if lost is not None and (why := lost(e)):
-                raise BuildError(why) from None
+            self.stop_if_cluster_lost(e)
             raise
         finally:
             self.pool.close()
         return self.finish()
+
+    def stop_if_cluster_lost(self, error: BaseException) -> None:
+        """A cluster gone mid-build (raised, or a job's result) stops the build in one line, publishing nothing."""
+        lost = getattr(self.pool, "lost", None)
+        if lost is not None and (why := lost(error)):
+            raise BuildError(why) from None
 
     # -- read -----------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, str], list[Path]]:
@@ -341,9 +345,7 @@ class _Build:
             self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
                                             f"needs {result.needed_rate:.0f} wpm"))
         elif isinstance(result, BaseException):
-            lost = getattr(self.pool, "lost", None)  # the cluster itself went away: the whole build stops
-            if lost is not None and (why := lost(result)):
-                raise BuildError(why)
+            self.stop_if_cluster_lost(result)
             self.report.problems.append(error(
                 page.source, f"could not render {answer.question!r}: {type(result).__name__}: {result}", answer.line))
             self.report.answers.append(_row(page, job.index, None, AnswerStatus.FAILED, str(result)))

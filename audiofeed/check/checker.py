@@ -257,7 +257,7 @@ class _Checker:
         if path is not None:
             found.decoded_ms, found.header_ms, found.tlen_ms, found.tags = self.mp3_readings(path)
             self.check_identity(row, answer, found.tags)
-            found.heard = self.heard.get(path.resolve()) or self.heard.get(path)
+            found.heard = self.heard.get(path.resolve())
             if found.heard is not None and found.heard.verdict != "ok":
                 h = found.heard
                 self.problem(row.file, "listening", f"{h.verdict}: heard {h.heard_share:.0%} of its words; word error "

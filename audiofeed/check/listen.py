@@ -4,7 +4,8 @@
 answer: two answers of one length swapped, or speech replaced by silence padded to length, agree
 on every clock. An automatic listener can: pocketsphinx (its US English model ships in its
 wheel, so ``pip`` alone installs it) recognizes each answer's MP3, and its word error rate is
-taken against the answer's own text and against every other answer's of the show.
+taken against the answer's own text and against the other answers' of its page and the few of the rest of the show that share most
+of its words (:func:`_rivals`).
 
 An answer fails when what is heard is
 - closer to another answer's text than to its own;
@@ -54,14 +55,28 @@ def wer(reference: list[str], heard: list[str]) -> float:
     return float(jiwer.wer(" ".join(reference), " ".join(heard) or "<nothing>"))
 
 
-def hear(mp3: Path) -> list[str]:
-    """What pocketsphinx hears in ``mp3`` (decoded by ffmpeg to 16 kHz mono), as :func:`words`."""
-    from pocketsphinx import Decoder
-
+def pcm16k(mp3: Path | None = None, samples=None, rate: int = 0) -> bytes:
+    """16 kHz mono 16-bit PCM, as the listener takes it, decoded by ffmpeg from ``mp3``, or
+    resampled from raw 16-bit ``samples`` at ``rate`` Hz."""
     from ..audio.ffmpeg import ffmpeg_exe
 
-    pcm = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(mp3), "-ac", "1", "-ar", str(SAMPLE_RATE),
-                          "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    if mp3 is not None:
+        source, data = ["-i", str(mp3)], None
+    else:
+        source, data = ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "-"], samples.tobytes()
+    return subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", *source, "-ac", "1", "-ar", str(SAMPLE_RATE),
+                           "-f", "s16le", "-"], input=data, capture_output=True, check=True).stdout
+
+
+def hear(mp3: Path) -> list[str]:
+    """What pocketsphinx hears in ``mp3``, as :func:`words`."""
+    return hear_pcm(pcm16k(mp3))
+
+
+def hear_pcm(pcm: bytes) -> list[str]:
+    """What pocketsphinx hears in 16 kHz mono PCM, as :func:`words`."""
+    from pocketsphinx import Decoder
+
     decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
@@ -112,8 +127,10 @@ def cached_hear(mp3: Path, cache: Path | None) -> list[str]:
     digest = hashlib.sha256(mp3.read_bytes()).hexdigest()
     entry = cache / f"{digest}-v{LISTENER_VERSION}.json" if cache else None
     if entry is not None:
-        try:
-            data = json.loads(entry.read_text(encoding="utf-8"))
+        from ..storage import read_regular
+
+        try:  # what is beside the output is read as any cache is: a bounded regular file, never a FIFO
+            data = json.loads(read_regular(entry, 4 << 20))
             if isinstance(data, list) and all(isinstance(w, str) for w in data):
                 return data
         except (OSError, ValueError):
@@ -154,8 +171,8 @@ def published_answers(out: Path) -> list[Spoken]:
 def listen(out: Path, cache: Path | None, workers: int | None = None) -> tuple[dict[Path, Heard], set[str]]:
     """Hear every published answer of ``out`` on every core and judge each against the show's texts.
 
-    Returns the judgement of each MP3 (answers of engines the listener cannot judge are left
-    out) and the names of those engines.
+    Returns the judgement of each MP3 by its resolved path (answers of engines the listener
+    cannot judge are left out) and the names of those engines.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -167,7 +184,44 @@ def listen(out: Path, cache: Path | None, workers: int | None = None) -> tuple[d
     with ProcessPoolExecutor(max_workers=workers) as pool:
         heard = list(pool.map(cached_hear, [a.mp3 for a in judged], [cache] * len(judged)))
     texts = {a.label: a.text for a in answers}
+    index = _word_index(texts)
     results = {}
     for a, h in zip(judged, heard):
-        results[a.mp3] = judge(a.text, h, {label: t for label, t in texts.items() if label != a.label})
+        results[a.mp3.resolve()] = judge(a.text, h, {label: texts[label] for label in _rivals(a.label, h, texts, index)})
     return results, unreliable
+
+
+RIVALS = 5  # answers of other pages a heard answer is compared with: those sharing the most rare words
+
+
+def _word_index(texts: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each word's answers (labels)."""
+    index: dict[str, set[str]] = {}
+    for label, text in texts.items():
+        for w in set(text):
+            index.setdefault(w, set()).add(label)
+    return index
+
+
+def _rivals(label: str, heard: list[str], texts: dict[str, list[str]], index: dict[str, set[str]]) -> list[str]:
+    """The answers ``heard`` is compared with besides its own: every other answer of its page, and
+    the :data:`RIVALS` of the rest of the show that share the most of its rarer words. A word error
+    rate against every answer of a 10,000-page show would be quadratic; the answer it might really
+    be is among those that share its words.
+
+    >>> texts = {"p #0": ["rest"], "p #1": ["drink", "water"], "q #0": ["drink", "water", "daily"], "r #0": ["run"]}
+    >>> _rivals("p #0", ["drink", "water"], texts, _word_index(texts))
+    ['p #1', 'q #0']
+    """
+    page = label.rsplit(" #", 1)[0]
+    mates = [other for other in texts if other != label and other.rsplit(" #", 1)[0] == page]
+    common = max(50, len(texts) // 10)  # a word in more answers than this tells nothing
+    shared: dict[str, int] = {}
+    for w in set(heard):
+        holders = index.get(w, ())
+        if len(holders) <= common:
+            for other in holders:
+                if other != label and other not in mates:
+                    shared[other] = shared.get(other, 0) + 1
+    best = sorted(shared, key=lambda other: (-shared[other], other))[:RIVALS]
+    return mates + sorted(best)

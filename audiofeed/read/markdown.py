@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from .pages import _paragraphs, _parse_date, Answer, Page, PageError, Problem, _at, parse_runtime, slug_for
@@ -18,6 +19,7 @@ _INLINE = [
 ]
 
 
+@cache
 def _front_matter_loader():
     """A safe YAML loader for front matter that refuses aliases and keeps dates as text.
 
