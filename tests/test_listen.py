@@ -1,14 +1,16 @@
 """`audiofeed check --listen`: an automatic listener holds each answer to its own words.
 
-A clean natural-voice build passes; speech of another answer under an answer's tags (same frame
-count, so every duration agrees), an answer replaced by silence, and an answer cut to half its
-speech and padded back to length each fail, named.
+A clean natural-voice build passes, its captions within half a second of the words heard;
+speech of another answer under an answer's tags (same frame count, so every duration agrees), an
+answer replaced by silence, an answer cut to half its speech and padded back to length, and
+captions shifted by a second each fail, named.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,8 @@ import numpy as np
 import pytest
 
 from audiofeed.audio.encoding import frame_bytes
+from audiofeed.check.listen import CUE_TOLERANCE
+from audiofeed.timecode import npt, parse_npt_ms
 
 from .conftest import run_build, small_articles
 
@@ -81,6 +85,13 @@ def test_a_clean_build_passes_and_every_answer_is_heard(heard_build):
         assert a["heard_verdict"] == "ok", a
         assert a["heard_own_wer"] < a["heard_closest_wer"], a
         assert 0.8 <= a["heard_share"] <= 1.3, a
+        # Every caption, those cut inside a sentence too, starts where its first word is heard.
+        assert a["captions_off"] == 0 and abs(a["captions_worst_s"]) <= CUE_TOLERANCE, a
+        assert a["captions_median_s"] <= 0.15, a
+    assert sorted(doc["captions"]) == ["001_seasonal_flu_lead_only", PAGE]
+    for timing in doc["captions"].values():  # each episode's distribution
+        assert timing["cues"] > 5 and timing["off"] == 0, timing
+        assert timing["median_s"] <= timing["p95_s"] <= abs(timing["worst_s"]) <= CUE_TOLERANCE, timing
 
 
 def test_another_answers_speech_under_an_answers_tags_fails(heard_build, tmp_path):
@@ -119,6 +130,36 @@ def test_an_answer_cut_to_half_its_speech_and_padded_back_fails(heard_build, tmp
     assert f"{PAGE}/answer-02.mp3" in line and "truncated" in line, line
 
 
+def shift_captions(path: Path, seconds: float) -> int:
+    """Every timestamp of a WebVTT or SRT file moved by ``seconds``; returns how many cues."""
+    stamp = re.compile(r"(\d\d:\d\d:\d\d)[.,](\d\d\d)")
+
+    def moved(m: re.Match) -> str:
+        text = npt(parse_npt_ms(f"{m[1]}.{m[2]}") / 1000 + seconds)
+        return text if "." in m[0] else text.replace(".", ",")
+
+    text = path.read_text(encoding="utf-8")
+    path.write_text(stamp.sub(moved, text), encoding="utf-8")
+    return text.count("-->")
+
+
+def test_captions_shifted_by_a_second_fail_naming_the_answer(heard_build, tmp_path):
+    articles, out = spoilt(heard_build, tmp_path)
+    cues = shift_captions(out / PAGE / "answer-01.vtt", 1.0)
+    shift_captions(out / PAGE / "answer-02.srt", 1.0)
+    result = listen(out, articles, "--json")
+    assert result.returncode == 1
+    assert not failures(result)  # the audio is still each answer's own
+    doc = json.loads(result.stdout)
+    problems = {p["file"]: p["message"] for p in doc["problems"] if p["field"] == "caption timing"}
+    assert sorted(problems) == [f"{PAGE}/answer-01.vtt", f"{PAGE}/answer-02.srt"], problems
+    assert problems[f"{PAGE}/answer-01.vtt"].startswith(f"{cues} of {cues} cues start more than 0.5 s"), problems
+    assert all("s late" in message for message in problems.values()), problems
+    row = next(a for a in doc["answers"] if a["file"] == f"{PAGE}/answer-01.mp3")
+    assert row["status"] == "mismatch" and row["captions_off"] == cues and 0.8 <= row["captions_worst_s"] <= 1.2, row
+    assert doc["captions"][PAGE]["off"] == 0  # the episode's own captions were left as built
+
+
 def test_an_espeak_build_is_said_to_be_beyond_the_listener(tmp_path):
     articles = small_articles(tmp_path / "articles")
     out = tmp_path / "out"
@@ -143,3 +184,19 @@ def test_the_html_report_shows_what_was_heard_beside_the_durations(heard_build, 
     cells = [td.text_content() for td in doc.iter("td")]
     assert any(c.startswith("silent ✗") for c in cells), cells
     assert sum(c.startswith("ok: ") for c in cells) == 3, cells
+
+
+def test_the_html_report_marks_captions_that_are_off_on_the_timeline(heard_build, tmp_path):
+    import lxml.html
+
+    articles, out = spoilt(heard_build, tmp_path)
+    cues = shift_captions(out / PAGE / "episode.vtt", 1.0)
+    report = tmp_path / "report.html"
+    result = listen(out, articles, "--html", str(report))
+    assert result.returncode == 1 and f"{PAGE}/episode.vtt: caption timing" in result.stderr, result.stderr
+    assert f"captions in time, {PAGE}: {cues} cues" in result.stdout
+    doc = lxml.html.fromstring(report.read_bytes())
+    ticks = doc.xpath("//svg//line[@class='off-cue']")
+    assert len(ticks) == cues and all("late" in t.text_content() for t in ticks)
+    legends = [p.text_content() for p in doc.xpath("//p[contains(@class, 'captions')]")]
+    assert len(legends) == 2 and sum(f"{cues} more than 0.5 s off" in p for p in legends) == 1, legends

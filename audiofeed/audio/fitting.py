@@ -44,6 +44,7 @@ class FittedSpeech:
     speech_seconds: float  # length of the speech as synthesized at ``rate``
     needed_rate: float  # the rate that would have filled the target with no silence edit
     sentences: tuple[Sentence, ...]
+    words: tuple[Sentence, ...] = ()  # word starts, moved as the sentence starts are
     passes: int = 1  # syntheses it took
     stretch: float = 1.0  # > 1: sped up by time-stretching this much (at most 1 + MAX_STRETCH)
 
@@ -100,11 +101,11 @@ def removable(samples: np.ndarray, sample_rate: int) -> int:
     return sum(max(0, e - s - keep) for s, e in find_pauses(samples, sample_rate))
 
 
-def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentence, ...]]:
+def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentence, ...], tuple[Sentence, ...]]:
     """Add or remove silence in the middle of pauses so that the audio is ``target`` samples long.
 
     Each pause gives or takes in proportion to its length (sentence breaks, being longer,
-    take most). Sentence starts move with the audio.
+    take most). Sentence and word starts move with the audio.
     """
     samples = speech.samples
     delta = target - len(samples)
@@ -135,8 +136,9 @@ def edit_silence(speech: Speech, target: int) -> tuple[np.ndarray, tuple[Sentenc
         return sample + sum(part for mid, part in cuts if mid <= sample)
 
     sentences = tuple(Sentence(s.offset, moved(s.sample)) for s in speech.sentences)
+    words = tuple(Sentence(w.offset, moved(w.sample)) for w in speech.words)
     assert len(out) == target, (len(out), target)
-    return out, sentences
+    return out, sentences, words
 
 
 def needed_rate(rate: int, samples: int, target: int) -> float:
@@ -199,7 +201,7 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
             rate = speech.rate
             break
         rate = new
-    samples, sentences = edit_silence(speech, target)
+    samples, sentences, words = edit_silence(speech, target)
     return FittedSpeech(
         samples=samples,
         sample_rate=speech.sample_rate,
@@ -208,6 +210,7 @@ def fit_to_runtime(speak: Speak, target: int, band: tuple[int, int] = RATE_BAND,
         speech_seconds=speech.seconds,
         needed_rate=needed_rate(rate, len(speech.samples), target),
         sentences=sentences,
+        words=words,
         passes=len(tried),
         stretch=stretch,
     )
@@ -221,8 +224,10 @@ def stretched(speech: Speech, factor: float) -> Speech:
     audio = speech.samples.astype(np.float32).reshape(1, -1) / 32768.0
     out = time_stretch(audio, speech.sample_rate, stretch_factor=factor, high_quality=True).reshape(-1)
     samples = np.clip(np.round(out * 32768.0), -32768, 32767).astype(speech.samples.dtype)
-    sentences = tuple(Sentence(s.offset, min(len(samples), round(s.sample / factor))) for s in speech.sentences)
-    return Speech(samples=samples, sample_rate=speech.sample_rate, voice=speech.voice, rate=speech.rate, sentences=sentences)
+    sentences, words = (tuple(Sentence(s.offset, min(len(samples), round(s.sample / factor))) for s in marks)
+                        for marks in (speech.sentences, speech.words))
+    return Speech(samples=samples, sample_rate=speech.sample_rate, voice=speech.voice, rate=speech.rate, sentences=sentences,
+                  words=words)
 
 
 def pad_to(speech: Speech, target: int) -> FittedSpeech:
@@ -237,4 +242,5 @@ def pad_to(speech: Speech, target: int) -> FittedSpeech:
         speech_seconds=speech.seconds,
         needed_rate=float(speech.rate),
         sentences=speech.sentences,
+        words=speech.words,
     )

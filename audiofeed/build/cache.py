@@ -19,7 +19,7 @@ from ..speech.engine import fingerprint_of, package_version
 from ..storage import atomic_write, read_regular
 
 # Bump when anything in speak/fit/loudness/encode changes what comes out for the same inputs.
-AUDIO_PIPELINE_VERSION = "8"  # 8: soxr to 48 kHz, libebur128 meter, planned rates
+AUDIO_PIPELINE_VERSION = "9"  # 9: cues carry word starts; 8: soxr to 48 kHz, libebur128 meter, planned rates
 
 
 @cache
@@ -135,7 +135,8 @@ class AudioCache:
             audio = AnswerAudio(
                 mp3=mp3, rate=int(a["rate"]), silence_added=float(a["silence_added"]),
                 speech_seconds=float(a["speech_seconds"]), needed_rate=float(a["needed_rate"]),
-                cues=tuple(Cue(float(c[0]), float(c[1]), str(c[2]), str(c[3])) for c in a["cues"]),
+                cues=tuple(Cue(float(c[0]), float(c[1]), str(c[2]), str(c[3]),
+                               tuple((int(i), float(t)) for i, t in (c[4] if len(c) > 4 else ()))) for c in a["cues"]),
                 loudness=None if a["loudness"] is None else float(a["loudness"]),
                 true_peak=None if a["true_peak"] is None else float(a["true_peak"]),
                 passes=int(a["passes"]),
@@ -160,7 +161,7 @@ class AudioCache:
             "mp3_sha256": hashlib.sha256(audio.mp3).hexdigest(),
             "audio": {"rate": audio.rate, "silence_added": audio.silence_added, "speech_seconds": audio.speech_seconds,
                       "needed_rate": audio.needed_rate, "loudness": audio.loudness, "true_peak": audio.true_peak,
-                      "passes": audio.passes, "cues": [[c.start, c.end, c.text, c.speaker] for c in audio.cues]},
+                      "passes": audio.passes, "cues": [[c.start, c.end, c.text, c.speaker, [list(m) for m in c.marks]] for c in audio.cues]},
         }
         self._write_record(k, body)
 

@@ -89,7 +89,7 @@ def render_answer(job: AnswerJob) -> AnswerAudio:
         speech_seconds=fitted.speech_seconds,
         needed_rate=fitted.needed_rate,
         cues=tuple(sentence_cues(job.text, fitted.sentences, fitted.samples, fitted.sample_rate, job.doctor,
-                                 job.display, job.offsets)),
+                                 job.display, job.offsets, fitted.words)),
         loudness=levelled.loudness,
         true_peak=levelled.true_peak,
         passes=fitted.passes,

@@ -21,7 +21,7 @@ from ..names import FEED_FILE, LISTED_RUNTIME_TAG, OUTPUT_RATE, TRANSCRIPT_KINDS
 from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
-from ..timecode import parse_npt_ms
+from ..timecode import npt, parse_npt_ms
 from .published import PublishedAnswer, PublishedEpisode, Publication, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
@@ -49,6 +49,7 @@ class _Checker:
         self.starts: dict[Path, float | None] = {}
         self.listen = listen
         self.heard: dict = {}  # MP3 -> listen.Heard, with --listen
+        self.cue_timing: dict = {}  # MP3 -> listen.CueTiming of its WebVTT captions, with --listen
         from ..build.output import built_base_url
 
         self.base_url = built_base_url(self.out)  # where the build said the output is published
@@ -103,6 +104,7 @@ class _Checker:
         self.starts = self.answer_starts([a.mp3 for a in published.answers if a.mp3 is not None])
         if self.listen:
             self.listen_to_answers()
+            self.time_captions(published)
         pages = {e.slug: self.check_episode(e) for e in published.episodes}
         for answer in published.answers:
             self.check_answer(answer, pages.get(answer.slug), sources)
@@ -119,6 +121,53 @@ class _Checker:
             self.problem(self.rel(self.out), "listening", f"answers spoken by {engine} were not judged: the automatic "
                          "listener misses most of its words whatever the text (word error rate near 0.9), so it "
                          "cannot tell answers apart; listen to them yourself", Severity.WARNING)
+
+    def time_captions(self, published: Publication) -> None:
+        """``--listen``: every caption file (WebVTT, SRT, JSON) of each answer heard as its own,
+        and of its page's episode, held to where the words are heard (:class:`.listen.CueTiming`)."""
+        aligned_by_page: dict[str, list | None] = {}
+        for answer in sorted(published.answers, key=lambda a: (a.slug, a.index)):
+            heard = self.heard.get(answer.mp3.resolve()) if answer.mp3 is not None else None
+            if heard is None or heard.verdict != "ok" or not heard.aligned:
+                aligned_by_page[answer.slug] = None  # its episode's captions cannot be held to all its words
+                continue
+            for kind in CAPTION_KINDS:
+                timing = self.caption_timing(answer.transcripts.get(kind), kind, heard.aligned)
+                if kind == CAPTION_KINDS[0] and timing is not None:
+                    self.cue_timing[answer.mp3.resolve()] = timing
+            start = self.starts.get(answer.mp3)
+            words = aligned_by_page.setdefault(answer.slug, [])
+            if words is not None and start is not None:
+                words += [(w, a + start / 1000, b + start / 1000) for w, a, b in heard.aligned]
+            else:
+                aligned_by_page[answer.slug] = None
+        for episode in published.episodes:
+            words = aligned_by_page.get(episode.slug)
+            for kind in CAPTION_KINDS if words else ():
+                timing = self.caption_timing(episode.transcripts.get(kind), kind, tuple(words))
+                if kind == CAPTION_KINDS[0] and timing is not None:
+                    self.report.captions[episode.slug] = timing
+
+    def caption_timing(self, path: Path | None, kind: str, aligned):
+        """One caption file held to the words heard; a problem if a cue is more than
+        :data:`~.listen.CUE_TOLERANCE` off. None if the file is missing or does not parse
+        (reported by :meth:`transcript_ok`)."""
+        from .listen import CUE_TOLERANCE, CueTiming
+
+        if path is None:
+            return None
+        try:
+            cues = _cues(kind, path)
+        except Exception:  # noqa: BLE001  (a file that does not parse is reported by transcript_ok)
+            return None
+        timing = CueTiming.of(cues, aligned)
+        if timing.off:
+            start, text, offset = timing.worst
+            self.problem(self.rel(path), "caption timing",
+                         f"{len(timing.off)} of {len(cues)} cues start more than {CUE_TOLERANCE:g} s from where their "
+                         f"first words are heard; worst: the cue at {npt(start)} ({' '.join(text.split())[:40]!r}), {abs(offset):.2f} s "
+                         f"{'late' if offset > 0 else 'early'}")
+        return timing
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
         """Where each answer starts in its page's episode: the decoded lengths of the answers before it."""
@@ -258,6 +307,7 @@ class _Checker:
             found.decoded_ms, found.header_ms, found.tlen_ms, found.tags = self.mp3_readings(path)
             self.check_identity(row, answer, found.tags)
             found.heard = self.heard.get(path.resolve())
+            found.captions = self.cue_timing.get(path.resolve())
             if found.heard is not None and found.heard.verdict != "ok":
                 h = found.heard
                 self.problem(row.file, "listening", f"{h.verdict}: heard {h.heard_share:.0%} of its words; word error "
@@ -281,7 +331,8 @@ class _Checker:
         row.transcripts = self.check_transcripts(answer.transcripts, where, row.readings["decoded_ms"])
         mismatched = self.compare_readers(row, where)
         self.readability(row)
-        if mismatched or any(p.file in (row.file, where) and p.is_error for p in self.report.problems):
+        files = {row.file, where, *(self.rel(p) for p in answer.transcripts.values())}
+        if mismatched or any(p.file in files and p.is_error for p in self.report.problems):
             row.status = CheckStatus.MISMATCH
         elif row.notes:
             row.status = CheckStatus.WARNING
@@ -383,20 +434,28 @@ def _title(chap) -> str:
     return str(sub.text[0]) if sub else ""
 
 
-def _cue_starts(kind: str, path: Path) -> list[float]:
+CAPTION_KINDS = ("vtt", "srt", "json")  # transcripts whose cues are timed to the audio (the first: the records')
+
+
+def _cues(kind: str, path: Path) -> list[tuple[float, str]]:
+    """A transcript's cues as (start in seconds, text); HTML has none."""
     import srt
     import webvtt
 
     text = path.read_text(encoding="utf-8")
     if kind == "vtt":
-        return [parse_npt_ms(c.start) / 1000 for c in webvtt.from_string(text)]
+        return [(parse_npt_ms(c.start) / 1000, c.text) for c in webvtt.from_string(text)]
     if kind == "srt":
-        return [s.start.total_seconds() for s in srt.parse(text)]
+        return [(s.start.total_seconds(), s.content) for s in srt.parse(text)]
     if kind == "json":
-        return [float(s["startTime"]) for s in json.loads(text)["segments"]]
+        return [(float(s["startTime"]), str(s["body"])) for s in json.loads(text)["segments"]]
     if "<html" not in text.lower():
         raise ValueError("no <html> element")
     return []
+
+
+def _cue_starts(kind: str, path: Path) -> list[float]:
+    return [start for start, _ in _cues(kind, path)]
 
 
 def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLERANCE_MS,

@@ -17,7 +17,12 @@ The thresholds come from measurements of the natural voice on ``articles/`` (doc
 With espeak-ng's formant voices the listener's error rate is near 0.9 for every text, so it
 cannot tell answers apart: ``check --listen`` says so and does not judge them.
 
-Results are cached by the MP3's SHA-256 (``.audiofeed-listen`` beside the output), so an answer
+Captions are held to the audio too: the answer's own text is aligned to its audio (pocketsphinx's
+forced alignment, :func:`align_pcm`), which gives where each word is heard; a caption cue
+starting more than :data:`CUE_TOLERANCE` seconds from where its first word is heard fails
+(:func:`cue_offsets`).
+
+Results are cached by the MP3's SHA-256 (``.OUTPUT.listen`` beside the output), so an answer
 is heard again only when its audio changed. Answers are heard on every core.
 """
 
@@ -27,14 +32,15 @@ import hashlib
 import json
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 SAMPLE_RATE = 16_000  # what the listener's model was trained on
 SILENT_SHARE = 0.10  # fewer heard words than this share of its own: silence
 TRUNCATED_SHARE = 0.60  # fewer heard words than this share of its own: truncated
 UNRELIABLE_ENGINES = {"espeak"}  # engines the listener cannot understand well enough to judge
-LISTENER_VERSION = 1  # bump when how an answer is heard changes (the cache follows it)
+CUE_TOLERANCE = 0.5  # seconds a caption may start from where its first word is heard
+LISTENER_VERSION = 2  # bump when how an answer is heard or aligned changes (the cache follows it)
 
 
 def words(text: str) -> list[str]:
@@ -85,6 +91,163 @@ def hear_pcm(pcm: bytes) -> list[str]:
     return words(hyp.hypstr if hyp else "")
 
 
+# espeak-ng's US English IPA (as Piper phonemizes) to the listener's phones (CMU ARPAbet), longest first.
+_IPA = {"aɪ": "AY", "aʊ": "AW", "ɔɪ": "OY", "eɪ": "EY", "oʊ": "OW", "tʃ": "CH", "dʒ": "JH", "ɑː": "AA", "ɔː": "AO",
+        "iː": "IY", "uː": "UW", "ɜː": "ER", "ɚ": "ER", "ɑ": "AA", "ɒ": "AA", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH",
+        "a": "AE", "ɔ": "AO", "ɛ": "EH", "e": "EH", "ɪ": "IH", "ᵻ": "IH", "i": "IY", "ʊ": "UH", "u": "UW", "o": "OW",
+        "b": "B", "d": "D", "ð": "DH", "f": "F", "ɡ": "G", "g": "G", "h": "HH", "j": "Y", "k": "K", "l": "L", "m": "M",
+        "n": "N", "ŋ": "NG", "p": "P", "ɹ": "R", "r": "R", "s": "S", "ʃ": "SH", "t": "T", "θ": "TH", "v": "V",
+        "w": "W", "z": "Z", "ʒ": "ZH", "ɾ": "T", "ʔ": "T", "x": "K"}
+
+
+def pronounce(word: str) -> str | None:
+    """The listener's phones for a word its dictionary lacks ("chromophobe", "2"), from the same
+    espeak-ng Piper speaks with: ``K R OW M AH F OW B``. None if espeak-ng gives nothing."""
+    from piper import espeakbridge
+    from piper.phonemize_espeak import ESPEAK_DATA_DIR
+
+    if not _espeak_ready:
+        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
+        espeakbridge.set_voice("en-us")
+        _espeak_ready.append(True)
+    ipa = "".join(p for p, _, _ in espeakbridge.get_phonemes(word))
+    phones, i = [], 0
+    while i < len(ipa):
+        for size in (2, 1):
+            if ipa[i:i + size] in _IPA:
+                phones.append(_IPA[ipa[i:i + size]])
+                i += size
+                break
+        else:
+            i += 1  # stress, length, spaces and marks the listener has no phone for
+    return " ".join(phones) or None
+
+
+_espeak_ready: list[bool] = []
+Aligned = tuple[tuple[str, float, float], ...]  # (word, start, end): seconds in the decoded audio
+
+
+def align_pcm(pcm: bytes, text: list[str]) -> Aligned:
+    """Where each word of ``text`` is heard in 16 kHz mono PCM: pocketsphinx's forced alignment
+    (frames of 10 ms). Words its dictionary lacks are given phones from espeak-ng (:func:`pronounce`):
+    left out, their sound would pull the words around them off by seconds. Empty when the text
+    cannot be aligned to the audio at all."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+    known = []
+    for w in text:
+        if decoder.lookup_word(w) is None and (phones := pronounce(w)):
+            decoder.add_word(w, phones, False)
+        if decoder.lookup_word(w) is not None:
+            known.append(w)
+    if not known:
+        return ()
+    decoder.set_align_text(" ".join(known))
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    try:
+        segments = list(decoder.seg() or ())  # nothing when no alignment reached the end of the audio
+    except RuntimeError:
+        return ()
+    return tuple((seg.word.split("(")[0], seg.start_frame / 100, (seg.end_frame + 1) / 100) for seg in segments
+                 if not seg.word.startswith(("<", "[")))
+
+
+def cue_offsets(cues: list[tuple[float, str]], aligned: Aligned) -> list[float | None]:
+    """How far each cue (start, text) starts from where its first word is heard, in seconds:
+    positive when the caption comes late. Cue words are matched to the aligned words in order
+    (difflib); a word the alignment left out could start anywhere between the heard word before
+    it and the one after, and a cue inside that span is on time. None: nothing to match.
+
+    >>> heard = (("rest", 0.5, 0.9), ("at", 0.9, 1.0), ("home", 1.0, 1.4), ("drink", 2.0, 2.3), ("water", 2.3, 2.8))
+    >>> cue_offsets([(0.5, "Rest at home."), (3.0, "Drink water.")], heard)
+    [0.0, 1.0]
+    >>> cue_offsets([(0.7, "Zyrtec, then rest"), (1.5, "Zyrtec again")], (("then", 1.2, 1.4), ("rest", 1.4, 1.8)))
+    [0.0, -0.3]
+    """
+    from difflib import SequenceMatcher
+
+    cue_words = [(i, w) for i, (_, text) in enumerate(cues) for w in words(text)]
+    if not cue_words or not aligned:
+        return [None] * len(cues)
+    span: list[tuple[float, float]] = [(0.0, 0.0)] * len(cue_words)  # where each cue word may start
+    matcher = SequenceMatcher(None, [w for _, w in cue_words], [a[0] for a in aligned], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for k in range(i1, i2):
+            if tag in ("equal", "replace") and j2 > j1:
+                at = aligned[j1 + min(j2 - j1 - 1, (k - i1) * (j2 - j1) // (i2 - i1))][1]
+                span[k] = (at, at)
+            else:  # a cue word not aligned: between the word before and the word after
+                before = aligned[j1 - 1][2] if j1 else 0.0
+                after = aligned[j1][1] if j1 < len(aligned) else aligned[-1][2]
+                span[k] = (before, max(before, after))
+    first = {}
+    for k, (i, _) in enumerate(cue_words):
+        first.setdefault(i, k)
+    offsets: list[float | None] = []
+    for i, (start, _) in enumerate(cues):
+        if i not in first:
+            offsets.append(None)
+            continue
+        low, high = span[first[i]]
+        offsets.append(round(start - low if start < low else start - high if start > high else 0.0, 3))
+    return offsets
+
+
+@dataclass(frozen=True)
+class CueTiming:
+    """A caption file's cues against where their first words are heard: (start, text, offset) each,
+    the offset in seconds (positive: late; None: nothing to match)."""
+
+    cues: tuple[tuple[float, str, float | None], ...]
+
+    @classmethod
+    def of(cls, cues: list[tuple[float, str]], aligned: Aligned, shift: float = 0.0) -> CueTiming:
+        """``cues`` held to ``aligned`` words heard ``shift`` seconds into the file's audio."""
+        moved = tuple((w, a + shift, b + shift) for w, a, b in aligned)
+        return cls(tuple((start, text, off) for (start, text), off in zip(cues, cue_offsets(cues, moved))))
+
+    def join(self, other: CueTiming) -> CueTiming:
+        return CueTiming(self.cues + other.cues)
+
+    @property
+    def sizes(self) -> list[float]:
+        """How far off each matched cue is, smallest first."""
+        return sorted(abs(o) for _, _, o in self.cues if o is not None)
+
+    @property
+    def median(self) -> float | None:
+        sizes = self.sizes
+        return round(sizes[len(sizes) // 2], 3) if sizes else None
+
+    @property
+    def p95(self) -> float | None:
+        """The 95th percentile of how far off cues are (nearest rank)."""
+        sizes = self.sizes
+        return round(sizes[max(0, -(-95 * len(sizes) // 100) - 1)], 3) if sizes else None
+
+    @property
+    def worst(self) -> tuple[float, str, float] | None:
+        """The cue furthest off: (start, text, offset)."""
+        matched = [c for c in self.cues if c[2] is not None]
+        return max(matched, key=lambda c: abs(c[2])) if matched else None
+
+    @property
+    def off(self) -> list[tuple[float, str, float]]:
+        """The cues more than :data:`CUE_TOLERANCE` off."""
+        return [c for c in self.cues if c[2] is not None and abs(c[2]) > CUE_TOLERANCE]
+
+    def summary(self) -> str:
+        """``53 cues: median 0.02 s, 95th percentile 0.07 s, worst +0.18 s; 0 more than 0.5 s off``."""
+        worst = self.worst
+        if worst is None:
+            return f"{len(self.cues)} cues: none matched to words heard"
+        return (f"{len(self.cues)} cues: median {self.median:.2f} s, 95th percentile {self.p95:.2f} s, worst "
+                f"{worst[2]:+.2f} s; {len(self.off)} more than {CUE_TOLERANCE:g} s off")
+
+
 @dataclass
 class Heard:
     """One answer as the listener heard it, and how it compares with the show's texts."""
@@ -94,6 +257,7 @@ class Heard:
     closest: str  # that answer's "page #index"
     heard_share: float  # words heard / words of its own text
     verdict: str  # "ok", or why it fails: "another answer's words", "silent", "truncated"
+    aligned: Aligned = ()  # where each word of its own text is heard (:func:`align_pcm`)
 
 
 def judge(own: list[str], heard: list[str], others: dict[str, list[str]]) -> Heard:
@@ -122,25 +286,29 @@ def judge(own: list[str], heard: list[str], others: dict[str, list[str]]) -> Hea
     return Heard(round(own_wer, 3), None if closest_wer is None else round(closest_wer, 3), closest, round(share, 3), verdict)
 
 
-def cached_hear(mp3: Path, cache: Path | None) -> list[str]:
-    """:func:`hear`, kept by the MP3's SHA-256 in ``cache`` (JSON; never code)."""
+def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[str], Aligned]:
+    """What is heard in ``mp3`` (:func:`hear_pcm`) and where each word of ``text`` is heard
+    (:func:`align_pcm`), kept by the SHA-256 of the MP3 and of the text in ``cache`` (JSON; never code)."""
     digest = hashlib.sha256(mp3.read_bytes()).hexdigest()
-    entry = cache / f"{digest}-v{LISTENER_VERSION}.json" if cache else None
+    said = hashlib.sha256(" ".join(text).encode()).hexdigest()[:16]
+    entry = cache / f"{digest}-{said}-v{LISTENER_VERSION}.json" if cache else None
     if entry is not None:
         from ..storage import read_regular
 
         try:  # what is beside the output is read as any cache is: a bounded regular file, never a FIFO
-            data = json.loads(read_regular(entry, 4 << 20))
-            if isinstance(data, list) and all(isinstance(w, str) for w in data):
-                return data
-        except (OSError, ValueError):
+            data = json.loads(read_regular(entry, 16 << 20))
+            heard = [str(w) for w in data["heard"]]
+            aligned = tuple((str(w), float(a), float(b)) for w, a, b in data["aligned"])
+            return heard, aligned
+        except (OSError, ValueError, KeyError, TypeError):
             pass
-    heard = hear(mp3)
+    pcm = pcm16k(mp3)
+    heard, aligned = hear_pcm(pcm), align_pcm(pcm, text)
     if entry is not None:
         from ..storage import atomic_write
 
-        atomic_write(entry, json.dumps(heard).encode())
-    return heard
+        atomic_write(entry, json.dumps({"heard": heard, "aligned": aligned}).encode())
+    return heard, aligned
 
 
 @dataclass(frozen=True)
@@ -182,12 +350,13 @@ def listen(out: Path, cache: Path | None, workers: int | None = None) -> tuple[d
     if not judged:
         return {}, unreliable
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        heard = list(pool.map(cached_hear, [a.mp3 for a in judged], [cache] * len(judged)))
+        listened = list(pool.map(cached_listen, [a.mp3 for a in judged], [a.text for a in judged], [cache] * len(judged)))
     texts = {a.label: a.text for a in answers}
     index = _word_index(texts)
     results = {}
-    for a, h in zip(judged, heard):
-        results[a.mp3.resolve()] = judge(a.text, h, {label: texts[label] for label in _rivals(a.label, h, texts, index)})
+    for a, (h, aligned) in zip(judged, listened):
+        verdict = judge(a.text, h, {label: texts[label] for label in _rivals(a.label, h, texts, index)})
+        results[a.mp3.resolve()] = replace(verdict, aligned=aligned)
     return results, unreliable
 
 

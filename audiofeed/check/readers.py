@@ -17,6 +17,7 @@ from pathlib import Path
 from ..names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, PODCAST_NS, PSC_NS, SILENCE_ADDED_TAG,
                      SPEAKING_RATE_TAG, CustomTag)
 from ..problems import Problem, Reported
+from .listen import CUE_TOLERANCE
 
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": ATOM_NS}
 FAST_WPM = 180  # flagged as hard to follow
@@ -52,9 +53,20 @@ class AnswerSources:
     tags: object = None  # mutagen ID3
     episode: EpisodeView | None = None
     heard: object = None  # check --listen: the answer as the listener heard it (listen.Heard)
+    captions: object = None  # check --listen: its WebVTT cues against where their words are heard (listen.CueTiming)
 
     def listened(self, name: str):
         return getattr(self.heard, name) if self.heard is not None else None
+
+    def captioned(self, name: str):
+        if self.captions is None:
+            return None
+        if name == "worst":
+            worst = self.captions.worst
+            return None if worst is None else worst[2]
+        if name == "off":
+            return len(self.captions.off)
+        return getattr(self.captions, name)
 
     def span(self, chapters: str) -> int | None:
         span = self.episode.spans.get(chapters, {}).get(self.title) if self.episode else None
@@ -128,6 +140,14 @@ READERS: tuple[Reader, ...] = (
            lambda s: s.listened("heard_share"), unit="share"),
     Reader("heard_verdict", None, "listened", "with --listen: ok, or why it fails (another answer's words, silent, "
            "truncated)", lambda s: s.listened("verdict"), unit="text"),
+    Reader("captions_median_s", None, "captions in time (median)", "with --listen: how far its caption cues (WebVTT) "
+           "start from where their first words are heard, the median in seconds", lambda s: s.captioned("median"), unit="s"),
+    Reader("captions_p95_s", None, "captions in time (95th percentile)", "with --listen: the same, 95th percentile",
+           lambda s: s.captioned("p95"), unit="s"),
+    Reader("captions_worst_s", None, "captions in time (worst)", "with --listen: the cue furthest off, in seconds "
+           "(positive: late)", lambda s: s.captioned("worst"), unit="+s"),
+    Reader("captions_off", None, "captions off", f"with --listen: its cues more than {CUE_TOLERANCE:g} s off (each fails)",
+           lambda s: s.captioned("off"), unit="count"),
 )
 
 
@@ -178,6 +198,7 @@ class CheckReport(Reported):
     answers: list[AnswerCheck] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     listened: int | None = None  # answers heard and judged (check --listen); None: not asked
+    captions: dict = field(default_factory=dict)  # check --listen: page -> its episode's WebVTT cue timing (listen.CueTiming)
 
     def records(self) -> list[dict]:
         """One flat record per answer, for ``--json`` and ``--csv``."""

@@ -4,13 +4,15 @@ one self-contained HTML file out (inline style, SVG, no script, nothing from the
 Per episode: a timeline of its chapters drawn to scale (a chapter whose readers disagree is
 outlined in red), then a row per answer with its listed runtime and what every reader of
 :data:`~audiofeed.check.checker.READERS` measured; values out of tolerance are marked in colour and
-with a sign, and the status says what is wrong in words.
+with a sign, and the status says what is wrong in words. With ``--listen``, each answer's
+listening verdict and caption timing, the episode's caption timing, and a red tick on the
+timeline at each caption cue more than half a second off.
 """
 
 from __future__ import annotations
 
 from .readers import READERS, CheckReport, CheckStatus
-from ..timecode import clock
+from ..timecode import clock, npt
 
 COLOURS = ("#0e5c63", "#4f7cac")  # chapters alternate
 STROKE = {CheckStatus.OK: ("#ffffff", 1), CheckStatus.WARNING: ("#8a5a00", 3), CheckStatus.MISMATCH: ("#b42318", 4)}
@@ -33,7 +35,11 @@ def episodes(report: CheckReport) -> list[dict]:
                              "stroke": stroke, "stroke_width": width, "index": a.index, "start": clock(at),
                              "label": f"{a.index}. {a.question} ({a.doctor}): {length / 1000:.3f} s, {a.status}"})
             at += length
-        out.append({"slug": slug, "rows": rows, "chapters": chapters, "total_ms": total})
+        timing = report.captions.get(slug)  # check --listen: the episode's captions against the words heard
+        off = [{"x": min(1000.0, 1000 * start * 1000 / total), "label": f"{npt(start)} {' '.join(text.split())[:60]}: "
+                f"{abs(offset):.2f} s {'late' if offset > 0 else 'early'}"} for start, text, offset in (timing.off if timing else [])]
+        out.append({"slug": slug, "rows": rows, "chapters": chapters, "total_ms": total,
+                    "captions": timing.summary() if timing else None, "off_cues": off})
     return out
 
 

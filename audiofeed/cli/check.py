@@ -50,7 +50,8 @@ def _finite(ctx, param, value):
                    f"[default: check.tolerance_ms in audiofeed.toml, else {TOLERANCE_MS:g}]")
 @click.option("--listen", is_flag=True,
               help="Also hear every answer with an automatic listener (pocketsphinx) and fail one that says another "
-                   "answer's words, is silent or is cut short. About 9 CPU seconds per minute of audio, on every "
+                   "answer's words, is silent or is cut short, and a caption cue that starts more than 0.5 s from "
+                   "where its first word is heard. About 9 CPU seconds per minute of audio, on every "
                    "core; answers already heard are not heard again. Needs pip install 'audiofeed[listen]'.")
 def check_command(output, articles, as_json, as_csv, html_file, tolerance, listen):
     """Check every duration a listener sees in a published OUTPUT folder (default: output/).
@@ -102,6 +103,10 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance, liste
     if as_json:
         doc = {"output": str(output), "tolerance_ms": tolerance, "ok": report.ok, "answers": report.records(),
                "problems": [vars(p) for p in report.problems]}
+        if report.captions:  # --listen: each episode's captions against the words heard
+            doc["captions"] = {slug: {"cues": len(t.cues), "median_s": t.median, "p95_s": t.p95,
+                                      "worst_s": t.worst[2] if t.worst else None, "off": len(t.off)}
+                               for slug, t in sorted(report.captions.items())}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif as_csv:
         records = report.records()
@@ -114,6 +119,8 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance, liste
         if not out.is_terminal:
             out = Console(width=170, emoji=False)
         out.print(check_table(report))
+        for slug, timing in sorted(report.captions.items()):
+            out.print(f"captions in time, {slug}: {timing.summary()}", markup=False, highlight=False)
         for p in report.problems:
             err.print(f"[{'red' if p.is_error else 'yellow'}]{p.severity}[/]: ", end="")
             err.print(str(p), markup=False, highlight=False, soft_wrap=True)

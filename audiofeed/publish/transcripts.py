@@ -3,10 +3,11 @@
 One cue per sentence, as the engine split the spoken text; the captions (WebVTT, SRT) cut long
 sentences into captions of at most two lines of 42 characters (:func:`caption_cues`), while the
 HTML and JSON transcripts keep whole sentences. A cue starts where that sentence's
-speech starts in the MP3: espeak reports the sample where each sentence begins, fitting moves it
+speech starts in the MP3: the engine reports the sample where each sentence begins, fitting moves it
 with the silence it edits, the first non-silent sample from there is the speech onset, and
 LAME's encoder delay (1,105 samples at 48 kHz; the MP3s carry no gapless header to remove it) is
-added, since players decode it.
+added, since players decode it. A caption cut inside a sentence starts where its first word
+does, from the engine's word starts (:attr:`Cue.marks`), found the same way.
 """
 
 from __future__ import annotations
@@ -34,16 +35,20 @@ class Cue:
     end: float
     text: str
     speaker: str
+    # Where words of ``text`` start: (index in ``text.split()``, seconds after ``start``), for the
+    # words the engine timed; captions cut inside the sentence start there.
+    marks: tuple[tuple[int, float], ...] = ()
 
     def shifted(self, seconds: float) -> Cue:
-        return Cue(self.start + seconds, self.end + seconds, self.text, self.speaker)
+        return Cue(self.start + seconds, self.end + seconds, self.text, self.speaker, self.marks)
 
 
 def sentence_cues(
     text: str, sentences: tuple[Sentence, ...], samples: np.ndarray, sample_rate: int, speaker: str,
-    display: str | None = None, offsets: tuple[tuple[int, int], ...] = (),
+    display: str | None = None, offsets: tuple[tuple[int, int], ...] = (), words: tuple[Sentence, ...] = (),
 ) -> list[Cue]:
-    """Cues for fitted speech: one per sentence, from speech onset to the end of its speech.
+    """Cues for fitted speech: one per sentence, from speech onset to the end of its speech, with
+    the onsets of the words the engine timed (``words``) as its :attr:`~Cue.marks`.
 
     ``text`` is what was spoken; ``display`` is what cues show, and ``offsets`` map spoken
     character offsets back to it (made by :func:`~audiofeed.speech.verbalize.to_speak`: the
@@ -66,17 +71,32 @@ def sentence_cues(
             continue
         onset = loud[k]
         last = loud[np.searchsorted(loud, limit) - 1]
+        start = round(onset / sample_rate + ENCODER_DELAY, 3)
+        first = Lexicon.to_display(offsets, sentence.offset)
+        inside = [w for w in words if sentence.offset < w.offset < end_offset and onset < w.sample < limit]
+        marks: dict[int, float] = {}
+        for w, after in zip(inside, inside[1:] + [None]):
+            d = Lexicon.to_display(offsets, w.offset)
+            index = len(shown[first:d].split())
+            if 0 < d < len(shown) and not shown[d - 1].isspace() and not shown[d].isspace():
+                index -= 1  # the word starts inside a shown word (a normalized one): it counts as that word
+            j = np.searchsorted(loud, w.sample)  # the word's onset: its first sound before the next word's
+            heard = loud[j] if j < len(loud) and loud[j] < (after.sample if after else limit) else w.sample
+            seconds = round(heard / sample_rate + ENCODER_DELAY - start, 3)
+            if index > 0 and index not in marks and seconds > max(marks.values(), default=0.0):
+                marks[index] = seconds
         cues.append(
             Cue(
-                start=round(onset / sample_rate + ENCODER_DELAY, 3),
+                start=start,
                 end=round((last + 1) / sample_rate + ENCODER_DELAY, 3),
                 text=body,
                 speaker=speaker,
+                marks=tuple(marks.items()),
             )
         )
     # Cues must not overlap; a cue ends no later than the next one starts.
     return [
-        Cue(c.start, min(c.end, cues[i + 1].start) if i + 1 < len(cues) else c.end, c.text, c.speaker)
+        Cue(c.start, min(c.end, cues[i + 1].start) if i + 1 < len(cues) else c.end, c.text, c.speaker, c.marks)
         for i, c in enumerate(cues)
     ]
 
@@ -95,13 +115,16 @@ def caption_lines(text: str, width: int = CAPTION_WIDTH) -> list[str]:
 def caption_cues(cues: list[Cue], width: int = CAPTION_WIDTH, lines: int = CAPTION_LINES) -> list[Cue]:
     """Sentence cues cut into captions a viewer can read: at most ``lines`` lines of ``width``
     characters each, cut at phrases (after a comma, a semicolon or a colon, or before a
-    conjunction) where a sentence is too long for one caption, else between words. Each caption
-    gets the share of its sentence's time that its characters have of the sentence's.
+    conjunction) where a sentence is too long for one caption, else between words. A caption
+    starts where its first word does (the cue's :attr:`~Cue.marks`); a word the engine did not
+    time gets the share of the sentence's time that the characters before it have.
 
-    >>> long = Cue(1.0, 9.0, "Rest at home for a few days, drink plenty of water, and see your doctor if the fever lasts more than three days.", "Dr A")
-    >>> [(c.start, c.end, c.text) for c in caption_cues([long])]  # doctest: +NORMALIZE_WHITESPACE
+    >>> text = "Rest at home for a few days, drink plenty of water, and see your doctor if the fever lasts more than three days."
+    >>> [(c.start, c.end, c.text) for c in caption_cues([Cue(1.0, 9.0, text, "Dr A")])]  # doctest: +NORMALIZE_WHITESPACE
     [(1.0, 6.117, 'Rest at home for a few days, drink plenty of water, and see your doctor'),
      (6.117, 9.0, 'if the fever lasts more than three days.')]
+    >>> [(c.start, c.end) for c in caption_cues([Cue(1.0, 9.0, text, "Dr A", marks=((14, 4.5),))])]
+    [(1.0, 5.5), (5.5, 9.0)]
     """
     out = []
     for cue in cues:
@@ -116,12 +139,14 @@ def caption_cues(cues: list[Cue], width: int = CAPTION_WIDTH, lines: int = CAPTI
             else:
                 wrapped = caption_lines(phrase, width)  # a phrase too long for one caption: by lines
                 pieces += [" ".join(wrapped[i:i + lines]) for i in range(0, len(wrapped), lines)]
-        total, done = sum(len(p) for p in pieces), 0
+        total, done, word, marks = sum(len(p) for p in pieces), 0, 0, dict(cue.marks)
+        starts = []
         for piece in pieces:
-            start = cue.start + (cue.end - cue.start) * done / total
-            done += len(piece)
-            end = cue.start + (cue.end - cue.start) * done / total
-            out.append(Cue(round(start, 3), round(end, 3), piece, cue.speaker))
+            shared = cue.start + (cue.end - cue.start) * done / total
+            starts.append(round(cue.start + marks[word], 3) if word in marks else round(shared, 3))
+            done, word = done + len(piece), word + len(piece.split())
+        starts = [max(s, *starts[:i]) if i else s for i, s in enumerate(starts)]  # never before the caption before
+        out += [Cue(s, e, piece, cue.speaker) for piece, s, e in zip(pieces, starts, starts[1:] + [cue.end])]
     return out
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Sentence:
-    """Where a sentence starts: character offset in the spoken text and sample in the audio."""
+    """Where a sentence (or a word) starts: character offset in the spoken text and sample in the audio."""
 
     offset: int
     sample: int
@@ -33,6 +33,7 @@ class Speech:
     voice: str
     rate: int  # the engine's rate setting, words per minute
     sentences: tuple[Sentence, ...]
+    words: tuple[Sentence, ...] = ()  # where each word starts, as the engine timed it (captions cut inside sentences)
 
     @property
     def seconds(self) -> float:

@@ -53,8 +53,10 @@ class EspeakEngine:
         self._driver = espeak_driver
         self.engine = pyttsx3.init(DRIVER_NAME)
         self._sentences: list[Sentence] = []
+        self._words: list[Sentence] = []
         self._errors: list[BaseException] = []
         self.engine.connect("started-sentence", self._on_sentence)
+        self.engine.connect("started-word", self._on_word)
         self.engine.connect("error", self._on_error)
         # pyttsx3 keeps one engine per driver and process, and its events land in this object: a
         # worker that runs jobs on several threads (a dask worker) speaks one utterance at a time.
@@ -80,6 +82,9 @@ class EspeakEngine:
     def _on_sentence(self, location, sample, **_):
         self._sentences.append(Sentence(offset=location - 1, sample=sample))
 
+    def _on_word(self, location, sample, **_):
+        self._words.append(Sentence(offset=location - 1, sample=sample))
+
     def _on_error(self, exception, **_):
         self._errors.append(exception)
 
@@ -94,13 +99,13 @@ class EspeakEngine:
         if not low <= rate <= high:
             raise ValueError(f"rate {rate} wpm outside espeak-ng's steady range {low}-{high}")
         with self._lock:
-            self._sentences, self._errors = [], []
+            self._sentences, self._words, self._errors = [], [], []
             self.engine.setProperty("voice", voice)
             self.engine.setProperty("rate", rate)
             buffer = io.BytesIO()
             self.engine.save_to_file(text, buffer)
             self.engine.runAndWait()
-            sentences, errors = tuple(self._sentences), self._errors
+            sentences, words, errors = tuple(self._sentences), tuple(self._words), self._errors
         if errors:
             raise errors[0]
         buffer.seek(0)
@@ -109,7 +114,7 @@ class EspeakEngine:
             sample_rate = f.getframerate()
         if not len(samples):
             raise self._driver.SynthesisError(f"no audio for {text[:40]!r}")
-        return Speech(samples=samples, sample_rate=sample_rate, voice=voice, rate=rate, sentences=sentences)
+        return Speech(samples=samples, sample_rate=sample_rate, voice=voice, rate=rate, sentences=sentences, words=words)
 
     def phonemes(self, text: str, voice: str) -> str:
         """espeak-ng's phonemes for ``text`` in ``voice`` (its ASCII mnemonics), a clause a line."""

@@ -150,6 +150,7 @@ class PiperEngine:
         config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
         self._voice = PiperVoice(session=self._front, config=config)  # for its phonemizer only
         self._lock = threading.Lock()  # the phonemizer is process-wide
+        self._end = len(config.phoneme_id_map["$"])  # ids of the end mark that closes every part
         self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
         self._threads = None
         self._budget = threading.Condition()
@@ -176,6 +177,33 @@ class PiperEngine:
         with self._lock:
             phonemes = self._voice.phonemize(sentence)
         return [self._voice.phonemes_to_ids(chunk) for p in phonemes if p for chunk in split_phonemes(p)]
+
+    def _word_starts(self, sentence: str) -> list[tuple[int, int, int]]:
+        """Where each word of ``sentence`` starts in its parts: ``(character offset, part, phoneme
+        id)``. espeak-ng phonemizes some words together ("of the" is one phoneme word), so a word is
+        found by phonemizing the sentence up to it and counting the phoneme words before it; a
+        word inside such a group has no start of its own (two words before the same phoneme word:
+        the first was inside the group before it)."""
+        with self._lock:
+            chunks = [chunk for p in self._voice.phonemize(sentence) if p for chunk in split_phonemes(p)]
+        starts = []  # (part, phoneme index) of each phoneme word of the whole sentence
+        for j, chunk in enumerate(chunks):
+            starts += [(j, 0)] + [(j, i + 1) for i, ph in enumerate(chunk[:-1]) if ph == " "]
+        word_at: dict[int, int] = {}  # phoneme word -> the offset of the (last) word found before it
+        for m in re.finditer(r"\S+", sentence):
+            k = 0
+            if m.start():
+                with self._lock:
+                    before = self._voice.phonemize(sentence[: m.start()])
+                k = sum(len("".join(p).split()) for p in before if p)
+            if k < len(starts):
+                word_at[k] = m.start()
+        found = []
+        for k, offset in sorted(word_at.items()):
+            j, i = starts[k]
+            # the id where phoneme i starts: the ids of the phonemes before it, less the end mark
+            found.append((offset, j, len(self._voice.phonemes_to_ids(chunks[j][:i])) - self._end if i else 0))
+        return sorted(found)
 
     def phonemes(self, text: str, voice: str) -> str:
         """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
@@ -275,15 +303,24 @@ class PiperEngine:
         spans_of = [pieces(latent.shape[2]) for latent in latents]
         jobs = [(latent, start, end) for latent, spans_ in zip(latents, spans_of) for start, end in spans_]
         decoded = iter(pool.map(lambda job: self._decode(*job), jobs))
+        # While the pool decodes: where each word starts, by sentence, as (offset, part, phoneme id).
+        word_starts = iter([[(offset + o, j, i) for o, j, i in self._word_starts(sentence)]
+                            for offset, sentence in sentences(text)])
         voiced = iter([np.concatenate([next(decoded) for _ in spans_]) for spans_ in spans_of])
         del latents, jobs
         spans, at = [], 0  # (start, end) of each sentence's samples
-        chunks = []
+        chunks, words, part_at = [], [], []
         for kind, value in layout:
             if kind == "sentence":
                 spans.append([at, at])
+                starts_here, part_at = next(word_starts), []
                 continue
             piece = np.zeros(value, dtype=np.float32) if kind == "pause" else next(voiced)
+            if kind == "part":  # the words that start in this part: its start plus the frames before them
+                frames = np.ceil(self._unit_frames(value) * np.float32(scale)).astype(np.int64)
+                part_at.append(at)
+                words += [Sentence(offset=o, sample=at + int(frames[:i].sum()) * HOP)
+                          for o, j, i in starts_here if j == len(part_at) - 1]
             chunks.append(piece)
             at += len(piece)
             if kind == "part":
@@ -299,7 +336,8 @@ class PiperEngine:
         _give_back()  # before the caller levels and encodes: the pieces' pages back to the system
         starts = tuple(Sentence(offset=value, sample=span[0])
                        for (kind, value), span in zip((x for x in layout if x[0] == "sentence"), spans))
-        return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts)
+        return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts,
+                      words=tuple(words))
 
     def _pool(self):
         """Threads for the parts of one text: one per core this process may use, at most
