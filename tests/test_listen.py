@@ -92,6 +92,8 @@ def test_a_clean_build_passes_and_every_answer_is_heard(heard_build):
     for timing in doc["captions"].values():  # each episode's distribution
         assert timing["cues"] > 5 and timing["off"] == 0, timing
         assert timing["median_s"] <= timing["p95_s"] <= abs(timing["worst_s"]) <= CUE_TOLERANCE, timing
+        assert len(timing["each"]) == timing["cues"]  # every cue, with its start and how far off it is
+        assert max(abs(c["offset_s"]) for c in timing["each"]) == abs(timing["worst_s"])
 
 
 def test_another_answers_speech_under_an_answers_tags_fails(heard_build, tmp_path):

@@ -21,8 +21,8 @@ from ..names import FEED_FILE, LISTED_RUNTIME_TAG, OUTPUT_RATE, TRANSCRIPT_KINDS
 from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
-from ..timecode import npt, parse_npt_ms
-from .published import PublishedAnswer, PublishedEpisode, Publication, relative
+from ..timecode import npt
+from .published import CAPTION_KINDS, PublishedAnswer, PublishedEpisode, Publication, read_cues, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
 
@@ -157,7 +157,7 @@ class _Checker:
         if path is None:
             return None
         try:
-            cues = _cues(kind, path)
+            cues = read_cues(kind, path)
         except Exception:  # noqa: BLE001  (a file that does not parse is reported by transcript_ok)
             return None
         timing = CueTiming.of(cues, aligned)
@@ -283,7 +283,7 @@ class _Checker:
             self.problem(self.rel(path), "file", f"missing (referenced by {where})")
             return False
         try:
-            starts = _cue_starts(kind, path)
+            starts = [start for start, _ in read_cues(kind, path)]
         except Exception as e:  # noqa: BLE001  (any parse failure is a problem to report)
             self.problem(self.rel(path), "transcript", f"does not parse as {kind}: {e}")
             return False
@@ -432,30 +432,6 @@ def _unsafe_link(key: str, value, base_url: str | None) -> str | None:
 def _title(chap) -> str:
     sub = chap.sub_frames.get("TIT2")
     return str(sub.text[0]) if sub else ""
-
-
-CAPTION_KINDS = ("vtt", "srt", "json")  # transcripts whose cues are timed to the audio (the first: the records')
-
-
-def _cues(kind: str, path: Path) -> list[tuple[float, str]]:
-    """A transcript's cues as (start in seconds, text); HTML has none."""
-    import srt
-    import webvtt
-
-    text = path.read_text(encoding="utf-8")
-    if kind == "vtt":
-        return [(parse_npt_ms(c.start) / 1000, c.text) for c in webvtt.from_string(text)]
-    if kind == "srt":
-        return [(s.start.total_seconds(), s.content) for s in srt.parse(text)]
-    if kind == "json":
-        return [(float(s["startTime"]), str(s["body"])) for s in json.loads(text)["segments"]]
-    if "<html" not in text.lower():
-        raise ValueError("no <html> element")
-    return []
-
-
-def _cue_starts(kind: str, path: Path) -> list[float]:
-    return [start for start, _ in _cues(kind, path)]
 
 
 def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLERANCE_MS,

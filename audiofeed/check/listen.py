@@ -10,8 +10,9 @@ of its words (:func:`_rivals`).
 An answer fails when what is heard is
 - closer to another answer's text than to its own;
 - (nearly) nothing: fewer than :data:`SILENT_SHARE` of its words heard;
-- much shorter than its text: fewer than :data:`TRUNCATED_SHARE` of its words heard (cut, then
-  padded back to its length).
+- much shorter than its text: fewer than :data:`TRUNCATED_SHARE` of its words heard, or its text
+  heard no further than :data:`TRUNCATED_REACH` of the way in (:func:`reach`): cut, then padded
+  back to its length.
 
 The thresholds come from measurements of the natural voice on ``articles/`` (docs/accessibility.md).
 With espeak-ng's formant voices the listener's error rate is near 0.9 for every text, so it
@@ -38,6 +39,8 @@ from pathlib import Path
 SAMPLE_RATE = 16_000  # what the listener's model was trained on
 SILENT_SHARE = 0.10  # fewer heard words than this share of its own: silence
 TRUNCATED_SHARE = 0.60  # fewer heard words than this share of its own: truncated
+TRUNCATED_REACH = 0.75  # its text heard no further than this share of the way in: truncated
+REACH_RUN = 2  # words of its text heard in a row, in order, that show how far in it is heard
 UNRELIABLE_ENGINES = {"espeak"}  # engines the listener cannot understand well enough to judge
 CUE_TOLERANCE = 0.5  # seconds a caption may start from where its first word is heard
 LISTENER_VERSION = 2  # bump when how an answer is heard or aligned changes (the cache follows it)
@@ -256,6 +259,7 @@ class Heard:
     closest_wer: float | None  # against the closest other answer's text (None: no other answer)
     closest: str  # that answer's "page #index"
     heard_share: float  # words heard / words of its own text
+    reach: float  # how far into its own text it is heard (:func:`reach`)
     verdict: str  # "ok", or why it fails: "another answer's words", "silent", "truncated"
     aligned: Aligned = ()  # where each word of its own text is heard (:func:`align_pcm`)
 
@@ -274,16 +278,33 @@ def judge(own: list[str], heard: list[str], others: dict[str, list[str]]) -> Hea
         score = wer(text, heard)
         if closest_wer is None or score < closest_wer:
             closest, closest_wer = label, score
-    share = len(heard) / len(own) if own else 1.0
+    share, heard_to = len(heard) / len(own) if own else 1.0, reach(own, heard)
     if share < SILENT_SHARE:
         verdict = "silent"
     elif closest_wer is not None and closest_wer < own_wer:
         verdict = "another answer's words"
-    elif share < TRUNCATED_SHARE:
+    elif share < TRUNCATED_SHARE or heard_to < TRUNCATED_REACH:
         verdict = "truncated"
     else:
         verdict = "ok"
-    return Heard(round(own_wer, 3), None if closest_wer is None else round(closest_wer, 3), closest, round(share, 3), verdict)
+    return Heard(round(own_wer, 3), None if closest_wer is None else round(closest_wer, 3), closest, round(share, 3),
+                 round(heard_to, 3), verdict)
+
+
+def reach(own: list[str], heard: list[str]) -> float:
+    """How far into ``own`` the words ``heard`` go: where the last run of :data:`REACH_RUN` or more
+    of its words heard in order ends, as a share of its words. An answer cut short and padded with
+    silence is heard about as far as it was cut, however many words the listener adds.
+
+    >>> reach("rest at home and drink water".split(), "rest at home an".split())
+    0.5
+    """
+    from difflib import SequenceMatcher
+
+    if not own:
+        return 1.0
+    blocks = SequenceMatcher(None, own, heard, autojunk=False).get_matching_blocks()
+    return max((b.a + b.size for b in blocks if b.size >= REACH_RUN), default=0) / len(own)
 
 
 def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[str], Aligned]:

@@ -230,3 +230,23 @@ class Publication:
         if enc.get("type") != "audio/mpeg":
             self.problem(where, "enclosure type", f"{enc.get('type')!r}, expected 'audio/mpeg'")
         return path
+
+
+CAPTION_KINDS = ("vtt", "srt", "json")  # transcripts whose cues are timed to the audio (the first: the records')
+
+
+def read_cues(kind: str, path: Path) -> list[tuple[float, str]]:
+    """A transcript's cues as (start in seconds, text); HTML has none."""
+    import srt
+    import webvtt
+
+    text = path.read_text(encoding="utf-8")
+    if kind == "vtt":
+        return [(parse_npt_ms(c.start) / 1000, c.text) for c in webvtt.from_string(text)]
+    if kind == "srt":
+        return [(s.start.total_seconds(), s.content) for s in srt.parse(text)]
+    if kind == "json":
+        return [(float(s["startTime"]), str(s["body"])) for s in json.loads(text)["segments"]]
+    if "<html" not in text.lower():
+        raise ValueError("no <html> element")
+    return []

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..check.listen import CUE_TOLERANCE
 from ..defaults import MAX_TOLERANCE_MS, TOLERANCE_MS
 from .common import load_settings
 
@@ -50,8 +51,8 @@ def _finite(ctx, param, value):
                    f"[default: check.tolerance_ms in audiofeed.toml, else {TOLERANCE_MS:g}]")
 @click.option("--listen", is_flag=True,
               help="Also hear every answer with an automatic listener (pocketsphinx) and fail one that says another "
-                   "answer's words, is silent or is cut short, and a caption cue that starts more than 0.5 s from "
-                   "where its first word is heard. About 9 CPU seconds per minute of audio, on every "
+                   f"answer's words, is silent or is cut short, and a caption cue that starts more than {CUE_TOLERANCE:g} s "
+                   "from where its first word is heard. About 9 CPU seconds per minute of audio, on every "
                    "core; answers already heard are not heard again. Needs pip install 'audiofeed[listen]'.")
 def check_command(output, articles, as_json, as_csv, html_file, tolerance, listen):
     """Check every duration a listener sees in a published OUTPUT folder (default: output/).
@@ -105,7 +106,9 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance, liste
                "problems": [vars(p) for p in report.problems]}
         if report.captions:  # --listen: each episode's captions against the words heard
             doc["captions"] = {slug: {"cues": len(t.cues), "median_s": t.median, "p95_s": t.p95,
-                                      "worst_s": t.worst[2] if t.worst else None, "off": len(t.off)}
+                                      "worst_s": t.worst[2] if t.worst else None, "off": len(t.off),
+                                      "each": [{"start_s": start, "offset_s": offset, "text": text}
+                                               for start, text, offset in t.cues]}
                                for slug, t in sorted(report.captions.items())}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif as_csv:

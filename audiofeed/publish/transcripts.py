@@ -123,7 +123,7 @@ def caption_cues(cues: list[Cue], width: int = CAPTION_WIDTH, lines: int = CAPTI
     >>> [(c.start, c.end, c.text) for c in caption_cues([Cue(1.0, 9.0, text, "Dr A")])]  # doctest: +NORMALIZE_WHITESPACE
     [(1.0, 6.117, 'Rest at home for a few days, drink plenty of water, and see your doctor'),
      (6.117, 9.0, 'if the fever lasts more than three days.')]
-    >>> [(c.start, c.end) for c in caption_cues([Cue(1.0, 9.0, text, "Dr A", marks=((14, 4.5),))])]
+    >>> [(c.start, c.end) for c in caption_cues([Cue(1.0, 9.0, text, "Dr A", marks=((15, 4.5),))])]
     [(1.0, 5.5), (5.5, 9.0)]
     """
     out = []

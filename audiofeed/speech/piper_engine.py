@@ -179,31 +179,19 @@ class PiperEngine:
         return [self._voice.phonemes_to_ids(chunk) for p in phonemes if p for chunk in split_phonemes(p)]
 
     def _word_starts(self, sentence: str) -> list[tuple[int, int, int]]:
-        """Where each word of ``sentence`` starts in its parts: ``(character offset, part, phoneme
-        id)``. espeak-ng phonemizes some words together ("of the" is one phoneme word), so a word is
-        found by phonemizing the sentence up to it and counting the phoneme words before it; a
-        word inside such a group has no start of its own (two words before the same phoneme word:
-        the first was inside the group before it)."""
+        """Where each word of ``sentence`` starts: ``(character offset, part, phoneme id)``. espeak-ng
+        phonemizes some words together ("of the" is one phoneme word), so each word is found by
+        phonemizing the sentence up to it and counting the phoneme words before it; of two words
+        before the same phoneme word, the first was inside the group before it and is left out."""
         with self._lock:
             chunks = [chunk for p in self._voice.phonemize(sentence) if p for chunk in split_phonemes(p)]
-        starts = []  # (part, phoneme index) of each phoneme word of the whole sentence
-        for j, chunk in enumerate(chunks):
-            starts += [(j, 0)] + [(j, i + 1) for i, ph in enumerate(chunk[:-1]) if ph == " "]
-        word_at: dict[int, int] = {}  # phoneme word -> the offset of the (last) word found before it
-        for m in re.finditer(r"\S+", sentence):
-            k = 0
-            if m.start():
-                with self._lock:
-                    before = self._voice.phonemize(sentence[: m.start()])
-                k = sum(len("".join(p).split()) for p in before if p)
-            if k < len(starts):
-                word_at[k] = m.start()
-        found = []
-        for k, offset in sorted(word_at.items()):
-            j, i = starts[k]
-            # the id where phoneme i starts: the ids of the phonemes before it, less the end mark
-            found.append((offset, j, len(self._voice.phonemes_to_ids(chunks[j][:i])) - self._end if i else 0))
-        return sorted(found)
+            counts = {m.start(): sum(len("".join(p).split()) for p in self._voice.phonemize(sentence[: m.start()]) if p)
+                      for m in re.finditer(r"\S+", sentence)}
+        starts = [(j, i) for j, chunk in enumerate(chunks) for i in [0] + [i + 1 for i, ph in enumerate(chunk[:-1]) if ph == " "]]
+        word_at = {k: offset for offset, k in counts.items() if k < len(starts)}  # the last word before each
+        # the id where phoneme i starts: the ids of the phonemes before it, less the end mark
+        return sorted((offset, j, len(self._voice.phonemes_to_ids(chunks[j][:i])) - self._end if i else 0)
+                      for k, offset in word_at.items() for j, i in [starts[k]])
 
     def phonemes(self, text: str, voice: str) -> str:
         """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
