@@ -7,7 +7,8 @@ Prints, for the clean answers of each set:
 
 - the word error rate against the answer's own text, against the closest other answer's text,
   and the margin between them (the verdict "another answer's words" needs a margin below 0);
-- the share of its words heard (silent below 10%, truncated below 60%);
+- the share of its words heard (silent below 10%, truncated below 60%), and the share of the
+  words heard that are in the last 40% of its audio (truncated below 20%);
 - how far each caption cue (WebVTT) starts from where its first word is heard (fails beyond 0.5 s);
 
 then the same scores for spoilt copies of every answer, made from the build's own
@@ -41,17 +42,19 @@ from bench_scale import synthetic_page  # noqa: E402
 
 def spread(values: list[float]) -> str:
     """``min / median / max`` of ``values``."""
+    values = [v for v in values if v is not None]
     if not values:
         return "-"
     return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f} (n={len(values)})"
 
 
-def spoilt_scores(job: tuple[bytes, bytes, list[str]]) -> tuple[list[str], list[str]]:
-    """What is heard in an answer's first half of speech padded with silence, and in another
-    answer's speech cut to its length."""
+def spoilt_scores(job: tuple[bytes, bytes, list[str]]) -> tuple[tuple[list[str], float], tuple[list[str], float]]:
+    """What is heard (and how late, :func:`audiofeed.check.listen.hear_timed`) in an answer's first
+    half of speech padded with silence, and in another answer's speech cut to its length."""
     own, other, _ = job
     half = own[: len(own) // 4 * 2]
-    return listen.hear_pcm(half + bytes(len(own) - len(half))), listen.hear_pcm(other[: len(own)].ljust(len(own), b"\0"))
+    return (listen.hear_timed(half + bytes(len(own) - len(half))),
+            listen.hear_timed(other[: len(own)].ljust(len(own), b"\0")))
 
 
 def main() -> None:
@@ -81,7 +84,7 @@ def main() -> None:
             print(f"  WER against the closest other:   {spread([a['heard_closest_wer'] for a in rows])}")
             print(f"  margin (closest - own):          {spread([a['heard_closest_wer'] - a['heard_own_wer'] for a in rows])}")
             print(f"  share of its words heard:        {spread([a['heard_share'] for a in rows])}")
-            print(f"  how far into its text heard:     {spread([a['heard_reach'] for a in rows])}")
+            print(f"  share of words heard late:       {spread([a['heard_late_share'] for a in rows])}")
             print(f"  captions, median offset:         {spread([a['captions_median_s'] for a in rows])}")
             print(f"  captions, worst offset (abs):    {spread([abs(a['captions_worst_s']) for a in rows])}")
         episodes = doc.get("captions", {})
@@ -96,11 +99,13 @@ def main() -> None:
                 jobs = [(pcm[i], pcm[(i + 1) % len(pcm)], a.text) for i, a in enumerate(answers)]
                 heard = list(pool.map(spoilt_scores, jobs))
             texts = {a.label: a.text for a in answers}
-            halves = [listen.judge(a.text, h, {k: v for k, v in texts.items() if k != a.label}) for a, (h, _) in zip(answers, heard)]
-            swaps = [listen.judge(a.text, s, {k: v for k, v in texts.items() if k != a.label}) for a, (_, s) in zip(answers, heard)]
+            halves = [listen.judge(a.text, h[0], {k: v for k, v in texts.items() if k != a.label}, h[1])
+                      for a, (h, _) in zip(answers, heard)]
+            swaps = [listen.judge(a.text, s[0], {k: v for k, v in texts.items() if k != a.label}, s[1])
+                     for a, (_, s) in zip(answers, heard)]
             print(f"\n{name} spoilt, first half of speech then silence: {len(halves)} answers")
             print(f"  share of its words heard:        {spread([h.heard_share for h in halves])}")
-            print(f"  how far into its text heard:     {spread([h.reach for h in halves])}")
+            print(f"  share of words heard late:       {spread([h.late_share for h in halves])}")
             print(f"  verdicts: {dict(collections.Counter(h.verdict for h in halves))}")
             print(f"{name} spoilt, the next answer's speech cut to its length: {len(swaps)} answers")
             print(f"  margin (closest - own):          {spread([h.closest_wer - h.own_wer for h in swaps])}")

@@ -85,6 +85,7 @@ def test_a_clean_build_passes_and_every_answer_is_heard(heard_build):
         assert a["heard_verdict"] == "ok", a
         assert a["heard_own_wer"] < a["heard_closest_wer"], a
         assert 0.8 <= a["heard_share"] <= 1.3, a
+        assert a["heard_late_share"] >= 0.25, a  # words are heard to the end of the audio
         # Every caption, those cut inside a sentence too, starts where its first word is heard.
         assert a["captions_off"] == 0 and abs(a["captions_worst_s"]) <= CUE_TOLERANCE, a
         assert a["captions_median_s"] <= 0.15, a

@@ -10,9 +10,10 @@ of its words (:func:`_rivals`).
 An answer fails when what is heard is
 - closer to another answer's text than to its own;
 - (nearly) nothing: fewer than :data:`SILENT_SHARE` of its words heard;
-- much shorter than its text: fewer than :data:`TRUNCATED_SHARE` of its words heard, or its text
-  heard no further than :data:`TRUNCATED_REACH` of the way in (:func:`reach`): cut, then padded
-  back to its length.
+- much shorter than its text: fewer than :data:`TRUNCATED_SHARE` of its words heard, or fewer than
+  :data:`TRUNCATED_LATE` of the words heard in the last :data:`LATE_PART` of its audio: cut, then
+  padded back to its length (the listener adds words of its own, so a half answer can reach 68%
+  of its words).
 
 The thresholds come from measurements of the natural voice on ``articles/`` (docs/accessibility.md).
 With espeak-ng's formant voices the listener's error rate is near 0.9 for every text, so it
@@ -39,11 +40,11 @@ from pathlib import Path
 SAMPLE_RATE = 16_000  # what the listener's model was trained on
 SILENT_SHARE = 0.10  # fewer heard words than this share of its own: silence
 TRUNCATED_SHARE = 0.60  # fewer heard words than this share of its own: truncated
-TRUNCATED_REACH = 0.75  # its text heard no further than this share of the way in: truncated
-REACH_RUN = 2  # words of its text heard in a row, in order, that show how far in it is heard
+LATE_PART = 0.4  # the last part of an answer's audio, where the words of a cut answer are missing
+TRUNCATED_LATE = 0.20  # fewer of the words heard than this share in that part: truncated
 UNRELIABLE_ENGINES = {"espeak"}  # engines the listener cannot understand well enough to judge
 CUE_TOLERANCE = 0.5  # seconds a caption may start from where its first word is heard
-LISTENER_VERSION = 2  # bump when how an answer is heard or aligned changes (the cache follows it)
+LISTENER_VERSION = 3  # bump when how an answer is heard or aligned changes (the cache follows it)
 
 
 def words(text: str) -> list[str]:
@@ -84,6 +85,12 @@ def hear(mp3: Path) -> list[str]:
 
 def hear_pcm(pcm: bytes) -> list[str]:
     """What pocketsphinx hears in 16 kHz mono PCM, as :func:`words`."""
+    return hear_timed(pcm)[0]
+
+
+def hear_timed(pcm: bytes) -> tuple[list[str], float]:
+    """What pocketsphinx hears in 16 kHz mono PCM, and the share of the words it heard that end in
+    the last :data:`LATE_PART` of the audio (0 when it heard none)."""
     from pocketsphinx import Decoder
 
     decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
@@ -91,7 +98,9 @@ def hear_pcm(pcm: bytes) -> list[str]:
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
     hyp = decoder.hyp()
-    return words(hyp.hypstr if hyp else "")
+    ends = [(seg.end_frame + 1) / 100 for seg in decoder.seg() or () if not seg.word.startswith(("<", "["))]
+    late_from = len(pcm) / 2 / SAMPLE_RATE * (1 - LATE_PART)
+    return words(hyp.hypstr if hyp else ""), round(sum(e > late_from for e in ends) / len(ends), 3) if ends else 0.0
 
 
 # espeak-ng's US English IPA (as Piper phonemizes) to the listener's phones (CMU ARPAbet), longest first.
@@ -259,13 +268,14 @@ class Heard:
     closest_wer: float | None  # against the closest other answer's text (None: no other answer)
     closest: str  # that answer's "page #index"
     heard_share: float  # words heard / words of its own text
-    reach: float  # how far into its own text it is heard (:func:`reach`)
+    late_share: float  # of the words heard, the share in the last LATE_PART of its audio
     verdict: str  # "ok", or why it fails: "another answer's words", "silent", "truncated"
     aligned: Aligned = ()  # where each word of its own text is heard (:func:`align_pcm`)
 
 
-def judge(own: list[str], heard: list[str], others: dict[str, list[str]]) -> Heard:
-    """Hold ``heard`` to ``own`` and to every other answer's words (by label).
+def judge(own: list[str], heard: list[str], others: dict[str, list[str]], late_share: float = LATE_PART) -> Heard:
+    """Hold ``heard`` to ``own`` and to every other answer's words (by label); ``late_share`` is
+    the share of the words heard in the last :data:`LATE_PART` of the audio (:func:`hear_timed`).
 
     >>> judge(["rest", "and", "drink", "water"], ["rest", "and", "drink", "water"], {"b #1": ["take", "two", "tablets"]}).verdict
     'ok'
@@ -278,37 +288,22 @@ def judge(own: list[str], heard: list[str], others: dict[str, list[str]]) -> Hea
         score = wer(text, heard)
         if closest_wer is None or score < closest_wer:
             closest, closest_wer = label, score
-    share, heard_to = len(heard) / len(own) if own else 1.0, reach(own, heard)
+    share = len(heard) / len(own) if own else 1.0
     if share < SILENT_SHARE:
         verdict = "silent"
     elif closest_wer is not None and closest_wer < own_wer:
         verdict = "another answer's words"
-    elif share < TRUNCATED_SHARE or heard_to < TRUNCATED_REACH:
+    elif share < TRUNCATED_SHARE or late_share < TRUNCATED_LATE:
         verdict = "truncated"
     else:
         verdict = "ok"
     return Heard(round(own_wer, 3), None if closest_wer is None else round(closest_wer, 3), closest, round(share, 3),
-                 round(heard_to, 3), verdict)
+                 round(late_share, 3), verdict)
 
 
-def reach(own: list[str], heard: list[str]) -> float:
-    """How far into ``own`` the words ``heard`` go: where the last run of :data:`REACH_RUN` or more
-    of its words heard in order ends, as a share of its words. An answer cut short and padded with
-    silence is heard about as far as it was cut, however many words the listener adds.
 
-    >>> reach("rest at home and drink water".split(), "rest at home an".split())
-    0.5
-    """
-    from difflib import SequenceMatcher
-
-    if not own:
-        return 1.0
-    blocks = SequenceMatcher(None, own, heard, autojunk=False).get_matching_blocks()
-    return max((b.a + b.size for b in blocks if b.size >= REACH_RUN), default=0) / len(own)
-
-
-def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[str], Aligned]:
-    """What is heard in ``mp3`` (:func:`hear_pcm`) and where each word of ``text`` is heard
+def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[str], float, Aligned]:
+    """What is heard in ``mp3`` and how late (:func:`hear_timed`), and where each word of ``text`` is heard
     (:func:`align_pcm`), kept by the SHA-256 of the MP3 and of the text in ``cache`` (JSON; never code)."""
     digest = hashlib.sha256(mp3.read_bytes()).hexdigest()
     said = hashlib.sha256(" ".join(text).encode()).hexdigest()[:16]
@@ -320,16 +315,16 @@ def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[
             data = json.loads(read_regular(entry, 16 << 20))
             heard = [str(w) for w in data["heard"]]
             aligned = tuple((str(w), float(a), float(b)) for w, a, b in data["aligned"])
-            return heard, aligned
+            return heard, float(data["late_share"]), aligned
         except (OSError, ValueError, KeyError, TypeError):
             pass
     pcm = pcm16k(mp3)
-    heard, aligned = hear_pcm(pcm), align_pcm(pcm, text)
+    (heard, late_share), aligned = hear_timed(pcm), align_pcm(pcm, text)
     if entry is not None:
         from ..storage import atomic_write
 
-        atomic_write(entry, json.dumps({"heard": heard, "aligned": aligned}).encode())
-    return heard, aligned
+        atomic_write(entry, json.dumps({"heard": heard, "late_share": late_share, "aligned": aligned}).encode())
+    return heard, late_share, aligned
 
 
 @dataclass(frozen=True)
@@ -375,8 +370,8 @@ def listen(out: Path, cache: Path | None, workers: int | None = None) -> tuple[d
     texts = {a.label: a.text for a in answers}
     index = _word_index(texts)
     results = {}
-    for a, (h, aligned) in zip(judged, listened):
-        verdict = judge(a.text, h, {label: texts[label] for label in _rivals(a.label, h, texts, index)})
+    for a, (h, late_share, aligned) in zip(judged, listened):
+        verdict = judge(a.text, h, {label: texts[label] for label in _rivals(a.label, h, texts, index)}, late_share)
         results[a.mp3.resolve()] = replace(verdict, aligned=aligned)
     return results, unreliable
 

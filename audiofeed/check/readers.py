@@ -17,7 +17,7 @@ from pathlib import Path
 from ..names import (ANSWERS_FILE, ATOM_NS, FEED_FILE, ITUNES_NS, PODCAST_NS, PSC_NS, SILENCE_ADDED_TAG,
                      SPEAKING_RATE_TAG, CustomTag)
 from ..problems import Problem, Reported
-from .listen import CUE_TOLERANCE, REACH_RUN
+from .listen import CUE_TOLERANCE, LATE_PART, TRUNCATED_LATE
 
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "psc": PSC_NS, "atom": ATOM_NS}
 FAST_WPM = 180  # flagged as hard to follow
@@ -138,8 +138,8 @@ READERS: tuple[Reader, ...] = (
            lambda s: s.listened("closest"), unit="text"),
     Reader("heard_share", None, "listened (words heard)", "with --listen: words heard per word of its text",
            lambda s: s.listened("heard_share"), unit="share"),
-    Reader("heard_reach", None, "listened (how far in)", "with --listen: how far into its text it is heard (the end "
-           f"of the last {REACH_RUN} or more of its words heard in a row, as a share of its words)", lambda s: s.listened("reach"),
+    Reader("heard_late_share", None, "listened (words late)", f"with --listen: of the words heard, the share in the "
+           f"last {LATE_PART:.0%} of its audio (below {TRUNCATED_LATE:.0%}: truncated)", lambda s: s.listened("late_share"),
            unit="share"),
     Reader("heard_verdict", None, "listened", "with --listen: ok, or why it fails (another answer's words, silent, "
            "truncated)", lambda s: s.listened("verdict"), unit="text"),
