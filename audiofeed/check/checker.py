@@ -128,6 +128,9 @@ class _Checker:
         aligned_by_page: dict[str, list | None] = {}
         for answer in sorted(published.answers, key=lambda a: (a.slug, a.index)):
             heard = self.heard.get(answer.mp3.resolve()) if answer.mp3 is not None else None
+            if heard is not None and heard.verdict == "ok" and not heard.aligned:
+                self.problem(self.rel(answer.mp3), "caption timing", "captions not checked: the listener could not "
+                             "align its text to its audio", Severity.WARNING)
             if heard is None or heard.verdict != "ok" or not heard.aligned:
                 aligned_by_page[answer.slug] = None  # its episode's captions cannot be held to all its words
                 continue
