@@ -187,6 +187,7 @@ def test_the_html_report_shows_what_was_heard_beside_the_durations(heard_build, 
     cells = [td.text_content() for td in doc.iter("td")]
     assert any(c.startswith("silent ✗") for c in cells), cells
     assert sum(c.startswith("ok: ") for c in cells) == 3, cells
+    assert any(c.startswith("✗ mismatch") and "heard: silent" in c for c in cells), cells  # the status says why
 
 
 def test_the_html_report_marks_captions_that_are_off_on_the_timeline(heard_build, tmp_path):

@@ -49,4 +49,14 @@ def html_report(report: CheckReport) -> str:
     tolerance = report.tolerance_ms
     return environment().get_template("report.html").render(
         report=report, episodes=episodes(report), readers=[r for r in READERS if r.column],
-        off=lambda answer, reader: answer.off(reader, tolerance), reasons=lambda answer: answer.reasons(tolerance))
+        off=lambda answer, reader: answer.off(reader, tolerance),
+        reasons=lambda answer: answer.reasons(tolerance) + listening_reasons(answer))
+
+
+def listening_reasons(answer) -> list[str]:
+    """With ``--listen``: why an answer fails listening or its captions, in words."""
+    from .listen import CUE_TOLERANCE
+
+    verdict, off = answer.readings.get("heard_verdict"), answer.readings.get("captions_off")
+    return ([f"heard: {verdict}"] if verdict and verdict != "ok" else []) + (
+        [f"{off} caption cue(s) more than {CUE_TOLERANCE:g} s off"] if off else [])
