@@ -21,7 +21,6 @@ from ..names import FEED_FILE, LISTED_RUNTIME_TAG, OUTPUT_RATE, TRANSCRIPT_KINDS
 from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
-from ..timecode import npt
 from .published import CAPTION_KINDS, PublishedAnswer, PublishedEpisode, Publication, read_cues, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
@@ -155,7 +154,7 @@ class _Checker:
         """One caption file held to the words heard; a problem if a cue is more than
         :data:`~.listen.CUE_TOLERANCE` off. None if the file is missing or does not parse
         (reported by :meth:`transcript_ok`)."""
-        from .listen import CUE_TOLERANCE, CueTiming
+        from .listen import CUE_TOLERANCE, CueTiming, describe_cue
 
         if path is None:
             return None
@@ -165,11 +164,9 @@ class _Checker:
             return None
         timing = CueTiming.of(cues, aligned)
         if timing.off:
-            start, text, offset = timing.worst
             self.problem(self.rel(path), "caption timing",
-                         f"{len(timing.off)} of {len(cues)} cues start more than {CUE_TOLERANCE:g} s from where their "
-                         f"first words are heard; worst: the cue at {npt(start)} ({' '.join(text.split())[:40]!r}), {abs(offset):.2f} s "
-                         f"{'late' if offset > 0 else 'early'}")
+                         f"{timing.off_count} of {len(cues)} cues start more than {CUE_TOLERANCE:g} s from where their "
+                         f"first words are heard; worst: the cue at {describe_cue(*timing.worst)}")
         return timing
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:

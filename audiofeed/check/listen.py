@@ -33,8 +33,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import statistics
 import subprocess
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 SAMPLE_RATE = 16_000  # what the listener's model was trained on
@@ -115,14 +117,7 @@ _IPA = {"aɪ": "AY", "aʊ": "AW", "ɔɪ": "OY", "eɪ": "EY", "oʊ": "OW", "tʃ":
 def pronounce(word: str) -> str | None:
     """The listener's phones for a word its dictionary lacks ("chromophobe", "2"), from the same
     espeak-ng Piper speaks with: ``K R OW M AH F OW B``. None if espeak-ng gives nothing."""
-    from piper import espeakbridge
-    from piper.phonemize_espeak import ESPEAK_DATA_DIR
-
-    if not _espeak_ready:
-        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
-        espeakbridge.set_voice("en-us")
-        _espeak_ready.append(True)
-    ipa = "".join(p for p, _, _ in espeakbridge.get_phonemes(word))
+    ipa = "".join(p for p, _, _ in _espeak().get_phonemes(word))
     phones, i = [], 0
     while i < len(ipa):
         for size in (2, 1):
@@ -135,7 +130,17 @@ def pronounce(word: str) -> str | None:
     return " ".join(phones) or None
 
 
-_espeak_ready: list[bool] = []
+@cache
+def _espeak():
+    """Piper's own espeak-ng (its bridge and data), set to US English once per process."""
+    from piper import espeakbridge
+    from piper.phonemize_espeak import ESPEAK_DATA_DIR
+
+    espeakbridge.initialize(str(ESPEAK_DATA_DIR))
+    espeakbridge.set_voice("en-us")
+    return espeakbridge
+
+
 Aligned = tuple[tuple[str, float, float], ...]  # (word, start, end): seconds in the decoded audio
 
 
@@ -216,29 +221,25 @@ class CueTiming:
     cues: tuple[tuple[float, str, float | None], ...]
 
     @classmethod
-    def of(cls, cues: list[tuple[float, str]], aligned: Aligned, shift: float = 0.0) -> CueTiming:
-        """``cues`` held to ``aligned`` words heard ``shift`` seconds into the file's audio."""
-        moved = tuple((w, a + shift, b + shift) for w, a, b in aligned)
-        return cls(tuple((start, text, off) for (start, text), off in zip(cues, cue_offsets(cues, moved))))
-
-    def join(self, other: CueTiming) -> CueTiming:
-        return CueTiming(self.cues + other.cues)
+    def of(cls, cues: list[tuple[float, str]], aligned: Aligned) -> CueTiming:
+        """``cues`` (start, text) held to the ``aligned`` words heard."""
+        return cls(tuple((start, text, off) for (start, text), off in zip(cues, cue_offsets(cues, aligned))))
 
     @property
     def sizes(self) -> list[float]:
-        """How far off each matched cue is, smallest first."""
-        return sorted(abs(o) for _, _, o in self.cues if o is not None)
+        """How far off each matched cue is."""
+        return [abs(o) for _, _, o in self.cues if o is not None]
 
     @property
     def median(self) -> float | None:
-        sizes = self.sizes
-        return round(sizes[len(sizes) // 2], 3) if sizes else None
+        return round(statistics.median(self.sizes), 3) if self.sizes else None
 
     @property
     def p95(self) -> float | None:
-        """The 95th percentile of how far off cues are (nearest rank)."""
+        """The 95th percentile of how far off cues are."""
         sizes = self.sizes
-        return round(sizes[max(0, -(-95 * len(sizes) // 100) - 1)], 3) if sizes else None
+        return round(statistics.quantiles(sizes, n=20, method="inclusive")[-1] if len(sizes) > 1 else sizes[0], 3) \
+            if sizes else None
 
     @property
     def worst(self) -> tuple[float, str, float] | None:
@@ -247,17 +248,41 @@ class CueTiming:
         return max(matched, key=lambda c: abs(c[2])) if matched else None
 
     @property
+    def worst_s(self) -> float | None:
+        """How far off the worst cue is, in seconds (positive: late)."""
+        return self.worst[2] if self.worst else None
+
+    @property
     def off(self) -> list[tuple[float, str, float]]:
         """The cues more than :data:`CUE_TOLERANCE` off."""
         return [c for c in self.cues if c[2] is not None and abs(c[2]) > CUE_TOLERANCE]
 
+    @property
+    def off_count(self) -> int:
+        return len(self.off)
+
+    def record(self) -> dict:
+        """The distribution, and every cue's start, offset and text, for ``check --json``."""
+        return {"cues": len(self.cues), "median_s": self.median, "p95_s": self.p95, "worst_s": self.worst_s,
+                "off": self.off_count, "each": [{"start_s": s, "offset_s": o, "text": t} for s, t, o in self.cues]}
+
     def summary(self) -> str:
         """``53 cues: median 0.02 s, 95th percentile 0.07 s, worst +0.18 s; 0 more than 0.5 s off``."""
-        worst = self.worst
-        if worst is None:
+        if self.worst is None:
             return f"{len(self.cues)} cues: none matched to words heard"
         return (f"{len(self.cues)} cues: median {self.median:.2f} s, 95th percentile {self.p95:.2f} s, worst "
-                f"{worst[2]:+.2f} s; {len(self.off)} more than {CUE_TOLERANCE:g} s off")
+                f"{self.worst_s:+.2f} s; {self.off_count} more than {CUE_TOLERANCE:g} s off")
+
+
+def describe_cue(start: float, text: str, offset: float) -> str:
+    r"""A cue that is off, in words: ``00:00:09.456 ('and alternating makes dosing mistakes mo'), 1.04 s late``.
+
+    >>> describe_cue(9.456, "and alternating\nmakes", -0.7)
+    "00:00:09.456 ('and alternating makes'), 0.70 s early"
+    """
+    from ..timecode import npt
+
+    return f"{npt(start)} ({' '.join(text.split())[:40]!r}), {abs(offset):.2f} s {'late' if offset > 0 else 'early'}"
 
 
 @dataclass
@@ -273,14 +298,16 @@ class Heard:
     aligned: Aligned = ()  # where each word of its own text is heard (:func:`align_pcm`)
 
 
-def judge(own: list[str], heard: list[str], others: dict[str, list[str]], late_share: float = LATE_PART) -> Heard:
+def judge(own: list[str], heard: list[str], others: dict[str, list[str]], late_share: float) -> Heard:
     """Hold ``heard`` to ``own`` and to every other answer's words (by label); ``late_share`` is
     the share of the words heard in the last :data:`LATE_PART` of the audio (:func:`hear_timed`).
 
-    >>> judge(["rest", "and", "drink", "water"], ["rest", "and", "drink", "water"], {"b #1": ["take", "two", "tablets"]}).verdict
+    >>> judge(["rest", "and", "drink", "water"], ["rest", "and", "drink", "water"], {"b #1": ["take", "two", "tablets"]}, 0.4).verdict
     'ok'
-    >>> judge(["rest", "and", "drink", "water"], ["take", "two", "tablets"], {"b #1": ["take", "two", "tablets"]}).verdict
+    >>> judge(["rest", "and", "drink", "water"], ["take", "two", "tablets"], {"b #1": ["take", "two", "tablets"]}, 0.4).verdict
     "another answer's words"
+    >>> judge(["rest", "and", "drink", "water"], ["rest", "and", "drink", "water"], {}, 0.0).verdict  # nothing heard late
+    'truncated'
     """
     own_wer = wer(own, heard)
     closest, closest_wer = "", None
@@ -299,7 +326,6 @@ def judge(own: list[str], heard: list[str], others: dict[str, list[str]], late_s
         verdict = "ok"
     return Heard(round(own_wer, 3), None if closest_wer is None else round(closest_wer, 3), closest, round(share, 3),
                  round(late_share, 3), verdict)
-
 
 
 def cached_listen(mp3: Path, text: list[str], cache: Path | None) -> tuple[list[str], float, Aligned]:

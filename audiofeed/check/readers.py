@@ -59,14 +59,7 @@ class AnswerSources:
         return getattr(self.heard, name) if self.heard is not None else None
 
     def captioned(self, name: str):
-        if self.captions is None:
-            return None
-        if name == "worst":
-            worst = self.captions.worst
-            return None if worst is None else worst[2]
-        if name == "off":
-            return len(self.captions.off)
-        return getattr(self.captions, name)
+        return getattr(self.captions, name) if self.captions is not None else None
 
     def span(self, chapters: str) -> int | None:
         span = self.episode.spans.get(chapters, {}).get(self.title) if self.episode else None
@@ -148,9 +141,9 @@ READERS: tuple[Reader, ...] = (
     Reader("captions_p95_s", None, "captions in time (95th percentile)", "with --listen: the same, 95th percentile",
            lambda s: s.captioned("p95"), unit="s"),
     Reader("captions_worst_s", None, "captions in time (worst)", "with --listen: the cue furthest off, in seconds "
-           "(positive: late)", lambda s: s.captioned("worst"), unit="+s"),
+           "(positive: late)", lambda s: s.captioned("worst_s"), unit="+s"),
     Reader("captions_off", None, "captions off", f"with --listen: its cues more than {CUE_TOLERANCE:g} s off (each fails)",
-           lambda s: s.captioned("off"), unit="count"),
+           lambda s: s.captioned("off_count"), unit="count"),
 )
 
 

@@ -12,7 +12,8 @@ timeline at each caption cue more than half a second off.
 from __future__ import annotations
 
 from .readers import READERS, CheckReport, CheckStatus
-from ..timecode import clock, npt
+from ..timecode import clock
+from .listen import describe_cue
 
 COLOURS = ("#0e5c63", "#4f7cac")  # chapters alternate
 STROKE = {CheckStatus.OK: ("#ffffff", 1), CheckStatus.WARNING: ("#8a5a00", 3), CheckStatus.MISMATCH: ("#b42318", 4)}
@@ -36,8 +37,8 @@ def episodes(report: CheckReport) -> list[dict]:
                              "label": f"{a.index}. {a.question} ({a.doctor}): {length / 1000:.3f} s, {a.status}"})
             at += length
         timing = report.captions.get(slug)  # check --listen: the episode's captions against the words heard
-        off = [{"x": min(1000.0, 1000 * start * 1000 / total), "label": f"{npt(start)} {' '.join(text.split())[:60]}: "
-                f"{abs(offset):.2f} s {'late' if offset > 0 else 'early'}"} for start, text, offset in (timing.off if timing else [])]
+        off = [{"x": min(1000.0, 1000 * start * 1000 / total), "label": describe_cue(start, text, offset)}
+               for start, text, offset in (timing.off if timing else [])]
         out.append({"slug": slug, "rows": rows, "chapters": chapters, "total_ms": total,
                     "captions": timing.summary() if timing else None, "off_cues": off})
     return out

@@ -105,11 +105,7 @@ def check_command(output, articles, as_json, as_csv, html_file, tolerance, liste
         doc = {"output": str(output), "tolerance_ms": tolerance, "ok": report.ok, "answers": report.records(),
                "problems": [vars(p) for p in report.problems]}
         if report.captions:  # --listen: each episode's captions against the words heard
-            doc["captions"] = {slug: {"cues": len(t.cues), "median_s": t.median, "p95_s": t.p95,
-                                      "worst_s": t.worst[2] if t.worst else None, "off": len(t.off),
-                                      "each": [{"start_s": start, "offset_s": offset, "text": text}
-                                               for start, text, offset in t.cues]}
-                               for slug, t in sorted(report.captions.items())}
+            doc["captions"] = {slug: timing.record() for slug, timing in sorted(report.captions.items())}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif as_csv:
         records = report.records()

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
+from itertools import accumulate
 
 import numpy as np
 
@@ -61,6 +63,8 @@ def sentence_cues(
     if not len(loud):
         return []
     starts = sorted({s.offset: s for s in sentences}.values(), key=lambda s: s.offset)
+    words = sorted(words, key=lambda w: w.offset)
+    word_offsets = [w.offset for w in words]
     cues = []
     for i, sentence in enumerate(starts):
         end_offset = starts[i + 1].offset if i + 1 < len(starts) else len(text)
@@ -73,7 +77,8 @@ def sentence_cues(
         last = loud[np.searchsorted(loud, limit) - 1]
         start = round(onset / sample_rate + ENCODER_DELAY, 3)
         first = Lexicon.to_display(offsets, sentence.offset)
-        inside = [w for w in words if sentence.offset < w.offset < end_offset and onset < w.sample < limit]
+        inside = [w for w in words[bisect_right(word_offsets, sentence.offset):bisect_left(word_offsets, end_offset)]
+                  if onset < w.sample < limit]
         marks: dict[int, float] = {}
         for w, after in zip(inside, inside[1:] + [None]):
             d = Lexicon.to_display(offsets, w.offset)
@@ -145,7 +150,7 @@ def caption_cues(cues: list[Cue], width: int = CAPTION_WIDTH, lines: int = CAPTI
             shared = cue.start + (cue.end - cue.start) * done / total
             starts.append(round(cue.start + marks[word], 3) if word in marks else round(shared, 3))
             done, word = done + len(piece), word + len(piece.split())
-        starts = [max(s, *starts[:i]) if i else s for i, s in enumerate(starts)]  # never before the caption before
+        starts = list(accumulate(starts, max))  # never before the caption before
         out += [Cue(s, e, piece, cue.speaker) for piece, s, e in zip(pieces, starts, starts[1:] + [cue.end])]
     return out
 

@@ -233,10 +233,14 @@ class PiperEngine:
     def _scale(rate: int) -> float:
         return NATURAL_RATE / rate
 
-    def _part_frames(self, ids: list[int], scale: float) -> int:
+    def _id_frames(self, ids: list[int], scale: float):
+        """Frames per phoneme id at ``scale``, as the speech graph rounds them (up, each)."""
         import numpy as np
 
-        return max(1, int(np.ceil(self._unit_frames(ids) * np.float32(scale)).sum()))
+        return np.ceil(self._unit_frames(ids) * np.float32(scale)).astype(np.int64)
+
+    def _part_frames(self, ids: list[int], scale: float) -> int:
+        return max(1, int(self._id_frames(ids, scale).sum()))
 
     def _layout(self, text: str) -> list[tuple[str, object]]:
         """What :meth:`speak` puts one after the other, the one account :meth:`length` sums too:
@@ -297,18 +301,17 @@ class PiperEngine:
         voiced = iter([np.concatenate([next(decoded) for _ in spans_]) for spans_ in spans_of])
         del latents, jobs
         spans, at = [], 0  # (start, end) of each sentence's samples
-        chunks, words, part_at = [], [], []
+        chunks, words, part = [], [], 0
         for kind, value in layout:
             if kind == "sentence":
                 spans.append([at, at])
-                starts_here, part_at = next(word_starts), []
+                starts_here, part = next(word_starts), 0
                 continue
             piece = np.zeros(value, dtype=np.float32) if kind == "pause" else next(voiced)
             if kind == "part":  # the words that start in this part: its start plus the frames before them
-                frames = np.ceil(self._unit_frames(value) * np.float32(scale)).astype(np.int64)
-                part_at.append(at)
-                words += [Sentence(offset=o, sample=at + int(frames[:i].sum()) * HOP)
-                          for o, j, i in starts_here if j == len(part_at) - 1]
+                frames = self._id_frames(value, scale)
+                words += [Sentence(offset=o, sample=at + int(frames[:i].sum()) * HOP) for o, j, i in starts_here if j == part]
+                part += 1
             chunks.append(piece)
             at += len(piece)
             if kind == "part":
