@@ -21,6 +21,7 @@ from audiofeed.build import rendering
 from audiofeed.channel import Channel
 from audiofeed.defaults import RATE_BAND
 from audiofeed.audio.encoding import FRAME_SECONDS, frame_count
+from audiofeed.audio.answer import Rendered
 from audiofeed.publish.episode import make_episode
 from audiofeed.speech.pacing import shipped_models
 from audiofeed.publish.feeds import answers_feed, episodes_feed
@@ -78,10 +79,11 @@ def one_round(articles: Path) -> tuple[dict[str, float], float, int, int]:
         audio_seconds, answers, episodes = 0.0, 0, []
         for page in pages:
             jobs = timed("plan rates", planner.jobs)(page)
-            audio = {job.index: rendering.render_answer(job) for job in jobs}
+            outcomes = {job.index: rendering.render_answer(job) for job in jobs}
+            audio = [o.audio for o in outcomes.values() if isinstance(o, Rendered)]
             answers += len(audio)
-            audio_seconds += sum(frame_count(a.mp3) for a in audio.values()) * FRAME_SECONDS
-            made = timed("tags, chapters, transcripts", make_episode)(page, audio, album="a", publisher="p",
+            audio_seconds += sum(frame_count(a.mp3) for a in audio) * FRAME_SECONDS
+            made = timed("tags, chapters, transcripts", make_episode)(page, outcomes, album="a", publisher="p",
                                                                        cover=b"", base_url="http://x/")
             timed("player page", render_page)(Channel(), made.episode, made.sections)
             episodes.append(made.episode)

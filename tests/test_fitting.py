@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiofeed.build.rendering import AnswerJob, render_answer
+from audiofeed.build.rendering import AnswerJob, speak_answer
 from audiofeed.audio.encoding import FRAME_SECONDS, content_samples, frames_for_runtime
 from audiofeed.audio.fitting import KEEP_PAUSE, RATE_BAND, FitError, find_pauses, fit_to_runtime
 from audiofeed.read import read_page
@@ -92,7 +92,7 @@ def test_runtime_needing_a_rate_below_the_band_is_padded_and_reported():
     text = "Should I use ice or heat? Ice helps in the first two days."
     job = AnswerJob(slug="x", index=1, text=text, display=text, offsets=(),
                     voice=VOICE, target_frames=frames_for_runtime(9), rate=175, band=RATE_BAND)
-    audio = render_answer(job)
+    audio = speak_answer(job)
     assert audio.frames * FRAME_SECONDS == pytest.approx(9, abs=0.03)
     assert audio.rate == RATE_BAND[0]
     assert audio.needed_rate < RATE_BAND[0]

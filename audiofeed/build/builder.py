@@ -34,8 +34,8 @@ from .cache import AudioCache, digest, engine_fingerprint, key
 from ..channel import Channel
 from ..defaults import RATE_BAND
 from ..audio.encoding import BITRATE_KBPS, duration_ms
-from ..publish.episode import AnswerAudio, Episode, RefusedAnswer, make_episode
-from ..audio.fitting import FitError
+from ..audio.answer import AnswerAudio, Failed, Refused, Rendered
+from ..publish.episode import Episode, make_episode
 from ..channel import claim_warnings, show_guids
 from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
@@ -47,7 +47,7 @@ from ..problems import BuildError, Problem, Reported, error, warning
 from ..read import Page, PageError, find_pages, read_page, slug_for
 from ..read.pages import format_runtime
 from .rendering import CalibrationJob, Planner
-from .scheduling import Finished, JobKind, PageProgress, Pool, schedule
+from .scheduling import POOL_RESTARTS, WORKER_DIED, Finished, JobKind, PageProgress, Pool, schedule
 from ..publish.site import assets as site_assets
 from ..publish.site import fingerprint as site_fingerprint
 from ..speech.lexicon import Lexicon
@@ -116,7 +116,7 @@ class BuildReport(Reported):
     problems: list[Problem] = field(default_factory=list)  # errors fail the build; warnings do not
     pages_built: int = 0
     pages_unchanged: int = 0
-    pages_kept: int = 0  # pages that failed to read but keep their last published episode
+    pages_kept: int = 0  # pages not published by this build (unreadable, or an answer failed) that keep their last episode
     pages_removed: int = 0
     answers_rendered: int = 0  # synthesized and encoded in this build
     answers_cached: int = 0  # taken from the cache
@@ -188,7 +188,7 @@ class _Build:
             if plan.nothing_changed:
                 self.report.nothing_changed = True  # nothing to write
                 return self.finish()
-            staging = self.output.stage()
+            staging = self.output_staging = self.output.stage()
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
         except Exception as e:
@@ -259,6 +259,11 @@ class _Build:
             record = self.output.published(page.slug) if last.pages.get(page.slug) == keys[page.slug] else None
             if isinstance(record, Episode):
                 plan.unchanged[page.slug] = record
+                for r in record.refused:  # still refused: an unchanged page does not make it right
+                    answer = page.answers[r.index] if r.index < len(page.answers) else None
+                    report.problems.append(error(page.source, f"refused {r.question!r}: still needs {r.needed_rate:.0f} wpm "
+                                                 f"(listed {format_runtime(r.listed_runtime)}); not published",
+                                                 answer.line if answer else None))
                 continue
             if record is not None:
                 report.problems.append(warning(self.output.path / page.slug / RECORD_FILE,
@@ -293,13 +298,33 @@ class _Build:
                 models[voice] = VoiceModel.from_json(voice, data)
             except (TypeError, KeyError, ValueError):
                 missing.append(voice)
-        futures = {voice: self.pool.submit(JobKind.CALIBRATE, CalibrationJob(voice, engine)) for voice in missing}
-        for voice, future in futures.items():
-            data = future.result()
+        for voice, data in self.calibrate(missing).items():
             self.cache_put(key("voice-model", engine, voice=voice), data, json_value=True)
             models[voice] = VoiceModel.from_json(voice, data)
         self.report.voices_calibrated = len(missing)
         return models
+
+    def calibrate(self, voices: list[str]) -> dict[str, dict]:
+        """Measure ``voices`` on the pool, starting it again if a worker dies (as rendering does)."""
+        results: dict[str, dict] = {}
+        for attempt in range(POOL_RESTARTS + 1):
+            futures = {voice: self.pool.submit(JobKind.CALIBRATE, CalibrationJob(voice, self.options.engine))
+                       for voice in voices if voice not in results}
+            broken = None
+            for voice, future in futures.items():
+                try:
+                    results[voice] = future.result()
+                except Exception as e:  # noqa: BLE001  (a worker killed, a voice that will not speak)
+                    self.stop_if_cluster_lost(e)
+                    if not self.pool.broken(e):
+                        raise BuildError(f"{voice}: could not measure this voice's pace ({type(e).__name__}: {e}); "
+                                         "nothing was published") from None
+                    broken = e
+            if broken is None:
+                return results
+            self.pool.restart()
+        raise BuildError(f"could not measure the pace of {', '.join(v for v in voices if v not in results)}: "
+                         f"{WORKER_DIED}; nothing was published")
 
     # -- schedule -------------------------------------------------------------------------------
     def schedule(self, plan: BuildPlan, staging: Staging) -> list[Episode]:
@@ -316,7 +341,7 @@ class _Build:
             for slug, record in (*plan.unchanged.items(), *plan.kept.items()):
                 staging.carry_over(slug)
                 episodes.append(record)
-            self.report.pages_kept = len(plan.kept)
+            self.report.pages_kept += len(plan.kept)
 
         planner = Planner(self.voices, Lexicon(dict(self.options.lexicon)), self.options.band,
                           self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine,
@@ -328,7 +353,8 @@ class _Build:
             if self.progress:
                 self.progress(done, total, finished.progress.page.title)
             if finished.progress.complete:
-                episodes.append(self.write_page(finished.progress, staging))
+                if (episode := self.write_page(finished.progress, staging, plan)) is not None:
+                    episodes.append(episode)
         return episodes
 
     def cached(self, job) -> AnswerAudio | None:
@@ -336,27 +362,28 @@ class _Build:
 
     def collect(self, finished: Finished) -> None:
         """An answer done: its row in the report, and, if rendered now, its place in the cache."""
-        page, job, result = finished.progress.page, finished.job, finished.result
+        page, job, outcome = finished.progress.page, finished.job, finished.outcome
         answer = page.answers[job.index]
-        if isinstance(result, FitError):
-            self.report.problems.append(error(
-                page.source, f"refused {answer.question!r}: {result} (listed {format_runtime(answer.listed_runtime)})",
-                answer.line))
-            self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
-                                            f"needs {result.needed_rate:.0f} wpm"))
-        elif isinstance(result, BaseException):
-            self.stop_if_cluster_lost(result)
-            self.report.problems.append(error(
-                page.source, f"could not render {answer.question!r}: {type(result).__name__}: {result}", answer.line))
-            self.report.answers.append(_row(page, job.index, None, AnswerStatus.FAILED, str(result)))
-        else:
-            if finished.cached:
-                self.report.answers_cached += 1
-            else:
-                self.report.answers_rendered += 1
-                self.report.second_passes += result.passes > 1
-                self.cache_put(job.render_key(), result)
-            self.report.answers.append(_row(page, job.index, result, *_status(result, answer, self.options.band)))
+        match outcome:
+            case Refused(reason=reason, needed_rate=needed):
+                self.report.problems.append(error(
+                    page.source, f"refused {answer.question!r}: {reason} (listed {format_runtime(answer.listed_runtime)})",
+                    answer.line))
+                self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED, f"needs {needed:.0f} wpm"))
+            case Failed(reason=reason):
+                if finished.error is not None:
+                    self.stop_if_cluster_lost(finished.error)
+                self.report.problems.append(error(page.source, f"could not render {answer.question!r}: {reason}",
+                                                  answer.line))
+                self.report.answers.append(_row(page, job.index, None, AnswerStatus.FAILED, reason))
+            case Rendered(audio=audio, cached=cached):
+                if cached:
+                    self.report.answers_cached += 1
+                else:
+                    self.report.answers_rendered += 1
+                    self.report.second_passes += audio.passes > 1
+                    self.cache_put(job.render_key(), audio)
+                self.report.answers.append(_row(page, job.index, audio, *_status(audio, answer, self.options.band)))
 
     def cache_put(self, k: str, value, json_value: bool = False) -> None:
         """Store in the cache; a cache that cannot be written (read-only, shared) only warns, once."""
@@ -376,19 +403,22 @@ class _Build:
         record = self.output.published(slug)
         return record if isinstance(record, Episode) else None
 
-    def write_page(self, progress: PageProgress, staging: Staging) -> Episode:
-        """A complete page's files: tagged MP3s, chapters, transcripts, record and player page."""
+    def write_page(self, progress: PageProgress, staging: Staging, plan: BuildPlan) -> Episode | None:
+        """A complete page's files: tagged MP3s, chapters, transcripts, record and player page.
+
+        A page with an answer that failed to render, or with no answer that could be published,
+        is not written: its last published episode stays (returned), or it stays unpublished (None).
+        """
         from ..publish.site import render_embed, render_page
 
         page, channel = progress.page, self.channel
-        refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
-                                 round(r.needed_rate, 1))
-                   for i, r in sorted(progress.results.items()) if isinstance(r, FitError)]
-        made = make_episode(page, progress.audio(), album=channel.title, publisher=channel.author, cover=self.covers()[1],
-                            base_url=channel.url(""), language=channel.language, refused=refused,
-                            spoken={job.index: job.text for job in progress.jobs},
-                            voices={job.index: job.voice for job in progress.jobs}, engine=self.options.engine,
-                            previous=self.last_published(page.slug))
+        rendered = sum(isinstance(o, Rendered) for o in progress.outcomes.values())
+        if progress.failed or not rendered:
+            return self.keep_last(page, plan, "an answer failed to render" if progress.failed
+                                  else "none of its answers could be published")
+        made = make_episode(page, progress.outcomes, album=channel.title, publisher=channel.author,
+                            cover=self.covers()[1], base_url=channel.url(""), language=channel.language,
+                            engine=self.options.engine, previous=self.last_published(page.slug))
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())
@@ -396,6 +426,20 @@ class _Build:
         self.built_episodes.append(made.episode)
         self.report.pages_built += 1
         return made.episode
+
+    def keep_last(self, page: Page, plan: BuildPlan, why: str) -> Episode | None:
+        """``page`` is not published by this build: its last published episode stays, with the
+        manifest's key of that episode (so the next build tries the page again)."""
+        last = self.output.manifest().pages.get(page.slug)
+        if (record := self.last_published(page.slug)) is not None and last is not None:
+            self.output_staging.carry_over(page.slug)
+            plan.manifest.pages[page.slug] = last
+            self.report.pages_kept += 1
+            self.report.problems.append(error(page.source, f"not published: {why}; its last published episode stays"))
+            return record
+        plan.manifest.pages.pop(page.slug, None)
+        self.report.problems.append(error(page.source, f"not published: {why}"))
+        return None
 
     # -- publish --------------------------------------------------------------------------------
     def publish(self, plan: BuildPlan, staging: Staging, episodes: list[Episode]) -> None:

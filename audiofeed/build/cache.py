@@ -112,10 +112,9 @@ class AudioCache:
         self.warnings.append(warning(self._path(k, ".json"), f"cache entry unusable ({error}); rendering it again"))
 
     def get(self, k: str):
-        """The :class:`~audiofeed.publish.episode.AnswerAudio` cached under ``k``, checked from its bytes, or None."""
+        """The :class:`~audiofeed.audio.answer.AnswerAudio` cached under ``k``, checked from its bytes, or None."""
         from ..audio.encoding import check_frames
-        from ..publish.episode import AnswerAudio
-        from ..publish.transcripts import Cue
+        from ..audio.answer import AnswerAudio
 
         if self.folder is None:
             return None
@@ -131,16 +130,7 @@ class AudioCache:
                 raise CacheEntryError("frames do not match their digest")
             if check_frames(mp3) != body["frames"]:
                 raise CacheEntryError("frame count differs from the record")
-            a = body["audio"]
-            audio = AnswerAudio(
-                mp3=mp3, rate=int(a["rate"]), silence_added=float(a["silence_added"]),
-                speech_seconds=float(a["speech_seconds"]), needed_rate=float(a["needed_rate"]),
-                cues=tuple(Cue(float(c[0]), float(c[1]), str(c[2]), str(c[3]),
-                               tuple((int(i), float(t)) for i, t in (c[4] if len(c) > 4 else ()))) for c in a["cues"]),
-                loudness=None if a["loudness"] is None else float(a["loudness"]),
-                true_peak=None if a["true_peak"] is None else float(a["true_peak"]),
-                passes=int(a["passes"]),
-            )
+            audio = AnswerAudio.from_record(mp3, body["audio"])
         except (CacheEntryError, ValueError, KeyError, TypeError, IndexError) as e:
             self._bad(k, e)
             return None
@@ -159,9 +149,7 @@ class AudioCache:
         body = {
             "format": ENTRY_FORMAT, "key": k, "frames": frame_count(audio.mp3),
             "mp3_sha256": hashlib.sha256(audio.mp3).hexdigest(),
-            "audio": {"rate": audio.rate, "silence_added": audio.silence_added, "speech_seconds": audio.speech_seconds,
-                      "needed_rate": audio.needed_rate, "loudness": audio.loudness, "true_peak": audio.true_peak,
-                      "passes": audio.passes, "cues": [[c.start, c.end, c.text, c.speaker, [list(m) for m in c.marks]] for c in audio.cues]},
+            "audio": audio.record(),
         }
         self._write_record(k, body)
 

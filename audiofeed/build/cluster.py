@@ -2,7 +2,7 @@
 
 ``audiofeed build --scheduler tcp://HOST:PORT`` connects to a running ``dask scheduler``. The
 answers are rendered by its workers. Reading, the cache, publishing and the output folder stay
-with the build (the client). Results come back as the same :class:`~audiofeed.publish.episode.AnswerAudio`
+with the build (the client). Results come back as the same :class:`~audiofeed.audio.answer.Rendered`
 a local worker returns, so the output is byte-identical to a local build.
 
 Rendering is reproducible only if every worker speaks and encodes exactly as the client would.

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from .cache import key
 from ..audio.encoding import (BITRATE_KBPS, OUTPUT_RATE, content_samples, encode, frames_for_content, frames_for_runtime,
                               resample)
-from ..publish.episode import AnswerAudio
-from ..audio.fitting import fit_to_runtime, pad_to
+from ..audio.answer import AnswerAudio, Refused, Rendered
+from ..audio.fitting import FitError, fit_to_runtime, pad_to
 from ..audio.loudness import integrated_loudness, level
 from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
@@ -63,7 +63,17 @@ def calibrate_voice(job: CalibrationJob) -> dict:
     return calibrate(job.voice, job.engine).to_json()
 
 
-def render_answer(job: AnswerJob) -> AnswerAudio:
+def render_answer(job: AnswerJob) -> Rendered | Refused:
+    """Speak, fit, level and encode one answer: :class:`~audiofeed.audio.answer.Rendered`, or
+    :class:`~audiofeed.audio.answer.Refused` if it cannot fill its runtime at a natural rate.
+    Anything else that goes wrong raises (the scheduler makes it the answer's ``Failed``)."""
+    try:
+        return Rendered(speak_answer(job), spoken=job.text, voice=job.voice)
+    except FitError as e:
+        return Refused(str(e), e.needed_rate)
+
+
+def speak_answer(job: AnswerJob) -> AnswerAudio:
     """Speak, fit, level and encode one answer. Raises :class:`~.fitting.FitError` if it cannot fit."""
     engine = engine_for(job.engine)
     hz = engine.SAMPLE_RATE

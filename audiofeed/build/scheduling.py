@@ -18,17 +18,18 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..publish.episode import AnswerAudio
+from ..audio.answer import AnswerAudio, Failed, Outcome, Rendered
 from ..read import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
 
 class JobKind(Enum):
     CALIBRATE = "calibrate"  # measure a voice's pacing model: a voice name in, its model (JSON-ready) out
-    RENDER = "render"  # speak, fit, level and encode an answer: an AnswerJob in, its AnswerAudio out
+    RENDER = "render"  # speak, fit, level and encode an answer: an AnswerJob in, Rendered or Refused out
 
 
 def run_job(kind: JobKind, payload):
@@ -38,29 +39,29 @@ def run_job(kind: JobKind, payload):
 
 @dataclass
 class PageProgress:
-    """A page being rendered: its planned jobs, and the result of each that has finished."""
+    """A page being rendered: its planned jobs, and the outcome of each that has finished."""
 
     page: Page
     jobs: list[AnswerJob]
-    results: dict[int, AnswerAudio | BaseException] = field(default_factory=dict)  # answer index -> result
+    outcomes: dict[int, Outcome] = field(default_factory=dict)  # answer index -> its outcome
 
     @property
     def complete(self) -> bool:
-        return len(self.results) == len(self.jobs)
+        return len(self.outcomes) == len(self.jobs)
 
-    def audio(self) -> dict[int, AnswerAudio]:
-        """The answers that rendered (refused and failed ones are left out)."""
-        return {i: r for i, r in self.results.items() if isinstance(r, AnswerAudio)}
+    @property
+    def failed(self) -> bool:
+        return any(isinstance(o, Failed) for o in self.outcomes.values())
 
 
 @dataclass(frozen=True)
 class Finished:
-    """One answer done: rendered now, taken from the cache, or failed (``result`` is the exception)."""
+    """One answer done: its outcome (rendered now or taken from the cache, refused, or failed)."""
 
     progress: PageProgress
     job: AnswerJob
-    result: AnswerAudio | BaseException
-    cached: bool = False
+    outcome: Outcome
+    error: BaseException | None = None  # what made it Failed, if something raised
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -107,7 +108,12 @@ class Pool:
         try:
             if self.executor is None:
                 self.executor = make_executor(self.workers)
-            return self.executor.submit(run_job, kind, payload)
+            try:
+                return self.executor.submit(run_job, kind, payload)
+            except BrokenProcessPool as e:  # broken before its futures said so: this job is lost with them
+                future: Future = Future()
+                future.set_exception(e)
+                return future
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
@@ -122,15 +128,38 @@ class Pool:
         if self.own and self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
 
+    def broken(self, error: BaseException) -> bool:
+        """Whether ``error`` means the pool itself broke (a worker died), not the job."""
+        return self.own and isinstance(error, BrokenProcessPool)
+
+    def restart(self) -> None:
+        """A broken pool's workers are gone: the next job starts a new pool."""
+        if self.own and self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+# How many times a build starts its worker pool again after a worker died (killed by the system,
+# usually for memory) before it gives up on the answers still running. A worker that dies again
+# and again on the same answer fails that answer, and its page keeps its last episode.
+POOL_RESTARTS = 2
+WORKER_DIED = ("its render worker died (killed by the system, perhaps for memory; docs/limits.md says how much "
+               "an answer needs)")
+
 
 def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[AnswerJob]],
              cached: Callable[[AnswerJob], AnswerAudio | None],
              meanwhile: Callable[[], None] = lambda: None) -> Iterator[Finished]:
-    """Render ``pages``' answers, yielding each as it finishes.
+    """Render ``pages``' answers, yielding each as it finishes, with its outcome.
 
     At most :meth:`Pool.window` pages are open at a time; a page is opened by planning its jobs
     (``plan``), taking what ``cached`` has and submitting the rest. ``meanwhile`` runs once,
     after the first jobs are submitted (the parent's own work, while workers render).
+
+    A job that raises is that answer's :class:`~audiofeed.audio.answer.Failed`. A pool that
+    breaks (a worker killed) is started again and its lost jobs submitted again, up to
+    :data:`POOL_RESTARTS` times; after that, the lost answers are ``Failed``. Nothing that was
+    not rendered is ever yielded as rendered.
     """
     queue = deque(pages)
     window = pool.window()
@@ -138,6 +167,7 @@ def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[Answ
     ready: deque[Finished] = deque()
     open_pages = 0
     started = False
+    restarts = 0
     while queue or running or ready:
         while queue and open_pages < window:
             progress = PageProgress(queue.popleft(), [])
@@ -146,7 +176,7 @@ def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[Answ
             for job in progress.jobs:
                 audio = cached(job)
                 if audio is not None:
-                    ready.append(Finished(progress, job, audio, cached=True))
+                    ready.append(Finished(progress, job, Rendered(audio, job.text, job.voice, cached=True)))
                 else:
                     running[pool.submit(JobKind.RENDER, job)] = (progress, job)
         if not started:
@@ -154,15 +184,38 @@ def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[Answ
             meanwhile()
         if not ready:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
+            lost: list[tuple[PageProgress, AnswerJob, BaseException]] = []
             for future in done:
                 progress, job = running.pop(future)
                 try:
-                    result = future.result()
-                except Exception as e:  # noqa: BLE001  (a FitError or any failure: reported per answer)
-                    result = e
-                ready.append(Finished(progress, job, result))
+                    ready.append(Finished(progress, job, future.result()))
+                except Exception as e:  # noqa: BLE001  (any failure: reported per answer)
+                    if pool.broken(e):
+                        lost.append((progress, job, e))
+                    else:
+                        ready.append(Finished(progress, job, Failed(f"{type(e).__name__}: {e}"), e))
+            if lost:
+                # Every job still running went down with the pool: collect them all, then start again.
+                for future, (progress, job) in list(running.items()):
+                    try:
+                        outcome = future.result()
+                    except Exception as e:  # noqa: BLE001
+                        lost.append((progress, job, e))
+                    else:
+                        ready.append(Finished(progress, job, outcome))
+                running.clear()
+                pool.restart()
+                if restarts < POOL_RESTARTS:
+                    restarts += 1
+                    for progress, job, _ in lost:
+                        running[pool.submit(JobKind.RENDER, job)] = (progress, job)
+                else:
+                    for progress, job, e in lost:
+                        ready.append(Finished(progress, job, Failed(WORKER_DIED), e))
+                if not ready:
+                    continue
         finished = ready.popleft()
-        finished.progress.results[finished.job.index] = finished.result
+        finished.progress.outcomes[finished.job.index] = finished.outcome
         if finished.progress.complete:
             open_pages -= 1
         yield finished

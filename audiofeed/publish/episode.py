@@ -14,33 +14,15 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from ..audio.encoding import duration_ms, frame_count
+from ..audio.answer import Failed, Outcome, Refused, Rendered
+from ..audio.encoding import duration_ms
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
 from ..names import CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
 from ..timecode import clock
-from .transcripts import Cue, TranscriptSection, to_html, to_json, to_srt, to_vtt
+from .transcripts import TranscriptSection, to_html, to_json, to_srt, to_vtt
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://audiofeed.invalid/episodes")
-
-
-@dataclass(frozen=True)
-class AnswerAudio:
-    """One answer, spoken, fitted and encoded (what a worker returns)."""
-
-    mp3: bytes  # headerless CBR frames
-    rate: int
-    silence_added: float
-    speech_seconds: float
-    needed_rate: float
-    cues: tuple[Cue, ...]  # one per spoken sentence, timed in the decoded MP3
-    loudness: float | None = None  # LUFS integrated, as levelled
-    true_peak: float | None = None  # dBTP before encoding
-    passes: int = 1  # syntheses fitting took (1: the planned rate was kept)
-
-    @property
-    def frames(self) -> int:
-        return frame_count(self.mp3)
 
 
 @dataclass
@@ -164,24 +146,32 @@ def _transcript_files(stem: str, title: str, sections: list[TranscriptSection], 
 
 def make_episode(
     page: Page,
-    audio: dict[int, AnswerAudio],
+    outcomes: dict[int, Outcome],
     *,
     album: str,
     publisher: str,
     cover: bytes,
     base_url: str,
     language: str = "en",
-    refused: list[RefusedAnswer] | None = None,
-    spoken: dict[int, str] | None = None,
-    voices: dict[int, str] | None = None,
     engine: str = "",
     previous: Episode | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
-    ``audio`` maps answer index to its audio; answers missing from it (refused) are left out.
+    ``outcomes`` holds each answer's outcome by its index: :class:`~audiofeed.audio.answer.Rendered`
+    answers are published, :class:`~audiofeed.audio.answer.Refused` ones are recorded as refused.
+    A page with a :class:`~audiofeed.audio.answer.Failed` answer, or with none rendered, is not
+    an episode: ValueError (the builder keeps its last published episode instead).
     ``previous`` is the page as last published: its GUIDs are kept (:func:`kept_guids`).
     """
+    if failed := [i for i, o in outcomes.items() if isinstance(o, Failed)]:
+        raise ValueError(f"answer(s) {', '.join(map(str, sorted(failed)))} failed to render")
+    rendered = {i: o for i, o in outcomes.items() if isinstance(o, Rendered)}
+    if not rendered:
+        raise ValueError("no answer was rendered")
+    refused = [RefusedAnswer(i, page.answers[i].question, page.answers[i].doctor, page.answers[i].listed_runtime,
+                             round(o.needed_rate, 1))
+               for i, o in sorted(outcomes.items()) if isinstance(o, Refused)]
     episode_guid, answer_guids = kept_guids(page, previous)
     from ..audio.tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
 
@@ -192,9 +182,9 @@ def make_episode(
     start_frames = 0
     joined: list[bytes] = []
     for index, answer in enumerate(page.answers):
-        if index not in audio:
+        if index not in rendered:
             continue
-        a = audio[index]
+        a, spoken, voice = rendered[index].audio, rendered[index].spoken, rendered[index].voice
         length = duration_ms(a.frames)
         stem = page_file(page.slug, answer_stem(index))
         name = f"{stem}.mp3"
@@ -211,7 +201,7 @@ def make_episode(
             publisher=publisher,
             url=f"{base_url}{name}",
             cover=cover,
-            speaking_rate=words_per_minute((spoken or {}).get(index) or answer.text, length),
+            speaking_rate=words_per_minute(spoken or answer.text, length),
             silence_added=round(a.silence_added, 3),
         )
         data = tagged_mp3(a.mp3, tags)
@@ -240,9 +230,9 @@ def make_episode(
                 transcripts={kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS},
                 loudness=a.loudness,
                 true_peak=a.true_peak,
-                spoken=(spoken or {}).get(index, ""),
+                spoken=spoken,
                 engine=engine,
-                voice=(voices or {}).get(index, ""),
+                voice=voice,
             )
         )
         joined.append(a.mp3)
@@ -284,7 +274,7 @@ def make_episode(
         chapters_file=chapters_name,
         answers=answers,
         transcripts={kind: f"{episode_stem}.{kind}" for kind in TRANSCRIPT_KINDS},
-        refused=list(refused or []),
+        refused=refused,
     )
     files[page_file(page.slug, RECORD_FILE)] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)

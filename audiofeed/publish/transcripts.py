@@ -22,6 +22,7 @@ from itertools import accumulate
 
 import numpy as np
 
+from ..audio.answer import Cue
 from ..audio.fitting import SILENCE_LEVEL
 from ..names import OUTPUT_RATE
 from ..timecode import npt
@@ -29,20 +30,6 @@ from ..speech.engine import Sentence
 
 ENCODER_DELAY = 1105 / OUTPUT_RATE  # seconds of LAME delay at the start of every decoded MP3
 
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float  # seconds in the decoded MP3
-    end: float
-    text: str
-    speaker: str
-    # Where words of ``text`` start: (index in ``text.split()``, seconds after ``start``), for the
-    # words the engine timed; captions cut inside the sentence start there.
-    marks: tuple[tuple[int, float], ...] = ()
-
-    def shifted(self, seconds: float) -> Cue:
-        return Cue(self.start + seconds, self.end + seconds, self.text, self.speaker, self.marks)
 
 
 def sentence_cues(
