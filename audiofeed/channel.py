@@ -6,6 +6,7 @@ heavy is loaded.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -40,6 +41,103 @@ class Channel:
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+# Apple Podcasts' categories and their subcategories, as its directory lists them; apps and
+# directories file a show under these names exactly, and refuse or misfile any other.
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies", "Home & Garden",
+                "Video Games"),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News",
+             "Tech News"),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion", "Spirituality"),
+    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences", "Nature",
+                "Physics", "Social Sciences"),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"),
+    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby", "Running",
+               "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")  # a BCP 47 (RFC 5646) tag: en, en-US, pt-BR, zh-Hant
+_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) address a feed can point at (None if it is).
+
+    >>> url_problem("https://example.org/podcast/") is None
+    True
+    >>> url_problem("https://")
+    "'https://' has no host name"
+    >>> url_problem("http://[oops/")
+    "'http://[oops/' is not a valid address (Invalid IPv6 URL)"
+    """
+    from urllib.parse import urlsplit
+
+    if not value.startswith(("http://", "https://")):
+        return f"must start with http:// or https://, not {value!r}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError as e:
+        return f"{value!r} is not a valid address ({e})"
+    host = parts.hostname or ""
+    if not host:
+        return f"{value!r} has no host name"
+    if not (_HOST.match(host) or host.replace(".", "").isdigit() or ":" in host):
+        return f"{value!r}: {host!r} is not a host name"
+    if any(c.isspace() for c in value):
+        return f"{value!r} contains spaces"
+    return None
+
+
+def setting_problem(key: str, value, fields: dict | None = None) -> str | None:
+    """Why the show setting ``key`` cannot be ``value`` (None if it can), as a directory would
+    judge it; ``fields``: the other settings (a subcategory belongs to its category).
+
+    >>> setting_problem("language", "en-US") is None, setting_problem("language", "")
+    (True, "must be a language tag such as 'en' or 'en-US', not ''")
+    >>> setting_problem("owner_email", "@")
+    "'@' is not an e-mail address"
+    >>> setting_problem("category", "Nonsense")[:55]
+    "'Nonsense' is not one of Apple Podcasts' categories (Ar"
+    """
+    from .text import setting_problem as text_problem
+
+    if isinstance(value, bool) or not isinstance(value, str):
+        return None
+    if why := text_problem(value):
+        return why
+    if key in ("title", "description", "answers_description", "author") and not value.strip():
+        return "must not be empty"
+    if key == "language" and not _LANGUAGE.match(value):
+        return f"must be a language tag such as 'en' or 'en-US', not {value!r}"
+    if key == "owner_email" and not _EMAIL.match(value):
+        return f"{value!r} is not an e-mail address"
+    if key == "base_url" or (key == "new_feed_url" and value):
+        return url_problem(value)
+    if key == "category" and value not in APPLE_CATEGORIES:
+        return f"{value!r} is not one of Apple Podcasts' categories ({', '.join(APPLE_CATEGORIES)})"
+    if key == "subcategory" and value:
+        category = (fields or {}).get("category", Channel.category)
+        allowed = APPLE_CATEGORIES.get(category, ())
+        if value not in allowed:
+            return (f"{value!r} is not a subcategory of {category!r}"
+                    + (f" (its subcategories: {', '.join(allowed)})" if allowed else " (it has none)"))
+    return None
 
 
 LOCAL_HOSTS = ("127.", "localhost", "[::1]", "0.0.0.0")

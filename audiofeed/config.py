@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .defaults import BITRATES_KBPS, MAX_TOLERANCE_MS, TOLERANCE_MS
-from .channel import Channel
+from .channel import Channel, setting_problem
+from .text import setting_problem as text_problem
 from .speech.engine import ENGINE_ENV, ENGINES, UnknownEngine, default_engine, engine_for, engine_type
 
 CONFIG_FILE = "audiofeed.toml"
@@ -122,8 +123,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
         else:
             if not isinstance(v, str) or not v.strip():
                 raise bad(f"feed.{k}", f"must be a non-empty string, not {v!r}")
-            if k in ("base_url", "new_feed_url") and not v.startswith(("http://", "https://")):
-                raise bad(f"feed.{k}", f"must start with http:// or https://, not {v!r}")
+            if why := setting_problem(k, v, data.get("feed", {})):
+                raise bad(f"feed.{k}", why)
             if k == "podcast_guid":
                 import uuid
 
@@ -131,8 +132,6 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
                     uuid.UUID(v)
                 except ValueError:
                     raise bad("feed.podcast_guid", f"must be a UUID, such as the one the first publish wrote, not {v!r}") from None
-            if k == "owner_email" and "@" not in v:
-                raise bad("feed.owner_email", f"{v!r} is not an e-mail address")
             config.channel[k] = v if k != "base_url" or v.endswith("/") else v + "/"
     speech = data.get("speech", {})
     for k, v in speech.items():
@@ -162,6 +161,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             if not isinstance(v, dict):
                 raise bad("voices.doctors", 'must be a table of doctor = "voice"')
             for doctor, voice in v.items():
+                if why := text_problem(doctor):
+                    raise bad(f"voices.doctors.{doctor!r}", why)
                 config.voices[doctor] = _voice(voice, f"voices.doctors.{doctor}")
         else:
             raise bad(f"voices.{k}", "unknown key (known: default, doctors)")
@@ -194,6 +195,8 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             raise bad("lexicon", "an entry with an empty word: say which word to replace")
         if not isinstance(v, str):
             raise bad(f"lexicon.{k}", f"must be the text to say instead, not {v!r}")
+        if why := text_problem(k) or text_problem(v):
+            raise bad(f"lexicon.{k!r}", why)
         config.lexicon[k] = v
     return config
 

@@ -32,6 +32,11 @@ class Problem:
     field: str = ""
     severity: Severity = Severity.ERROR
 
+    def __post_init__(self) -> None:
+        from .text import shown_name
+
+        object.__setattr__(self, "file", shown_name(self.file))  # a file name that is not UTF-8 still prints
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"

@@ -40,6 +40,7 @@ from ..channel import claim_warnings, show_guids
 from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
+from ..text import shown_name
 from .output import Manifest, OutputFolder, Staging
 from ..speech.pacing import VoiceModel, shipped_models
 from ..interrupts import raise_pending
@@ -206,23 +207,59 @@ class _Build:
 
     # -- read -----------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, str], list[Path]]:
+        """Every page read and its identity validated before any work: a page that cannot be read,
+        or that would collide with another (one folder name, one GUID, one answer twice), is refused
+        in one line naming both files, and keeps its last published episode; the others go on."""
         pages, digests, failed = [], {}, []
-        slugs: dict[str, Path] = {}
+        by_slug: dict[str, list[Path]] = {}
         for path in find_pages(self.options.articles):
+            by_slug.setdefault(slug_for(path), []).append(path)
+        for slug, paths in by_slug.items():
+            if len(paths) > 1:
+                others = " and ".join(str(p) for p in paths[1:])
+                self.report.problems.append(error(paths[0], f"same page name {slug!r} as {others}; rename one "
+                                                            "(none of them is built until then)"))
+                failed.append(paths[0])
+                continue
+            path = paths[0]
             try:
                 page = read_page(path)
             except PageError as e:
                 self.report.problems.extend(e.problems)
                 failed.append(path)
                 continue
-            if page.slug in slugs:
-                self.report.problems.append(error(page.source, f"same page name as {slugs[page.slug]}; rename one"))
+            if twice := repeated_answers(page):
+                self.report.problems.extend(twice)
+                failed.append(path)
                 continue
-            slugs[page.slug] = path
             self.report.problems.extend(page.warnings)
             pages.append(page)
             digests[page.slug] = page.source_sha256  # of the bytes the reader parsed
+        for page in self.guid_collisions(pages):
+            pages.remove(page)
+            failed.append(page.source)
         return pages, digests, failed
+
+    def guid_collisions(self, pages: list[Page]) -> list[Page]:
+        """Pages pinning a GUID (front matter ``guid``) that another page pins too: apps would keep
+        one of the two episodes. The page that published it first keeps it; the others are refused."""
+        pinned: dict[str, list[Page]] = {}
+        for page in pages:
+            if page.guid:
+                pinned.setdefault(page.guid, []).append(page)
+        refused = []
+        for guid, same in pinned.items():
+            if len(same) < 2:
+                continue
+            holders = [p for p in same if (last := self.last_published(p.slug)) is not None and last.guid == guid]
+            for page in same:
+                if page in holders[:1]:
+                    continue
+                others = " and ".join(str(p.source) for p in same if p is not page)
+                self.report.problems.append(error(page.source, f"guid {guid!r} is also the guid of {others}; "
+                                                               "give each page its own (apps keep one episode per GUID)"))
+                refused.append(page)
+        return refused
 
     # -- plan -----------------------------------------------------------------------------------
     def settings_key(self) -> str:
@@ -466,6 +503,19 @@ class _Build:
         return self.report
 
 
+def repeated_answers(page: Page) -> list[Problem]:
+    """An answer that repeats an earlier one of its page (the same question by the same doctor):
+    the page is refused rather than publishing one of them silently."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for answer in page.answers:
+        first = seen.setdefault((answer.doctor, " ".join(answer.question.split()).casefold()), answer.line)
+        if first != answer.line:
+            out.append(error(page.source, f"the same question by {answer.doctor} as line {first} "
+                                          f"({answer.question!r}); remove one", answer.line))
+    return out
+
+
 def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[AnswerStatus, str]:
     if answer.listed_runtime is None:
         return AnswerStatus.LEAD, "no listed runtime: spoken at the median of the page's planned rates"
@@ -477,7 +527,7 @@ def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[AnswerStatus
 def _row(page: Page, index: int, a: AnswerAudio | None, status: AnswerStatus, message: str) -> AnswerReport:
     answer = page.answers[index]
     return AnswerReport(
-        source=page.source.name,
+        source=shown_name(page.source.name),
         page=page.slug,
         index=index,
         question=answer.question,

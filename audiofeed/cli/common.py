@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..channel import Channel
+from ..channel import Channel, setting_problem
 from ..speech.engine import DEFAULT_ENGINE, ENGINES
 
 DEFAULTS = Channel()
+OPTION_NAMES = {"owner_email": "email"}  # a show setting's command-line option, where its name differs
 
 
 def engine_option(what: str):
@@ -55,7 +56,11 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
         if not floor <= rate_band[0] < rate_band[1] <= ceiling:
             raise click.BadParameter(f"the band must lie within {floor}-{ceiling} wpm for {config.engine}, "
                                      "low below high", param_hint="'--rate-band'")
-    fields = {**config.channel, **{k: v for k, v in (channel or {}).items() if v is not None}}
+    given = {k: v for k, v in (channel or {}).items() if v is not None}
+    fields = {**config.channel, **given}
+    for k, v in given.items():  # the command line's settings pass the same checks as the file's
+        if why := setting_problem(k, v, fields):
+            raise click.ClickException(f"--{OPTION_NAMES.get(k, k.replace('_', '-'))}: {why}")
     if "base_url" in fields and not fields["base_url"].endswith("/"):
         fields["base_url"] += "/"
     return BuildOptions(

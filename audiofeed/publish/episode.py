@@ -18,6 +18,7 @@ from ..audio.answer import Failed, Outcome, Refused, Rendered
 from ..audio.encoding import duration_ms
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
+from ..text import shown_name
 from ..names import CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
 from ..timecode import clock
 from .transcripts import TranscriptSection, to_html, to_json, to_srt, to_vtt
@@ -262,7 +263,7 @@ def make_episode(
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
-        source=page.source.name,
+        source=shown_name(page.source.name),
         title=page.title,
         doctor=page.doctor,
         specialty=page.specialty,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..names import RESERVED_SUFFIX, TOP_LEVEL
 from ..problems import Problem
+from ..text import clean
 
 
 
@@ -209,19 +210,7 @@ def slug_for(path: Path) -> str:
     return slug + RESERVED_SUFFIX if slug in TOP_LEVEL else slug
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0, less tab, newline and carriage return
-
-
 def drop_control_characters(text: str) -> tuple[str, list[tuple[int, list[int]]]]:
-    r"""``text`` without C0 control characters (tab and line endings stay), and what was dropped, by line.
-
-    They are invisible, break captions and XML, and some (U+000B, U+000C) would even count as
-    line breaks. Line numbers count newlines, as editors do.
-
-    >>> drop_control_characters("Fever\x01 of 38\n\x0bC")
-    ('Fever of 38\nC', [(1, [1]), (2, [11])])
-    """
-    dropped: dict[int, list[int]] = {}
-    for m in _CONTROL.finditer(text):
-        dropped.setdefault(text.count("\n", 0, m.start()) + 1, []).append(ord(m.group()))
-    return (_CONTROL.sub("", text), sorted(dropped.items())) if dropped else (text, [])
+    """``text`` through the text boundary (:func:`audiofeed.text.clean`): what XML, ID3 and
+    captions cannot carry is dropped, and reported by line."""
+    return clean(text)
