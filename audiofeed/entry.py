@@ -69,7 +69,7 @@ def report_internal_error(error: BaseException) -> str:
     what = what.encode("ascii", "backslashreplace").decode() if not what.isprintable() else what
     return (f"audiofeed: internal error ({what}); "
             + (f"the details are in {os.fsdecode(where)}; " if where else "")
-            + "please report it. Nothing already published was changed.")
+            + "please report it")
 
 
 def plain_streams() -> None:

@@ -46,4 +46,23 @@ def parse_npt_ms(value: str) -> int:
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
+    return seconds_to_ms(seconds, f"start {value!r}")
+
+
+MAX_SECONDS = 10 * 24 * 3600  # no time in a published file is this long: a larger one is corrupt
+
+
+def seconds_to_ms(seconds, what: str = "time") -> int:
+    """Whole milliseconds of ``seconds`` read from a published file; ValueError for what no
+    episode can hold (not a number, infinite, negative, or longer than :data:`MAX_SECONDS`).
+
+    >>> seconds_to_ms(71.04)
+    71040
+    >>> seconds_to_ms(float("inf"), "startTime")
+    Traceback (most recent call last):
+    ...
+    ValueError: startTime inf is not a time in an episode
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_SECONDS:
+        raise ValueError(f"{what} {seconds!r} is not a time in an episode")
     return round(seconds * 1000)

@@ -298,8 +298,10 @@ class _Build:
                 plan.unchanged[page.slug] = record
                 for r in record.refused:  # still refused: an unchanged page does not make it right
                     answer = page.answers[r.index] if r.index < len(page.answers) else None
-                    report.problems.append(error(page.source, f"refused {r.question!r}: still needs {r.needed_rate:.0f} wpm "
-                                                 f"(listed {format_runtime(r.listed_runtime)}); not published",
+                    report.problems.append(error(page.source, f"refused {r.question!r}: still "
+                                                 + (f"needs {r.needed_rate:.0f} wpm (listed {format_runtime(r.listed_runtime)})"
+                                                    if r.needed_rate else "too long to say")
+                                                 + "; not published",
                                                  answer.line if answer else None))
                 continue
             if record is not None:
@@ -384,7 +386,13 @@ class _Build:
                           self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine,
                           kbps=self.options.kbps)
         total = sum(len(p.answers) for p in plan.changed)
-        for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, self.cached,
+        def ready_made(job) -> Refused | Rendered | None:
+            if (refused := planner.too_long(job)) is not None:
+                return refused
+            audio = self.cached(job)
+            return None if audio is None else Rendered(audio, job.text, job.voice, cached=True)
+
+        for done, finished in enumerate(schedule(self.pool, plan.changed, planner.jobs, ready_made,
                                                  meanwhile=carry_over), start=1):
             self.collect(finished)
             if self.progress:
@@ -404,9 +412,11 @@ class _Build:
         match outcome:
             case Refused(reason=reason, needed_rate=needed):
                 self.report.problems.append(error(
-                    page.source, f"refused {answer.question!r}: {reason} (listed {format_runtime(answer.listed_runtime)})",
+                    page.source, f"refused {answer.question!r}: {reason}"
+                                 + (f" (listed {format_runtime(answer.listed_runtime)})" if answer.listed_runtime else ""),
                     answer.line))
-                self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED, f"needs {needed:.0f} wpm"))
+                self.report.answers.append(_row(page, job.index, None, AnswerStatus.REFUSED,
+                                                f"needs {needed:.0f} wpm" if needed else "too long"))
             case Failed(reason=reason):
                 if finished.error is not None:
                     self.stop_if_cluster_lost(finished.error)

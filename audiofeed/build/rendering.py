@@ -20,9 +20,16 @@ from ..audio.loudness import integrated_loudness, level
 from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
 from ..read import Page
+from ..read.pages import MAX_RUNTIME, format_runtime
 from ..speech.lexicon import Lexicon, spoken_text
 from ..speech.engine import default_engine, engine_for, engine_type, predicts
 from ..publish.transcripts import sentence_cues
+
+
+# How far the pacing model's estimate of an answer's length may exceed the longest runtime before
+# the answer is refused unspoken: the model is within a few percent on real answers, so this
+# refuses only what could never be published.
+LENGTH_MARGIN = 1.15
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,20 @@ class Planner:
             target_frames=None if answer.listed_runtime is None else frames_for_runtime(answer.listed_runtime),
             rate=self.default_rate, band=self.band, doctor=answer.doctor, engine=self.engine, kbps=self.kbps,
         )
+
+    def too_long(self, job: AnswerJob) -> Refused | None:
+        """An answer whose speech would last longer than any runtime allows, told from its text
+        before any work (a lead has no runtime to bound it; a token without spaces, such as
+        ``1,2,3,...,3000``, is one "word" but thousands of spoken ones)."""
+        model = self.models.get(job.voice)
+        if model is None:
+            return None
+        rate = job.rate if job.target_frames is None else self.band[1]
+        seconds = model.samples(job.text, rate) / self.sample_rate
+        if seconds <= MAX_RUNTIME * LENGTH_MARGIN:
+            return None
+        return Refused(f"it would take about {seconds / 60:.0f} min to say at {rate} wpm; an answer may last at most "
+                       f"{format_runtime(MAX_RUNTIME)} (docs/limits.md)", needed_rate=0.0)
 
     def jobs(self, page: Page) -> list[AnswerJob]:
         """The page's jobs, longest first. Each answer's rate comes from its voice's model; the

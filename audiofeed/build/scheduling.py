@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..audio.answer import AnswerAudio, Failed, Outcome, Rendered
+from ..audio.answer import Failed, Outcome
 from ..read import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
@@ -148,12 +148,13 @@ WORKER_DIED = ("its render worker died (killed by the system, perhaps for memory
 
 
 def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[AnswerJob]],
-             cached: Callable[[AnswerJob], AnswerAudio | None],
+             ready_made: Callable[[AnswerJob], Outcome | None],
              meanwhile: Callable[[], None] = lambda: None) -> Iterator[Finished]:
     """Render ``pages``' answers, yielding each as it finishes, with its outcome.
 
     At most :meth:`Pool.window` pages are open at a time; a page is opened by planning its jobs
-    (``plan``), taking what ``cached`` has and submitting the rest. ``meanwhile`` runs once,
+    (``plan``), taking the outcomes ``ready_made`` already has (from the cache, or refused unspoken)
+    and submitting the rest. ``meanwhile`` runs once,
     after the first jobs are submitted (the parent's own work, while workers render).
 
     A job that raises is that answer's :class:`~audiofeed.audio.answer.Failed`. A pool that
@@ -174,9 +175,9 @@ def schedule(pool: Pool, pages: Iterable[Page], plan: Callable[[Page], list[Answ
             progress.jobs = plan(progress.page)
             open_pages += 1
             for job in progress.jobs:
-                audio = cached(job)
-                if audio is not None:
-                    ready.append(Finished(progress, job, Rendered(audio, job.text, job.voice, cached=True)))
+                outcome = ready_made(job)
+                if outcome is not None:
+                    ready.append(Finished(progress, job, outcome))
                 else:
                     running[pool.submit(JobKind.RENDER, job)] = (progress, job)
         if not started:

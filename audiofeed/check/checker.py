@@ -21,6 +21,7 @@ from ..names import FEED_FILE, LISTED_RUNTIME_TAG, OUTPUT_RATE, TRANSCRIPT_KINDS
 from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
+from ..timecode import seconds_to_ms
 from .published import CAPTION_KINDS, PublishedAnswer, PublishedEpisode, Publication, read_cues, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
@@ -240,8 +241,9 @@ class _Checker:
 
     def json_chapters(self, path: Path, info: EpisodeView, end, referrer: str) -> None:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            rows = [(round(c["startTime"] * 1000), round(c["endTime"] * 1000) if "endTime" in c else None, c["title"])
+            doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
+            rows = [(seconds_to_ms(c["startTime"], "startTime"),
+                     seconds_to_ms(c["endTime"], "endTime") if "endTime" in c else None, c["title"])
                     for c in doc["chapters"]]
             info.spans["chapters JSON"] = self.spans(self.rel(path), "chapters", rows, end, stored_order=[r[0] for r in rows])
             for c in doc["chapters"]:
@@ -250,7 +252,7 @@ class _Checker:
                         self.problem(self.rel(path), f"chapters {key}", f"chapter {str(c['title'])[:50]!r}: {why}")
         except FileNotFoundError:
             self.problem(self.rel(path), "file", f"missing (referenced by {referrer})")
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, OverflowError) as e:
             self.problem(self.rel(path), "chapters", f"not valid JSON chapters: {e}")
 
     def spans(self, file: str, what: str, rows, end, stored_order) -> dict[str, tuple[int, int]]:
@@ -438,3 +440,8 @@ def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLE
           listen: bool = False) -> CheckReport:
     """Check every duration, chapter and transcript in a published output folder."""
     return _Checker(output, articles, tolerance_ms, listen).run()
+
+
+def _not_json(constant: str):
+    """JSON has no Infinity or NaN (Python's reader would take them): a file holding one is corrupt."""
+    raise ValueError(f"{constant} is not a JSON number")

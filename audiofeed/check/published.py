@@ -182,8 +182,8 @@ class Publication:
 
         try:
             doc = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
-        except etree.XMLSyntaxError as e:
-            self.problem(name, "xml", f"does not parse: {e}")
+        except (etree.XMLSyntaxError, OSError) as e:  # lxml reports bytes that are not the encoding as OSError
+            self.problem(name, "xml", f"does not parse: {' '.join(str(e).split())}")
             return None
         channel = doc.find("channel")
         if doc.getroot().tag != "rss" or channel is None:

@@ -173,7 +173,12 @@ def init_command(folder):
     from ..storage import atomic_write
 
     for path, text in targets.items():
-        atomic_write(path, text.encode())
+        try:
+            atomic_write(path, text.encode())
+        except OSError as e:
+            blocker = next((p for p in [path.parent, *path.parent.parents] if p.exists() and not p.is_dir()), None)
+            raise click.ClickException(f"{blocker}: is a file, so {folder} cannot be a project folder" if blocker
+                                       else f"{path}: cannot write ({e.strerror or e})") from None
         click.echo(f"wrote {path}")
     click.echo(f"next: edit {folder / CONFIG_FILE}, add pages to {folder / 'articles'}/, then run: audiofeed build")
 

@@ -43,6 +43,8 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
 
     config = load_settings(articles, config_path, engine)
     spoken, _ = to_speak(" ".join(text.split()), Lexicon(config.lexicon), config.normalize)
+    if not any(c.isalnum() for c in spoken):
+        raise click.ClickException(f"TEXT: nothing to say in {text!r} (no words); give the text to speak")
     click.echo(spoken)
     voice = voice or config.default_voice or engine_type(config.engine).palette()[0]
     if not phonemes and mp3 is None:
@@ -61,7 +63,10 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
         from ..build.rendering import level_and_encode
         from ..storage import atomic_write
 
-        speech = engine.speak(spoken, voice, rate)
+        try:
+            speech = engine.speak(spoken, voice, rate)
+        except ValueError as e:  # an engine that finds nothing it can say in the text
+            raise click.ClickException(f"TEXT: {e}") from None
         try:
             atomic_write(mp3, level_and_encode(speech.samples, speech.sample_rate)[0])
         except OSError as e:
