@@ -65,3 +65,18 @@ def raise_pending() -> None:
     """Raise :class:`Interrupted` if a signal arrived whose exception may have been swallowed."""
     if _pending is not None:
         raise Interrupted(_pending)
+
+
+def ignore_stops_in_worker() -> None:
+    """A worker process's initializer: Ctrl-C and SIGTERM are the parent's to handle (it stops the
+    workers itself), so a stop never prints a worker's traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def end_workers(executor) -> None:
+    """Stop a ``ProcessPoolExecutor`` now: its workers ended (SIGTERM), queued work cancelled, and
+    nothing waited for, so a stuck worker cannot hang the stop."""
+    for process in list(getattr(executor, "_processes", None) or {}.values()):
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from .defaults import IDLE_TIMEOUT
 from .names import CHAPTERS_FILE, CHAPTERS_TYPE, INDEX_FILE
@@ -116,6 +117,14 @@ def resolve(root: Path, url_path: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def _same_date(request: web.Request, mtime: float) -> bool:
+    """Whether ``If-Modified-Since`` names exactly the file's date. Only then is it fresh (as nginx
+    does by default): a file rebuilt with an older date (a build host's clock ran ahead before)
+    is still new to a client that revalidates by date."""
+    since = request.if_modified_since
+    return since is not None and int(since.timestamp()) == int(mtime)
+
+
 _GZIPPED: dict[tuple[str, int, int], bytes] = {}  # (path, mtime, size) -> gzip: feeds are asked for often
 
 
@@ -129,8 +138,7 @@ async def _gzipped(request: web.Request, path: Path, headers: dict) -> web.Respo
     if if_none_match is not None:
         fresh = if_none_match.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in if_none_match.split(","))
     else:
-        since = request.if_modified_since
-        fresh = since is not None and int(st.st_mtime) <= since.timestamp()
+        fresh = _same_date(request, st.st_mtime)
     if fresh:
         return web.Response(status=304, headers=headers)
     key = (str(path), st.st_mtime_ns, st.st_size)
@@ -165,6 +173,15 @@ def make_app(output: Path) -> web.Application:
             # gzip when the client asks for it; never for a range (its offsets count the file's own bytes)
             if _accepts_gzip(request.headers.get("Accept-Encoding", "")) and "Range" not in request.headers:
                 return await _gzipped(request, path, headers)
+        if "If-Modified-Since" in request.headers and "If-None-Match" not in request.headers:
+            if not _same_date(request, path.stat().st_mtime):
+                # aiohttp answers 304 to any later date; a date that is not the file's exact one is
+                # answered in full, so the response is prepared against the request without it
+                plain = CIMultiDict(request.headers)
+                del plain["If-Modified-Since"]
+                response = web.FileResponse(path, headers=headers)
+                await response.prepare(request.clone(headers=plain))
+                return response
         return web.FileResponse(path, headers=headers)
 
     async def preflight(request: web.Request) -> web.Response:
@@ -190,6 +207,26 @@ class OneLine(logging.Handler):
         print(line[:300], file=sys.stderr)
 
 
+class LoopErrors:
+    """The event loop's own errors (an accept that fails when connections outnumber the process's
+    file descriptors, many times a second) as one line each, at most one a second, with a count of
+    the ones left out."""
+
+    def __init__(self, every: float = 1.0):
+        self.every, self.last, self.left_out = every, float("-inf"), 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        now = loop.time()
+        if now - self.last < self.every:
+            self.left_out += 1
+            return
+        error = context.get("exception")
+        detail = f": {type(error).__name__}: {' '.join(str(error).split())}" if error else ""
+        more = f" ({self.left_out} more like it left out)" if self.left_out else ""
+        print(f"serve: {context.get('message', 'event loop error')}{detail}{more}"[:300], file=sys.stderr, flush=True)
+        self.last, self.left_out = now, 0
+
+
 def quiet_server_log() -> None:
     for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access"):
         log = logging.getLogger(name)
@@ -204,6 +241,7 @@ async def serve(output: Path, host: str, port: int, ready: Callable[[str], None]
     """Serve ``output`` until cancelled. A connection that sends no whole request within
     ``idle_timeout`` seconds (a half-open one, a slow-loris) is closed, as one idle between requests is."""
     quiet_server_log()
+    asyncio.get_running_loop().set_exception_handler(LoopErrors())
     runner = web.AppRunner(make_app(output), access_log=None, keepalive_timeout=idle_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

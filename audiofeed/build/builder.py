@@ -156,6 +156,9 @@ def build(options: BuildOptions, progress: Progress | None = None, executor: Exe
     """
     if not options.articles.is_dir():
         raise BuildError(f"{options.articles}: no such folder of articles")
+    if options.cache is not None and _inside(options.cache, options.output):
+        raise BuildError(f"{options.cache}: the cache is inside the output folder {options.output}/, which every "
+                         "build replaces whole; put it beside (the default: .audiofeed-cache beside the output)")
     with OutputFolder(options.output).locked() as output:
         return _Build(options, output, progress, executor).run()
 
@@ -188,15 +191,17 @@ class _Build:
             plan = self.plan(pages, digests, failed)
             if plan.nothing_changed:
                 self.report.nothing_changed = True  # nothing to write
+                self.pool.close()
                 return self.finish()
             staging = self.output_staging = self.output.stage()
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
-        except Exception as e:
-            self.stop_if_cluster_lost(e)
+        except BaseException as e:
+            self.pool.close(abort=True)  # a stop or a failure: the workers end now, not when their answers are done
+            if isinstance(e, Exception):
+                self.stop_if_cluster_lost(e)
             raise
-        finally:
-            self.pool.close()
+        self.pool.close()
         return self.finish()
 
     def stop_if_cluster_lost(self, error: BaseException) -> None:
@@ -511,6 +516,12 @@ class _Build:
         self.report.answers.sort(key=lambda r: (r.source, r.index))
         self.report.seconds = time.perf_counter() - self.started
         return self.report
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (links resolved)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
 
 
 def repeated_answers(page: Page) -> list[Problem]:

@@ -166,7 +166,7 @@ class ClusterPool(Pool):
                     "the last output is as it was")
         return None
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.executor.shutdown(wait=False)  # cancels what is still queued (an interrupted build)
         try:
             self.client.close(timeout=CONNECT_TIMEOUT)

@@ -124,8 +124,13 @@ class Pool:
         """How many pages to keep open: enough to keep every worker busy while pages complete."""
         return max(2, 2 * self.workers)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; ``abort`` (a stop, a failure) ends the workers at once rather than
+        letting the answers they are rendering run to their end (minutes for a long one)."""
         if self.own and self.executor is not None:
+            if abort:
+                for process in list(getattr(self.executor, "_processes", {}).values()):
+                    process.terminate()  # SIGTERM: the workers' default action is to end
             self.executor.shutdown(cancel_futures=True)
 
     def broken(self, error: BaseException) -> bool:

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..defaults import BITRATES_KBPS, RATE_BAND
+from ..exits import BUSY
 from ..interrupts import Interrupted, stopped_message
 from ..names import ANSWERS_FILE, FEED_FILE
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
       audiofeed build articles -o output --scheduler tcp://10.0.0.5:8786   # on a dask cluster
     """
     from ..build.builder import BuildError, build
+    from ..problems import OutputBusy
 
     options = build_options(
         articles, output, config_path, jobs=jobs, force=force, cache=cache_dir, rate_band=rate_band, scheduler=scheduler,
@@ -94,6 +96,10 @@ def build_command(articles, output, config_path, base_url, jobs, force, cache_di
 
         try:
             report = build(options, progress)
+        except OutputBusy as e:  # its own status: trying again later will work (serve --watch does)
+            bar.stop()
+            err.print(f"Error: {e}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(BUSY)
         except BuildError as e:
             raise click.ClickException(str(e)) from None
         except (Interrupted, KeyboardInterrupt) as e:

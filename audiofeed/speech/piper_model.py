@@ -89,18 +89,52 @@ def prepared(voice: VoiceFiles) -> Graphs:
 
     folder = cache_root() / f"{file_digest(voice.model)[:24]}-g{GRAPH_VERSION}-ort{onnxruntime.__version__}"
     graphs = Graphs(front=folder / FRONT_FILE, decoder=folder / DECODER_FILE, durations=folder / DURATIONS_FILE)
-    if not graphs.front.is_file():
+    if not _sound(folder):
         folder.mkdir(parents=True, exist_ok=True)
         from filelock import FileLock
 
         with FileLock(str(folder / ".lock")):
-            if not graphs.front.is_file():
+            if not _sound(folder, again=True):  # missing, or spoilt (truncated, edited): prepared again
                 done = subprocess.run([sys.executable, "-m", __name__, str(voice.model), str(folder)],
                                       capture_output=True, text=True)
                 if done.returncode != 0:
                     tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
                     raise RuntimeError(f"could not prepare the Piper model {voice.model.name}: {tail}")
     return graphs
+
+
+SOURCE_FILE = "source.json"  # written last: the prepared graphs' SHA-256 digests
+
+
+@cache
+def _verified(folder: Path) -> bool:
+    return _check(folder)
+
+
+def _check(folder: Path) -> bool:
+    """Whether ``folder``'s graphs are whole: each matches the digest recorded when it was written."""
+    try:
+        digests = json.loads((folder / SOURCE_FILE).read_text(encoding="utf-8"))["sha256"]
+        return all(isinstance(digests.get(name), str) and _digest(folder / name) == digests[name]
+                   for name in (FRONT_FILE, DECODER_FILE, DURATIONS_FILE))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _sound(folder: Path, again: bool = False) -> bool:
+    """Whether the prepared graphs in ``folder`` can be used (checked once per process; ``again``:
+    check anew, under the lock, before preparing them)."""
+    if again:
+        _verified.cache_clear()
+    return _verified(folder)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def edit(model_path: Path, folder: Path) -> None:
@@ -136,9 +170,14 @@ def edit(model_path: Path, folder: Path) -> None:
     durations = extractor.extract_model(text_inputs, [DURATIONS])
     front = extractor.extract_model(text_inputs + [PRIOR_NOISE], [DECODER_INPUT])
     decoder = extractor.extract_model([DECODER_INPUT], [graph.output[0].name])
-    for name, m in ((DURATIONS_FILE, durations), (DECODER_FILE, decoder), (FRONT_FILE, front)):  # front last: its presence says done
-        atomic_write(folder / name, m.SerializeToString())
-    atomic_write(folder / "source.json", (json.dumps({"model": model_path.name, "graph": GRAPH_VERSION}) + "\n").encode())
+    digests = {}
+    for name, m in ((DURATIONS_FILE, durations), (DECODER_FILE, decoder), (FRONT_FILE, front)):
+        data = m.SerializeToString()
+        atomic_write(folder / name, data)
+        digests[name] = hashlib.sha256(data).hexdigest()
+    # last: its digests say the graphs are whole (a truncated or edited graph is prepared again)
+    atomic_write(folder / SOURCE_FILE, (json.dumps({"model": model_path.name, "graph": GRAPH_VERSION,
+                                                    "sha256": digests}, sort_keys=True) + "\n").encode())
 
 
 if __name__ == "__main__":
