@@ -52,17 +52,17 @@ def parse_npt_ms(value: str) -> int:
 MAX_SECONDS = 10 * 24 * 3600  # no time in a published file is this long: a larger one is corrupt
 
 
-def seconds_to_ms(seconds, what: str = "time") -> int:
+def seconds_to_ms(seconds, what: str) -> int:
     """Whole milliseconds of ``seconds`` read from a published file; ValueError for what no
     episode can hold (not a number, infinite, negative, or longer than :data:`MAX_SECONDS`).
 
-    >>> seconds_to_ms(71.04)
+    >>> seconds_to_ms(71.04, "start")
     71040
-    >>> seconds_to_ms(float("inf"), "startTime")
+    >>> seconds_to_ms(float("inf"), "startTime inf")
     Traceback (most recent call last):
     ...
     ValueError: startTime inf is not a time in an episode
     """
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_SECONDS:
-        raise ValueError(f"{what} {seconds!r} is not a time in an episode")
+        raise ValueError(f"{what} is not a time in an episode")
     return round(seconds * 1000)

@@ -8,6 +8,7 @@ passing ``check``, nothing lost.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import threading
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from .conftest import ARTICLES, published_ok, run_build, run_check, small_articles
 
@@ -86,3 +88,261 @@ def test_killed_render_workers_never_unpublish_the_show(tmp_path):
     assert published_ok(out) == published
     check = run_check(out)  # the published output as it was
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# -- 2. identity, validated before any work -------------------------------------------------------
+MD_PAGE = """---
+title: {title}
+date: 2025-01-02
+doctor: Ann Lee
+specialty: General Practice
+{extra}answers: []
+---
+A cold spreads for the first few days. Wash your hands and stay home while the fever lasts.
+"""
+
+
+def test_two_pages_with_one_name_are_refused_in_one_line_and_the_rest_publish(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "output"
+    assert run_build(articles, out).code == 0
+    before = (out / "feed.xml").read_text(encoding="utf-8").count("Fever")
+    (articles / "001_seasonal_flu_lead_only.md").write_text("---\ntitle: broken\n---\n", encoding="utf-8")
+    fever = articles / "003_fever_in_children_utf8.txt"
+    fever.write_text(fever.read_text(encoding="utf-8").replace("fever", "Fever"), encoding="utf-8")  # an edit elsewhere
+    run = run_build(articles, out)
+    no_traceback(run.stderr)
+    assert run.code == 1
+    lines = [ln for ln in run.stderr.splitlines() if "same page name" in ln]
+    assert lines == [f"{articles}/001_seasonal_flu_lead_only.md: same page name '001_seasonal_flu_lead_only' as "
+                     f"{articles}/001_seasonal_flu_lead_only.txt; rename one (none of them is built until then)"]
+    assert "1 page(s) built" in run.stdout and "1 kept from the last build" in run.stdout
+    assert (out / "feed.xml").read_text(encoding="utf-8").count("Fever") > before  # the edit is published
+    assert len(items(out / "feed.xml")) == 2  # each page once
+    assert run_check(out, articles=articles).returncode == 0
+
+
+def test_two_pages_pinning_one_guid_publish_one_episode_per_guid(tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    guid = "guid: 6a1ee2f6-5a31-4c44-8a53-4b7c7b5e1e01\n"
+    (articles / "cold.md").write_text(MD_PAGE.format(title="Is a cold contagious?", extra=guid), encoding="utf-8")
+    out = tmp_path / "output"
+    assert run_build(articles, out).code == 0
+    (articles / "copy.md").write_text(MD_PAGE.format(title="Is the flu contagious?", extra=guid), encoding="utf-8")
+    run = run_build(articles, out)
+    no_traceback(run.stderr)
+    assert run.code == 1
+    assert [ln for ln in run.stderr.splitlines() if "guid" in ln] == [
+        f"{articles}/copy.md: guid '6a1ee2f6-5a31-4c44-8a53-4b7c7b5e1e01' is also the guid of {articles}/cold.md; "
+        "give each page its own (apps keep one episode per GUID)"]
+    guids = [g for g, _ in items(out / "feed.xml")]
+    assert guids == ["6a1ee2f6-5a31-4c44-8a53-4b7c7b5e1e01"]
+    check = run_check(out, articles=articles)  # what is published passes; check says copy.md is not published
+    assert check.returncode == 0 and "copy.md: answer 0: 'Is the flu contagious?' is not published" in check.stderr
+
+
+def test_the_same_answer_twice_refuses_its_page_naming_both_lines(tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    section = "\n## Should I run with a fever?\n\nNo. Rest until the fever has gone, then start again slowly.\n"
+    extra = ("answers:\n  - question: Should I run with a fever?\n    doctor: Tomas Novak\n    specialty: GP\n"
+             "    runtime: 6sec\n  - question: Should I run with a fever?\n    doctor: Tomas Novak\n    specialty: GP\n"
+             "    runtime: 6sec\n")
+    page = MD_PAGE.format(title="Exercise with a cold?", extra="").replace("answers: []\n", extra) + section + section
+    (articles / "twice.md").write_text(page, encoding="utf-8")
+    small = small_articles(tmp_path / "small")
+    for p in small.iterdir():
+        p.rename(articles / p.name)
+    run = run_build(articles, tmp_path / "output")
+    no_traceback(run.stderr)
+    assert run.code == 1
+    lines = [ln for ln in run.stderr.splitlines() if "twice.md" in ln]
+    assert lines == [f"{articles}/twice.md:22: a second '## Should I run with a fever?' section (the first is at line 18); "
+                     "each question may be answered once",
+                     f"{articles}/twice.md:6: answers[2]: 'Should I run with a fever?' is listed twice; each question "
+                     "may be answered once"], run.stderr
+    assert len(items(tmp_path / "output" / "feed.xml")) == 2  # the other pages publish
+
+
+# -- 3. one text boundary -------------------------------------------------------------------------
+def test_text_xml_cannot_carry_is_dropped_and_a_latin1_file_name_publishes(tmp_path):
+    """A title with U+FFFF stopped the build with lxml's traceback; a Latin-1 file name crashed
+    while writing build.json; DEL and C1 controls in front matter were a two-line YAML message
+    naming line 1 (item 15)."""
+    articles = small_articles(tmp_path / "articles")
+    lead = articles / "001_seasonal_flu_lead_only.txt"
+    text = lead.read_text(encoding="utf-8")
+    lead.write_text(text.replace("contagious?", "contagious?\uffff", 1), encoding="utf-8")
+    (articles / os.fsdecode(b"caf\xe9.txt")).write_text(text, encoding="utf-8")
+    (articles / "c1.md").write_text(MD_PAGE.format(title="Is a cold contagious?\x7f", extra="").replace(
+        "Ann Lee", "Ann\x85 Lee"), encoding="utf-8")
+    out = tmp_path / "output"
+    run = run_build(articles, out)
+    no_traceback(run.stderr)
+    assert run.code == 0, run.stderr
+    assert f"warning: {lead}:1: dropped control character U+FFFF" in run.stderr
+    assert f"warning: {articles}/c1.md:2: dropped control character U+007F" in run.stderr
+    assert f"warning: {articles}/c1.md:4: dropped control character U+0085" in run.stderr
+    assert len(items(out / "feed.xml")) == 4
+    assert "\ufffd" in (out / "caf" / "build.json").read_text(encoding="utf-8")  # the name as it could be read
+    assert run_check(out, articles=articles).returncode == 0
+
+
+SETTINGS = [  # (audiofeed.toml line, the same on the command line, what is wrong)
+    ('title = "Show\\u0001"', "--title=Show\x01", "contains U+0001"),
+    ('author = "Ann\\uffff"', "--author=Ann\uffff", "contains U+FFFF"),
+    ('description = "About\\u0007"', "--description=About\x07", "contains U+0007"),
+    ('language = "en_US!"', "--language=", "must be a language tag"),
+    ('owner_email = "@"', "--email=@", "'@' is not an e-mail address"),
+    ('base_url = "https://"', "--base-url=https://", "'https://' has no host name"),
+    ('base_url = "http://[oops/"', "--base-url=http://[oops/", "is not a valid address"),
+    ('category = "Nonsense"', None, "'Nonsense' is not one of Apple Podcasts' categories"),
+    ('subcategory = "Comedy Fiction"', None, "'Comedy Fiction' is not a subcategory of 'Health & Fitness'"),
+    ('answers_description = "x\\u0001"', None, "contains U+0001"),
+]
+
+
+@pytest.mark.parametrize("line, option, why", SETTINGS, ids=[s[0].split(" =")[0] + str(i) for i, s in enumerate(SETTINGS)])
+def test_settings_a_directory_would_refuse_are_one_line_naming_the_key(tmp_path, line, option, why):
+    site = tmp_path / "site"
+    articles = small_articles(site / "articles") if site.mkdir() is None else None
+    (site / "audiofeed.toml").write_text(f"[feed]\n{line}\n", encoding="utf-8")
+    run = run_build(articles, tmp_path / "output")
+    key = line.split(" =")[0]
+    assert run.code == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(f"Error: {site}/audiofeed.toml: feed.{key}: ") and why in run.stderr, run.stderr
+    assert not (tmp_path / "output").exists()
+    if option:
+        (site / "audiofeed.toml").unlink()
+        run = run_build(articles, tmp_path / "output", option)
+        name = option.split("=")[0]
+        assert run.code == 1 and run.stderr.count("\n") == 1, run.stderr
+        assert run.stderr.startswith(f"Error: {name}: ") and why in run.stderr, run.stderr
+
+
+# -- 4. the last line of defence ------------------------------------------------------------------
+def test_an_escaping_exception_is_one_line_naming_a_log_of_its_traceback(tmp_path):
+    """A fault of our own (here injected into the command line's entry point) is one line on
+    stderr, the traceback in the log file that line names, and exit status 70."""
+    code = ("import audiofeed.cli as cli\n"
+            "def broken():\n    raise RuntimeError('a fault of our own')\n"
+            "cli.main = broken\n"
+            "from audiofeed.entry import main\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "AUDIOFEED_LOG_DIR": str(tmp_path / "logs")})
+    assert proc.returncode == 70
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("audiofeed: internal error (RuntimeError: a fault of our own)")
+    log = Path(lines[0].split("the details are in ")[1].split(";")[0])
+    assert log.parent == tmp_path / "logs" and "Traceback" in log.read_text() and "a fault of our own" in log.read_text()
+
+
+# -- 5. a lead is bounded by its spoken length -----------------------------------------------------
+def test_a_lead_too_long_to_say_is_refused_before_any_work(tmp_path):
+    """A 14 kB lead of one "word" (1,2,...,3000) became a 23.6-minute answer at 1.34 GB."""
+    articles = small_articles(tmp_path / "articles")
+    lead = articles / "001_seasonal_flu_lead_only.txt"
+    numbers = ",".join(str(i) for i in range(1, 3001))
+    lead.write_text(lead.read_text(encoding="utf-8").replace("Most adults", f"{numbers} Most adults", 1), encoding="utf-8")
+    run = run_build(articles, tmp_path / "output")
+    no_traceback(run.stderr)
+    assert run.code == 1
+    refused = [ln for ln in run.stderr.splitlines() if ln.startswith(f"{lead}:1:")]
+    assert len(refused) == 1 and "refused 'How long is a person with seasonal flu contagious?': it would take about" in refused[0]
+    assert "an answer may last at most 20min" in refused[0]
+    assert f"{lead}: not published: none of its answers could be published" in run.stderr
+    assert "1 page(s) built" in run.stdout and "3 answer(s) rendered" in run.stdout  # the other page's, none of the lead's
+
+
+# -- 10. check reads corrupt published files as problems -------------------------------------------
+@pytest.fixture(scope="module")
+def small_output(tmp_path_factory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("small")
+    articles = small_articles(base / "articles")
+    assert run_build(articles, base / "output").code == 0
+    return articles, base / "output"
+
+
+def _spoil_chapters(out: Path) -> str:
+    path = out / "003_fever_in_children_utf8" / "chapters.json"
+    path.write_text(path.read_text().replace('"startTime": 0.0', '"startTime": Infinity', 1))
+    return "003_fever_in_children_utf8/chapters.json: chapters: not valid JSON chapters: Infinity is not a JSON number"
+
+
+def _spoil_psc(out: Path) -> str:
+    import re
+
+    path = out / "feed.xml"
+    path.write_text(re.sub(r'psc:chapter start="[^"]*"', 'psc:chapter start="1e999"', path.read_text(), count=1))
+    return "psc:chapters: start '1e999' is not a time in an episode"
+
+
+def _spoil_bytes(out: Path) -> str:
+    path = out / "answers.xml"
+    data = path.read_bytes()
+    at = data.index(b"<title>") + 7
+    path.write_bytes(data[:at] + b"\xff\xfe" + data[at:])
+    return "answers.xml: xml: does not parse:"
+
+
+@pytest.mark.parametrize("spoil", [_spoil_chapters, _spoil_psc, _spoil_bytes])
+def test_check_reads_corrupt_published_files_as_problem_lines(small_output, tmp_path, spoil):
+    articles, built = small_output
+    out = tmp_path / "output"
+    shutil.copytree(built, out)
+    expected = spoil(out)
+    check = run_check(out, articles=articles)
+    no_traceback(check.stderr, check.stdout)
+    assert check.returncode == 1
+    assert expected in check.stderr, check.stderr
+
+
+# -- 12. an ASCII-only terminal ----------------------------------------------------------------------
+def test_a_build_printing_to_an_ascii_only_stdout_succeeds(small_output, tmp_path):
+    articles, _ = small_output
+    run = run_build(articles, tmp_path / "output", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    no_traceback(run.stderr)
+    assert run.code == 0, run.stderr
+    assert "2 page(s) built" in run.stdout
+
+
+# -- 13. say and init ----------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["espeak", "piper"])
+@pytest.mark.parametrize("text", ["", "...", " - "])
+def test_say_with_nothing_to_say_is_one_line(tmp_path, engine, text):
+    proc = subprocess.run([sys.executable, "-m", "audiofeed", "say", text, "--engine", engine, "-o", str(tmp_path / "x.mp3")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr == f"Error: TEXT: nothing to say in {text!r} (no words); give the text to speak\n"
+
+
+def test_init_where_a_file_is_in_the_way_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "audiofeed", "init", str(tmp_path / "file" / "podcast")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == f"Error: {tmp_path}/file: is a file, so {tmp_path}/file/podcast cannot be a project folder\n"
+
+
+# -- 17. nothing changed, but still refused ----------------------------------------------------------
+def test_a_rebuild_finding_nothing_changed_still_fails_while_answers_are_refused(tmp_path):
+    articles = small_articles(tmp_path / "articles")
+    fever = articles / "003_fever_in_children_utf8.txt"
+    fever.write_text(fever.read_text(encoding="utf-8").replace("28sec", "2sec"), encoding="utf-8")
+    out = tmp_path / "output"
+    first = run_build(articles, out)
+    assert first.code == 1 and "refused" in first.stderr
+    again = run_build(articles, out)
+    no_traceback(again.stderr)
+    assert again.code == 1 and "Nothing changed" in again.stdout
+    assert "still needs" in again.stderr and "not published" in again.stderr
+
+
+# -- 18. a cache inside the output ------------------------------------------------------------------
+def test_a_cache_inside_the_output_folder_is_refused(small_output, tmp_path):
+    articles, _ = small_output
+    out = tmp_path / "output"
+    run = run_build(articles, out, "--cache", str(out / "cache"))
+    assert run.code == 1
+    assert run.stderr == (f"Error: {out}/cache: the cache is inside the output folder {out}/, which every build replaces "
+                          "whole; put it beside (the default: .audiofeed-cache beside the output)\n")

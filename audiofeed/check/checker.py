@@ -242,8 +242,8 @@ class _Checker:
     def json_chapters(self, path: Path, info: EpisodeView, end, referrer: str) -> None:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_not_json)
-            rows = [(seconds_to_ms(c["startTime"], "startTime"),
-                     seconds_to_ms(c["endTime"], "endTime") if "endTime" in c else None, c["title"])
+            rows = [(seconds_to_ms(c["startTime"], f"startTime {c['startTime']!r}"),
+                     seconds_to_ms(c["endTime"], f"endTime {c['endTime']!r}") if "endTime" in c else None, c["title"])
                     for c in doc["chapters"]]
             info.spans["chapters JSON"] = self.spans(self.rel(path), "chapters", rows, end, stored_order=[r[0] for r in rows])
             for c in doc["chapters"]:

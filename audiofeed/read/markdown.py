@@ -149,7 +149,13 @@ class MarkdownPageReader:
         if not lead_paras:
             problems.append(_at(body_start, "the lead answer has no text"))
         answers = [Answer(title, doctor, specialty, None, "\n\n".join(_plain(p) for _, p in lead_paras), 1)]
-        by_question = {_plain(h): (line, body) for line, h, body in sections}
+        by_question: dict[str, tuple[int, list[tuple[int, str]]]] = {}
+        for line, h, body in sections:
+            if _plain(h) in by_question:  # one would be dropped silently: say so instead
+                problems.append(_at(line, f"a second '## {h}' section (the first is at line "
+                                          f"{by_question[_plain(h)][0]}); each question may be answered once"))
+            else:
+                by_question[_plain(h)] = (line, body)
         listed = set()
         for n, spec in enumerate(specs, start=1):
             if not isinstance(spec, dict):
@@ -166,6 +172,10 @@ class MarkdownPageReader:
                 runtime = parse_runtime(str(spec.get("runtime", "")))
             except ValueError as e:
                 problems.append(_at(1, f"answers[{n}]: {e}"))
+            if _plain(question) in listed:
+                problems.append(_at(_key_line(lines[:end], "answers"),
+                                    f"answers[{n}]: {question!r} is listed twice; each question may be answered once"))
+                continue
             listed.add(_plain(question))
             if _plain(question) not in by_question:
                 problems.append(_at(1, f"answers[{n}]: no '## {question}' section holds its text"))
