@@ -10,6 +10,7 @@ handler also *notes* the signal, and the points that must not be passed after a 
 from __future__ import annotations
 
 import signal
+from contextlib import contextmanager
 
 _pending: int | None = None
 _published: str | None = None  # the output folder this process has already replaced, if any
@@ -67,16 +68,32 @@ def raise_pending() -> None:
         raise Interrupted(_pending)
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def holding_stops():
+    """SIGINT and SIGTERM held (blocked) inside, delivered on leaving: around the fork of worker
+    processes, so a worker never runs the parent's handler before its own initializer has run
+    (:func:`ignore_stops_in_worker` lets go of them)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def ignore_stops_in_worker() -> None:
     """A worker process's initializer: Ctrl-C and SIGTERM are the parent's to handle (it stops the
     workers itself), so a stop never prints a worker's traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
 
 
 def end_workers(executor) -> None:
     """Stop a ``ProcessPoolExecutor`` now: its workers ended (SIGTERM), queued work cancelled, and
     nothing waited for, so a stuck worker cannot hang the stop."""
-    for process in list(getattr(executor, "_processes", None) or {}.values()):
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
         process.terminate()
     executor.shutdown(wait=False, cancel_futures=True)

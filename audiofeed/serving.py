@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import math
 import re
 import sys
 from email.utils import formatdate
@@ -122,7 +123,17 @@ def _same_date(request: web.Request, mtime: float) -> bool:
     does by default): a file rebuilt with an older date (a build host's clock ran ahead before)
     is still new to a client that revalidates by date."""
     since = request.if_modified_since
-    return since is not None and int(since.timestamp()) == int(mtime)
+    return since is not None and int(since.timestamp()) == http_seconds(mtime)
+
+
+def http_seconds(mtime: float) -> int:
+    """A file's date as HTTP dates carry it, in whole seconds: rounded up, as aiohttp's
+    ``FileResponse`` does, so every response names one date for one file.
+
+    >>> http_seconds(1000.2), http_seconds(1000.0)
+    (1001, 1000)
+    """
+    return math.ceil(mtime)
 
 
 _GZIPPED: dict[tuple[str, int, int], bytes] = {}  # (path, mtime, size) -> gzip: feeds are asked for often
@@ -133,7 +144,7 @@ async def _gzipped(request: web.Request, path: Path, headers: dict) -> web.Respo
     answering ``If-None-Match`` and ``If-Modified-Since`` with 304 (and no body)."""
     st = path.stat()
     etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}-gzip"'
-    headers = {**headers, "ETag": etag, "Last-Modified": formatdate(st.st_mtime, usegmt=True)}
+    headers = {**headers, "ETag": etag, "Last-Modified": formatdate(http_seconds(st.st_mtime), usegmt=True)}
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         fresh = if_none_match.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in if_none_match.split(","))
@@ -174,7 +185,11 @@ def make_app(output: Path) -> web.Application:
             if _accepts_gzip(request.headers.get("Accept-Encoding", "")) and "Range" not in request.headers:
                 return await _gzipped(request, path, headers)
         if "If-Modified-Since" in request.headers and "If-None-Match" not in request.headers:
-            if not _same_date(request, path.stat().st_mtime):
+            st = path.stat()
+            if _same_date(request, st.st_mtime):
+                return web.Response(status=304, headers={**headers, "ETag": f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
+                                                         "Last-Modified": formatdate(http_seconds(st.st_mtime), usegmt=True)})
+            else:
                 # aiohttp answers 304 to any later date; a date that is not the file's exact one is
                 # answered in full, so the response is prepared against the request without it
                 plain = CIMultiDict(request.headers)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "audiofeed"
 LAYERS = [
-    {"names", "problems", "timecode", "defaults", "channel", "storage", "interrupts", "__init__"},  # foundation
+    {"names", "problems", "timecode", "defaults", "channel", "storage", "interrupts", "text", "exits", "__init__"},  # foundation
     {"read"},
     {"speech"},
     {"audio"},

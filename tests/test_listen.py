@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +205,25 @@ def test_the_html_report_marks_captions_that_are_off_on_the_timeline(heard_build
     assert len(ticks) == cues and all("late" in t.text_content() for t in ticks)
     legends = [p.text_content() for p in doc.xpath("//p[contains(@class, 'captions')]")]
     assert len(legends) == 2 and sum(f"{cues} more than 0.5 s off" in p for p in legends) == 1, legends
+
+
+def test_ctrl_c_twice_while_listening_is_one_line_and_no_worker_traceback(heard_build, tmp_path):
+    """Ctrl-C reaches the whole foreground process group, the listener's workers included: twice
+    printed up to 7 worker tracebacks, or one line and then a hang on a stuck worker."""
+    import signal
+
+    from .test_nothing_lost import children
+
+    articles, out, _ = heard_build
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)  # without the listener's cache: every answer is heard again
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "check", str(copy), "--articles", str(articles), "--listen"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while not children(proc.pid) and proc.poll() is None:  # the event: the listening workers are there
+        threading.Event().wait(0.005)
+    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
+    out_text, err_text = proc.communicate(timeout=120)  # a bound on a hang only
+    assert "Traceback" not in err_text, err_text
+    assert proc.returncode == 130
+    assert err_text.strip().splitlines() == ["interrupted (SIGINT): stopped; nothing new was published"], err_text

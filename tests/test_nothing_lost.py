@@ -7,6 +7,7 @@ passing ``check``, nothing lost.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -346,3 +347,213 @@ def test_a_cache_inside_the_output_folder_is_refused(small_output, tmp_path):
     assert run.code == 1
     assert run.stderr == (f"Error: {out}/cache: the cache is inside the output folder {out}/, which every build replaces "
                           "whole; put it beside (the default: .audiofeed-cache beside the output)\n")
+
+
+# -- serve --------------------------------------------------------------------------------------------
+class Lines:
+    """A process's stderr, line by line, as it comes: :meth:`until` waits for a line (the event)."""
+
+    def __init__(self, stream):
+        import queue
+
+        self.queue: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self.queue.put(ln) for ln in stream] + [self.queue.put(None)], daemon=True).start()
+
+    def until(self, wanted, bound: float = 600) -> str:
+        while True:
+            line = self.queue.get(timeout=bound)  # a bound on a hang only: the line is the event
+            assert line is not None, f"the process ended before {wanted!r}: {''.join(self.seen)}"
+            self.seen.append(line)
+            if (wanted(line) if callable(wanted) else line.startswith(wanted)):
+                return line
+
+
+def _edit(page: Path, old: str, new: str) -> None:
+    """Save an edit as editors do: a copy renamed over the page (one event)."""
+    copy = page.with_name(f".{page.name}.edit")
+    copy.write_text(page.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    os.replace(copy, page)
+
+
+def _rebuilt(line: str) -> bool:
+    return line.startswith(("rebuilt after", "rebuild failed"))
+
+
+def test_serve_watch_survives_a_failing_rebuild_and_follows_a_replaced_folder(tmp_path):
+    """A page that broke the rebuild ended the server (traceback, port closed); an articles folder
+    moved aside and replaced by a fresh copy was never watched again (items 4 and 7)."""
+    from .server import serving
+
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "output"
+    assert run_build(articles, out).code == 0
+    with serving(out, "--watch", "--articles", str(articles)) as (url, proc):
+        lines = Lines(proc.stderr)
+        (articles / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+        lines.until(_rebuilt)
+        page = articles / "001_seasonal_flu_lead_only.txt"
+        _edit(page, "How long is a person", "For how long is a person")
+        assert lines.until(_rebuilt).startswith("rebuilt after") and "For how long" in (out / "feed.xml").read_text()
+        (articles / "broken.md").unlink()
+        lines.until(_rebuilt)
+        # a deploy: the folder moved aside, a fresh copy put in its place, then edited
+        articles.rename(tmp_path / "articles.old")
+        shutil.copytree(tmp_path / "articles.old", articles)
+        lines.until(_rebuilt)
+        _edit(page, "For how long is a person", "And for how long is a person")
+        while "And for how long" not in (out / "feed.xml").read_text():
+            lines.until(_rebuilt)
+        assert proc.poll() is None  # still serving
+    no_traceback("".join(lines.seen))
+    assert any(f"{articles}/broken.md" in ln for ln in lines.seen)
+
+
+def test_serve_watch_without_its_folder_is_one_line(tmp_path, small_output):
+    _, out = small_output
+    proc = subprocess.run([sys.executable, "-m", "audiofeed", "serve", str(out), "--watch", "--articles",
+                           str(tmp_path / "nowhere"), "--port", "0"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == f"Error: {tmp_path}/nowhere: no such folder of articles to watch (--articles)\n"
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def test_sigterm_during_a_watch_rebuild_stops_at_once_with_143_and_publishes_nothing(tmp_path):
+    """SIGTERM during a rebuild printed "stopped", ran on until the rebuild ended (minutes with
+    Piper), published after the stop, and exited 0 (item 8)."""
+    from .server import free_port
+
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "output"
+    assert run_build(articles, out, "--engine", "piper").code == 0
+    feed = (out / "feed.xml").stat().st_ino
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "serve", str(out), "--watch", "--articles", str(articles),
+                             "--engine", "piper", "--port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("Press Ctrl-C"):
+                break
+        lead = articles / "001_seasonal_flu_lead_only.txt"
+        _edit(lead, "How long is a person", "For how long is a person")
+        while len(descendants(proc.pid)) < 2 and proc.poll() is None:  # the event: the rebuild's workers are there
+            threading.Event().wait(0.005)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)  # a bound on a hang only
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "stopped", err
+    no_traceback(err)
+    assert (out / "feed.xml").stat().st_ino == feed  # nothing published after the stop
+    assert "For how long" not in (out / "feed.xml").read_text()
+    assert run_check(out, articles=tmp_path / "articles").returncode in (0, 1)
+    check = subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stderr
+
+
+def _get(url: str, path: str, headers: dict) -> tuple[int, dict]:
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp.status, dict(resp.getheaders())
+
+
+@pytest.mark.parametrize("path, gzip", [("/feed.xml", True), ("/feed.xml", False),
+                                        ("/003_fever_in_children_utf8/episode.mp3", False)])
+def test_serve_answers_304_only_for_the_files_exact_date(small_output, tmp_path, path, gzip):
+    """After a build host's clock ran ahead, a rebuilt file is older than the date clients were
+    told, and 304 for any later date hid new episodes from apps that revalidate by date (item 16)."""
+    from email.utils import formatdate
+
+    from .server import serving
+
+    _, built = small_output
+    out = tmp_path / "output"
+    shutil.copytree(built, out)
+    headers = {"Accept-Encoding": "gzip"} if gzip else {}
+    with serving(out) as (url, proc):
+        status, first = _get(url, path, headers)
+        assert status == 200
+        told = first["Last-Modified"]
+        assert _get(url, path, {**headers, "If-Modified-Since": told})[0] == 304
+        target = out / path.lstrip("/")
+        target.write_bytes(target.read_bytes())  # rebuilt...
+        mtime = target.stat().st_mtime - 3600
+        os.utime(target, (mtime, mtime))  # ...by a host whose clock is now an hour behind the last one
+        status, again = _get(url, path, {**headers, "If-Modified-Since": told})
+        assert status == 200 and again["Last-Modified"] == formatdate(math.ceil(mtime), usegmt=True)
+
+
+def test_serve_out_of_file_descriptors_logs_one_line_a_second(small_output):
+    """When connections outnumber serve's file descriptors, asyncio logged the accept error with a
+    traceback thousands of times a second (item 11)."""
+    import resource
+    import socket
+    import time
+
+    from .server import free_port
+
+    _, out = small_output
+    port = free_port()
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    proc = subprocess.Popen([sys.executable, "-m", "audiofeed", "serve", str(out), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=few_descriptors)
+    try:
+        for line in proc.stdout:
+            if line.startswith("Press Ctrl-C"):
+                break
+        lines = Lines(proc.stderr)
+        started = time.monotonic()
+        sockets = []
+        for _ in range(100):
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+        lines.until(lambda ln: "out of system resource" in ln or "Too many open files" in ln)
+        for s in sockets:
+            s.close()
+        status, _ = _get(f"http://127.0.0.1:{port}/", "/feed.xml", {})
+        assert status == 200
+        elapsed = time.monotonic() - started
+    finally:
+        proc.terminate()
+        _, rest = proc.communicate(timeout=60)
+    text = "".join(lines.seen) + rest
+    no_traceback(text)
+    errors = [ln for ln in text.splitlines() if "out of system resource" in ln or "Too many open files" in ln]
+    assert all(ln.startswith("serve: ") for ln in errors)
+    assert 1 <= len(errors) <= elapsed + 2  # at most one a second (and the first)
+
+
+# -- 14. a spoilt prepared model ----------------------------------------------------------------------
+def test_a_truncated_prepared_graph_is_prepared_again(tmp_path):
+    env = {**os.environ, "AUDIOFEED_MODEL_CACHE": str(tmp_path / "models")}
+
+    def say() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "audiofeed", "say", "Rest and drink water.", "--engine", "piper",
+                               "-o", str(tmp_path / "x.mp3")], capture_output=True, text=True, timeout=300, env=env)
+
+    assert say().returncode == 0
+    (front,) = (tmp_path / "models").glob("*/front.onnx")
+    size = front.stat().st_size
+    front.write_bytes(front.read_bytes()[: size // 2])
+    again = say()
+    no_traceback(again.stderr)
+    assert again.returncode == 0, again.stderr
+    assert front.stat().st_size == size

@@ -21,33 +21,32 @@ The core never prints. It reports progress through a callback and returns a
 from __future__ import annotations
 
 import errno
-import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from .. import __version__
 from .cache import AudioCache, digest, engine_fingerprint, key
 from ..channel import Channel
 from ..defaults import RATE_BAND
-from ..audio.encoding import BITRATE_KBPS, duration_ms
+from ..audio.encoding import BITRATE_KBPS
 from ..audio.answer import AnswerAudio, Failed, Refused, Rendered
 from ..publish.episode import Episode, make_episode
 from ..channel import claim_warnings, show_guids
 from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
-from ..text import shown_name
 from .output import Manifest, OutputFolder, Staging
 from ..speech.pacing import VoiceModel, shipped_models
 from ..interrupts import raise_pending
-from ..problems import BuildError, Problem, Reported, error, warning
-from ..read import Page, PageError, find_pages, read_page, slug_for
+from ..problems import BuildError, error, warning
+from ..read import Page, slug_for
 from ..read.pages import format_runtime
+from .identity import read_pages
 from .rendering import CalibrationJob, Planner
+from .report import AnswerReport, AnswerStatus, BuildReport, _row, _status
 from .scheduling import POOL_RESTARTS, WORKER_DIED, Finished, JobKind, PageProgress, Pool, schedule
 from ..publish.site import assets as site_assets
 from ..publish.site import fingerprint as site_fingerprint
@@ -75,58 +74,6 @@ class BuildOptions:
     scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
     engine: str = field(default_factory=default_engine)  # the speech engine, by its name in speech.engine.ENGINES
     kbps: int = BITRATE_KBPS  # the MP3s' bit rate (audio.encoding.BITRATES_KBPS)
-
-
-class AnswerStatus(StrEnum):
-    """What became of an answer in a build."""
-
-    OK = "ok"  # fitted to its listed runtime
-    LEAD = "lead"  # no listed runtime: spoken at the page's median planned rate
-    PADDED = "padded"  # fitted, with more silence than speech alone would have (rate at the band's bottom)
-    REFUSED = "refused"  # would need a rate above the band: not published
-    FAILED = "failed"  # rendering failed: not published
-
-    @property
-    def published(self) -> bool:
-        return self not in (AnswerStatus.REFUSED, AnswerStatus.FAILED)
-
-
-@dataclass
-class AnswerReport:
-    """One row of the build summary."""
-
-    source: str
-    page: str
-    index: int
-    question: str
-    doctor: str
-    listed: int | None  # seconds
-    actual_ms: int | None
-    rate: int | None
-    silence_added: float | None
-    status: AnswerStatus
-    message: str = ""
-    loudness: float | None = None  # LUFS integrated
-    true_peak: float | None = None  # dBTP
-
-
-@dataclass
-class BuildReport(Reported):
-    output: Path
-    answers: list[AnswerReport] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # errors fail the build; warnings do not
-    pages_built: int = 0
-    pages_unchanged: int = 0
-    pages_kept: int = 0  # pages not published by this build (unreadable, or an answer failed) that keep their last episode
-    pages_removed: int = 0
-    answers_rendered: int = 0  # synthesized and encoded in this build
-    answers_cached: int = 0  # taken from the cache
-    second_passes: int = 0  # rendered answers whose planned rate missed: synthesized more than once
-    voices_calibrated: int = 0  # voice models measured in this build (the others came from the cache)
-    nothing_changed: bool = False
-    rendered_on: str = ""  # "2 local process(es)", "4 worker thread(s) of tcp://..."
-    seconds: float = 0.0
-
 
 
 Progress = Callable[[int, int, str], None]
@@ -212,59 +159,10 @@ class _Build:
 
     # -- read -----------------------------------------------------------------------------------
     def read(self) -> tuple[list[Page], dict[str, str], list[Path]]:
-        """Every page read and its identity validated before any work: a page that cannot be read,
-        or that would collide with another (one folder name, one GUID, one answer twice), is refused
-        in one line naming both files, and keeps its last published episode; the others go on."""
-        pages, digests, failed = [], {}, []
-        by_slug: dict[str, list[Path]] = {}
-        for path in find_pages(self.options.articles):
-            by_slug.setdefault(slug_for(path), []).append(path)
-        for slug, paths in by_slug.items():
-            if len(paths) > 1:
-                others = " and ".join(str(p) for p in paths[1:])
-                self.report.problems.append(error(paths[0], f"same page name {slug!r} as {others}; rename one "
-                                                            "(none of them is built until then)"))
-                failed.append(paths[0])
-                continue
-            path = paths[0]
-            try:
-                page = read_page(path)
-            except PageError as e:
-                self.report.problems.extend(e.problems)
-                failed.append(path)
-                continue
-            if twice := repeated_answers(page):
-                self.report.problems.extend(twice)
-                failed.append(path)
-                continue
-            self.report.problems.extend(page.warnings)
-            pages.append(page)
-            digests[page.slug] = page.source_sha256  # of the bytes the reader parsed
-        for page in self.guid_collisions(pages):
-            pages.remove(page)
-            failed.append(page.source)
-        return pages, digests, failed
-
-    def guid_collisions(self, pages: list[Page]) -> list[Page]:
-        """Pages pinning a GUID (front matter ``guid``) that another page pins too: apps would keep
-        one of the two episodes. The page that published it first keeps it; the others are refused."""
-        pinned: dict[str, list[Page]] = {}
-        for page in pages:
-            if page.guid:
-                pinned.setdefault(page.guid, []).append(page)
-        refused = []
-        for guid, same in pinned.items():
-            if len(same) < 2:
-                continue
-            holders = [p for p in same if (last := self.last_published(p.slug)) is not None and last.guid == guid]
-            for page in same:
-                if page in holders[:1]:
-                    continue
-                others = " and ".join(str(p.source) for p in same if p is not page)
-                self.report.problems.append(error(page.source, f"guid {guid!r} is also the guid of {others}; "
-                                                               "give each page its own (apps keep one episode per GUID)"))
-                refused.append(page)
-        return refused
+        """Every page read and its identity validated before any work (:mod:`.identity`)."""
+        found = read_pages(self.options.articles, self.last_published)
+        self.report.problems.extend(found.problems)
+        return found.pages, found.digests, found.failed
 
     # -- plan -----------------------------------------------------------------------------------
     def settings_key(self) -> str:
@@ -522,44 +420,3 @@ def _inside(path: Path, folder: Path) -> bool:
     """Whether ``path`` is ``folder`` or lies under it (links resolved)."""
     path, folder = path.resolve(), folder.resolve()
     return path == folder or folder in path.parents
-
-
-def repeated_answers(page: Page) -> list[Problem]:
-    """An answer that repeats an earlier one of its page (the same question by the same doctor):
-    the page is refused rather than publishing one of them silently."""
-    seen: dict[tuple[str, str], int] = {}
-    out = []
-    for answer in page.answers:
-        first = seen.setdefault((answer.doctor, " ".join(answer.question.split()).casefold()), answer.line)
-        if first != answer.line:
-            out.append(error(page.source, f"the same question by {answer.doctor} as line {first} "
-                                          f"({answer.question!r}); remove one", answer.line))
-    return out
-
-
-def _status(a: AnswerAudio, answer, band: tuple[int, int]) -> tuple[AnswerStatus, str]:
-    if answer.listed_runtime is None:
-        return AnswerStatus.LEAD, "no listed runtime: spoken at the median of the page's planned rates"
-    if a.needed_rate < band[0]:
-        return AnswerStatus.PADDED, f"needs {a.needed_rate:.0f} wpm, below {band[0]}: {a.silence_added:.1f} s of silence added"
-    return AnswerStatus.OK, ""
-
-
-def _row(page: Page, index: int, a: AnswerAudio | None, status: AnswerStatus, message: str) -> AnswerReport:
-    answer = page.answers[index]
-    return AnswerReport(
-        source=shown_name(page.source.name),
-        page=page.slug,
-        index=index,
-        question=answer.question,
-        doctor=answer.doctor,
-        listed=answer.listed_runtime,
-        actual_ms=duration_ms(a.frames) if a else None,
-        rate=a.rate if a else None,
-        silence_added=a.silence_added if a else None,
-        status=status,
-        message=message,
-        loudness=a.loudness if a else None,
-        true_peak=a.true_peak if a else None,
-    )
-

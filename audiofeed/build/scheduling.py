@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..audio.answer import Failed, Outcome
+from ..interrupts import end_workers
 from ..read import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
@@ -129,9 +130,9 @@ class Pool:
         letting the answers they are rendering run to their end (minutes for a long one)."""
         if self.own and self.executor is not None:
             if abort:
-                for process in list(getattr(self.executor, "_processes", {}).values()):
-                    process.terminate()  # SIGTERM: the workers' default action is to end
-            self.executor.shutdown(cancel_futures=True)
+                end_workers(self.executor)  # SIGTERM: the workers' default action is to end
+            else:
+                self.executor.shutdown(cancel_futures=True)
 
     def broken(self, error: BaseException) -> bool:
         """Whether ``error`` means the pool itself broke (a worker died), not the job."""

@@ -391,11 +391,13 @@ def listen(out: Path, cache: Path | None, workers: int | None = None) -> tuple[d
     unreliable = {a.engine or "unknown" for a in answers if a.engine in UNRELIABLE_ENGINES}
     if not judged:
         return {}, unreliable
-    from ..interrupts import end_workers, ignore_stops_in_worker
+    from ..interrupts import end_workers, holding_stops, ignore_stops_in_worker
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_stops_in_worker)
     try:
-        listened = list(pool.map(cached_listen, [a.mp3 for a in judged], [a.text for a in judged], [cache] * len(judged)))
+        with holding_stops():  # the workers are forked here
+            results = pool.map(cached_listen, [a.mp3 for a in judged], [a.text for a in judged], [cache] * len(judged))
+        listened = list(results)
     except BaseException:  # a stop (Ctrl-C, once or twice) or a failure: the workers end now, silently
         end_workers(pool)
         raise

@@ -14,7 +14,7 @@ from ..exits import BUSY
 from ..interrupts import Interrupted
 from ..defaults import IDLE_TIMEOUT
 from ..names import ANSWERS_FILE, FEED_FILE, INDEX_FILE
-from .common import build_options, engine_option, load_settings, print_problems
+from .common import engine_option, load_settings
 
 
 @click.command("serve")
