@@ -133,6 +133,7 @@ def setting_problem(key: str, value, fields: dict | None = None) -> str | None:
         return f"{value!r} is not one of Apple Podcasts' categories ({', '.join(APPLE_CATEGORIES)})"
     if key == "subcategory" and value:
         category = (fields or {}).get("category", Channel.category)
+        category = category if isinstance(category, str) else Channel.category
         allowed = APPLE_CATEGORIES.get(category, ())
         if value not in allowed:
             return (f"{value!r} is not a subcategory of {category!r}"

@@ -106,10 +106,16 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
         if k not in _FEED_KEYS:
             raise bad(f"feed.{k}", f"unknown key (known: {', '.join(sorted(_FEED_KEYS))})")
         if k == "cover":
-            cover = (path.parent / str(v)).resolve()
-            if not cover.is_file() or cover.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-                raise bad("feed.cover", f"{v!r} is not a PNG or JPEG file (paths are relative to the config)")
-            if why := _not_an_image(cover):  # it goes into every MP3 and every app's listing
+            try:
+                if not isinstance(v, str) or "\0" in v:
+                    raise ValueError
+                cover = (path.parent / v).resolve()
+                if not cover.is_file() or cover.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+                    raise ValueError
+                why = _not_an_image(cover)  # it goes into every MP3 and every app's listing
+            except (OSError, ValueError):
+                raise bad("feed.cover", f"{str(v)[:80]!r} is not a PNG or JPEG file (paths are relative to the config)") from None
+            if why:
                 raise bad("feed.cover", f"{v!r} {why}")
             config.cover = cover
         elif k == "explicit":
@@ -139,7 +145,7 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             raise bad(f"speech.{k}", "unknown key (known: engine, normalize)")
         if k == "normalize" and not isinstance(v, bool):
             raise bad("speech.normalize", f"must be true or false, not {v!r}")
-        if k == "engine" and v not in ENGINES:
+        if k == "engine" and (not isinstance(v, str) or v not in ENGINES):
             raise bad("speech.engine", f"must be one of {', '.join(sorted(ENGINES))}, not {v!r}")
     config.normalize = speech.get("normalize", True)
     config.engine = engine or speech.get("engine", fallback)

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 from .defaults import IDLE_TIMEOUT
 from .names import CHAPTERS_FILE, CHAPTERS_TYPE, INDEX_FILE
@@ -136,6 +135,32 @@ def http_seconds(mtime: float) -> int:
     return math.ceil(mtime)
 
 
+class _ExactDates:
+    """A request as :class:`ExactDateFileResponse` shows it to aiohttp: ``If-Modified-Since`` only
+    when it names the file's exact date."""
+
+    def __init__(self, request: web.BaseRequest, path: Path):
+        self._request, self._path = request, path
+
+    def __getattr__(self, name: str):
+        return getattr(self._request, name)
+
+    @property
+    def if_modified_since(self):
+        try:
+            return self._request.if_modified_since if _same_date(self._request, self._path.stat().st_mtime) else None
+        except OSError:
+            return None
+
+
+class ExactDateFileResponse(web.FileResponse):
+    """aiohttp's file response (Range, HEAD, ETag), answering ``If-Modified-Since`` with 304 only
+    for the file's exact date (:func:`_same_date`); aiohttp's own answers 304 to any later date."""
+
+    def _make_response(self, request, accept_encoding):
+        return super()._make_response(_ExactDates(request, Path(self._path)), accept_encoding)
+
+
 _GZIPPED: dict[tuple[str, int, int], bytes] = {}  # (path, mtime, size) -> gzip: feeds are asked for often
 
 
@@ -184,20 +209,7 @@ def make_app(output: Path) -> web.Application:
             # gzip when the client asks for it; never for a range (its offsets count the file's own bytes)
             if _accepts_gzip(request.headers.get("Accept-Encoding", "")) and "Range" not in request.headers:
                 return await _gzipped(request, path, headers)
-        if "If-Modified-Since" in request.headers and "If-None-Match" not in request.headers:
-            st = path.stat()
-            if _same_date(request, st.st_mtime):
-                return web.Response(status=304, headers={**headers, "ETag": f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
-                                                         "Last-Modified": formatdate(http_seconds(st.st_mtime), usegmt=True)})
-            else:
-                # aiohttp answers 304 to any later date; a date that is not the file's exact one is
-                # answered in full, so the response is prepared against the request without it
-                plain = CIMultiDict(request.headers)
-                del plain["If-Modified-Since"]
-                response = web.FileResponse(path, headers=headers)
-                await response.prepare(request.clone(headers=plain))
-                return response
-        return web.FileResponse(path, headers=headers)
+        return ExactDateFileResponse(path, headers=headers)
 
     async def preflight(request: web.Request) -> web.Response:
         return web.Response(status=204, headers={**CORS, "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",

@@ -92,7 +92,7 @@ def test_an_output_through_a_symlink_is_published_where_it_points_and_locked_the
     assert again.code == 0 and "Nothing changed" in again.stdout, again.stderr
     with FileLock(str(real.parent / ".podcast.lock")):  # a build of the real folder, by its own name
         blocked = run_build(articles, link)
-    assert blocked.code == 1 and "another build is writing this output folder" in blocked.stderr
+    assert blocked.code == 75 and "another build is writing this output folder" in blocked.stderr  # busy: try later
     assert "Traceback" not in blocked.stderr and link.is_symlink()
 
 
