@@ -95,10 +95,12 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     return soxr.resample(x, rate, OUTPUT_RATE, quality="HQ")
 
 
+ENCODE_CHUNK = FRAME_SAMPLES * 256  # samples given to LAME at a time (it buffers across calls: the frames do not change)
+
+
 def encode(samples: np.ndarray, kbps: int = BITRATE_KBPS) -> bytes:
     """Encode float mono samples at :data:`OUTPUT_RATE` as CBR MP3 frames of ``kbps``, without any header."""
     frames = len(samples) // FRAME_SAMPLES + 2
-    pcm = np.clip(np.round(samples * 32768), -32768, 32767).astype("<i2")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(kbps)
     encoder.set_in_sample_rate(OUTPUT_RATE)
@@ -106,7 +108,11 @@ def encode(samples: np.ndarray, kbps: int = BITRATE_KBPS) -> bytes:
     encoder.set_channels(1)
     encoder.set_quality(LAME_QUALITY)
     encoder.silence()
-    mp3 = bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    out = bytearray()
+    for start in range(0, len(samples), ENCODE_CHUNK):  # a chunk at a time: bounded memory, the same frames
+        chunk = samples[start : start + ENCODE_CHUNK] * np.float32(32768)
+        out += encoder.encode(np.clip(np.round(chunk, out=chunk), -32768, 32767, out=chunk).astype("<i2").tobytes())
+    mp3 = bytes(out + encoder.flush())
     if len(mp3) != frames * frame_bytes(kbps) or (frames and mp3[:4] != frame_header(kbps)):
         raise RuntimeError(f"LAME wrote {len(mp3)} bytes, expected {frames} frames of {frame_bytes(kbps)}")
     return mp3

@@ -36,6 +36,7 @@ ALLOWED_CREST = CEILING - SPEECH_TARGET  # dB peaks may sit above the loudness
 WINDOW = 0.005  # seconds over which the limiter's gain moves
 TRUE_PEAK_SEARCH = 4.0  # dB below the sample peak where inter-sample peaks are looked for
 MAX_LIMITING = 18.0  # dB the limiter may take off the highest peak
+CHUNK = 1 << 16  # samples worked on at a time: a 20-minute answer's temporaries stay a few MB
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,23 @@ def true_peak(x: np.ndarray) -> float:
     """
     if len(x) < 3:
         return 20 * math.log10(float(np.abs(x).max())) if len(x) and np.abs(x).max() > 0 else -math.inf
-    a = np.abs(x)
-    sample_peak = float(a.max())
+    sample_peak = max(float(np.abs(x[i:i + CHUNK]).max()) for i in range(0, len(x), CHUNK))
     if sample_peak == 0:
         return -math.inf
     half = _KERNELS.shape[1] // 2
-    inner = a[1:-1]
-    maxima = np.flatnonzero((inner >= a[:-2]) & (inner >= a[2:]) & (inner > sample_peak * 10 ** (-TRUE_PEAK_SEARCH / 20))) + 1
-    near = np.concatenate((maxima - 1, maxima))  # the intervals either side of each maximum
-    near = near[(near >= half - 1) & (near < len(x) - half)]
+    floor = sample_peak * 10 ** (-TRUE_PEAK_SEARCH / 20)
+    taps = np.arange(-half + 1, half + 1)
     peak = sample_peak
-    if len(near):
-        windows = x[near[:, None] + np.arange(-half + 1, half + 1)]
-        peak = max(peak, float(np.abs(windows @ _KERNELS.T).max()))
+    for start in range(1, len(x) - 1, CHUNK):  # a chunk at a time: memory stays bounded for any length
+        stop = min(start + CHUNK, len(x) - 1)
+        a = np.abs(x[start - 1 : stop + 1])
+        inner = a[1:-1]
+        maxima = np.flatnonzero((inner >= a[:-2]) & (inner >= a[2:]) & (inner > floor)) + start
+        near = np.concatenate((maxima - 1, maxima))  # the intervals either side of each maximum
+        near = near[(near >= half - 1) & (near < len(x) - half)]
+        if len(near):
+            windows = x[near[:, None] + taps]
+            peak = max(peak, float(np.abs(windows @ _KERNELS.T).max()))
     return 20 * math.log10(peak)
 
 
@@ -122,8 +127,12 @@ class _Blocks:
     def of(cls, x: np.ndarray, rate: int) -> _Blocks:
         size = max(1, int(BLOCK * rate))
         full = len(x) // size
-        body = x[: full * size].reshape(full, size)
-        peaks, energy = np.abs(body).max(axis=1), np.einsum("ij,ij->i", body, body, dtype=np.float64)
+        peaks, energy = np.empty(full, dtype=x.dtype), np.empty(full, dtype=np.float64)
+        rows = max(1, CHUNK // size)
+        for r in range(0, full, rows):  # a chunk of blocks at a time (bounded memory; the same figures)
+            body = x[r * size : min(r + rows, full) * size].reshape(-1, size)
+            peaks[r : r + len(body)] = np.abs(body).max(axis=1)
+            energy[r : r + len(body)] = np.einsum("ij,ij->i", body, body, dtype=np.float64)
         if len(x) > full * size:
             tail = x[full * size :]
             peaks, energy = np.append(peaks, np.abs(tail).max()), np.append(energy, float(np.dot(tail, tail)))
@@ -144,11 +153,12 @@ class _Blocks:
         return 10 * math.log10(float(self.energy.sum()) / max(float(np.dot(self.energy, g * g)), 1e-30))
 
 
-def limit(x: np.ndarray, threshold_db: float, rate: int, blocks: _Blocks | None = None) -> np.ndarray:
+def limit(x: np.ndarray, threshold_db: float, rate: int, blocks: _Blocks | None = None,
+          in_place: bool = False) -> np.ndarray:
     """Look-ahead peak limiter: no sample above ``threshold_db``, gain changes spread over :data:`WINDOW`.
 
     The gain is decided per 2.5 ms block (:meth:`_Blocks.gain`) and interpolated linearly between
-    block centres; whole-array arithmetic, no indexing.
+    block centres; a chunk of blocks at a time, no indexing. ``in_place``: into ``x`` itself.
 
     >>> x = np.sin(np.linspace(0, 200 * np.pi, 22050)).astype(np.float32)
     >>> y = limit(x, -6.0, 22050)
@@ -165,23 +175,32 @@ def limit(x: np.ndarray, threshold_db: float, rate: int, blocks: _Blocks | None 
     toward_prev = np.concatenate((g[:1], g[:-1])) - g
     toward_next = np.concatenate((g[1:], g[-1:])) - g
     before = offset < 0
-    y = np.empty_like(x)
-    body = y[: full * size].reshape(full, size)
-    np.multiply(np.abs(offset), toward_prev[:full, None] * before + toward_next[:full, None] * ~before, out=body)
-    body += g[:full, None]
+    y = x if in_place else np.empty_like(x)
+    rows = max(1, CHUNK // size)
+    ramp = np.empty((rows, size), dtype=np.float32)
+    for r in range(0, full, rows):  # a chunk of blocks at a time: the gain ramp, times the samples, clipped
+        n = min(rows, full - r)
+        body = ramp[:n]
+        np.multiply(np.abs(offset), toward_prev[r : r + n, None] * before + toward_next[r : r + n, None] * ~before, out=body)
+        body += g[r : r + n, None]
+        out = y[r * size : (r + n) * size].reshape(n, size)
+        np.multiply(body, x[r * size : (r + n) * size].reshape(n, size), out=out)
+        np.clip(out, -threshold, threshold, out=out)  # exact at the threshold where the ramp is not
     if len(x) > full * size:  # the last, partial block
-        y[full * size :] = g[-1]
-    y *= x
-    return np.clip(y, -threshold, threshold, out=y)  # exact at the threshold where the ramp is not
+        tail = slice(full * size, len(x))
+        np.multiply(np.float32(g[-1]), x[tail], out=y[tail])
+        np.clip(y[tail], -threshold, threshold, out=y[tail])
+    return y
 
 
-def level(x: np.ndarray, rate: int, loudness: float | None = None) -> Levelled:
+def level(x: np.ndarray, rate: int, loudness: float | None = None, in_place: bool = False) -> Levelled:
     """Bring float speech in [-1, 1] to :data:`SPEECH_TARGET` with true peaks at or below :data:`CEILING`.
 
     Run it on the signal as it will be encoded (48 kHz): its samples sit close to the true peak,
     so the limiter, which sees samples, holds the true peak too. ``loudness`` is ``x``'s
     integrated loudness if it was measured already (on the same speech before resampling, at
-    less than half the cost: the two agree to 0.01 LU).
+    less than half the cost: the two agree to 0.01 LU). ``in_place``: level ``x`` itself (a
+    private copy, such as the resampled speech), so a long answer is held once, not twice.
     """
     x = np.asarray(x, dtype=np.float32)
     if loudness is None:
@@ -208,12 +227,12 @@ def level(x: np.ndarray, rate: int, loudness: float | None = None) -> Levelled:
         else:
             low = middle
     threshold = low  # the crest never above the aim (or as far as the limiter may go)
-    y = limit(x, threshold, rate, blocks)
+    y = limit(x, threshold, rate, blocks, in_place=in_place)
     # The verification: what the limiter left, measured. The gain is exact for loudness; it is
     # capped so that the true peak stays under the ceiling (then the loudness lands a little low).
     limited_loudness, peak = integrated_loudness(y, rate), true_peak(y)
     gain = min(SPEECH_TARGET - limited_loudness, CEILING - peak)
-    if y is x:
+    if y is x and not in_place:
         y = x.copy()  # never change the caller's samples
     y *= np.float32(10 ** (gain / 20))
     return Levelled(y, round(limited_loudness + gain - ENCODER_LOSS, 2), round(peak + gain, 2), round(gain, 2),

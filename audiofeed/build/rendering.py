@@ -116,7 +116,7 @@ def speak_answer(job: AnswerJob) -> AnswerAudio:
 def level_and_encode(samples, sample_rate: int, loudness: float | None = None, kbps: int = BITRATE_KBPS):
     """Speech at ``sample_rate`` as MP3 frames: resampled to 48 kHz, levelled to -16 LUFS, encoded
     at ``kbps``. Returns the frames and the :class:`~audiofeed.audio.loudness.Levelled` figures."""
-    levelled = level(resample(samples, sample_rate), OUTPUT_RATE, loudness)
+    levelled = level(resample(samples, sample_rate), OUTPUT_RATE, loudness, in_place=True)  # the resampled copy is ours
     return encode(levelled.samples, kbps), levelled
 
 
