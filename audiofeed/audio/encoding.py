@@ -91,7 +91,8 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     >>> len(resample(np.zeros(content_samples(2958, 22_050), dtype=np.int16), 22_050)) // FRAME_SAMPLES + 2
     2958
     """
-    x = samples.astype(np.float32) / np.float32(32768)
+    x = samples.astype(np.float32)
+    x /= np.float32(32768)  # in place: one float copy of a long answer, not two
     return soxr.resample(x, rate, OUTPUT_RATE, quality="HQ")
 
 

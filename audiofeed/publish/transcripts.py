@@ -46,8 +46,7 @@ def sentence_cues(
     from ..speech.lexicon import Lexicon
 
     shown = display if display is not None else text
-    loud = np.flatnonzero((samples > SILENCE_LEVEL) | (samples < -SILENCE_LEVEL))
-    if not len(loud):
+    if _first_loud(samples, 0, len(samples)) < 0:
         return []
     starts = sorted({s.offset: s for s in sentences}.values(), key=lambda s: s.offset)
     words = sorted(words, key=lambda w: w.offset)
@@ -57,11 +56,10 @@ def sentence_cues(
         end_offset = starts[i + 1].offset if i + 1 < len(starts) else len(text)
         body = " ".join(shown[Lexicon.to_display(offsets, sentence.offset) : Lexicon.to_display(offsets, end_offset)].split())
         limit = starts[i + 1].sample if i + 1 < len(starts) else len(samples)
-        k = np.searchsorted(loud, sentence.sample)
-        if not body or k >= len(loud) or loud[k] >= limit:
+        onset = _first_loud(samples, sentence.sample, limit)
+        if not body or onset < 0:
             continue
-        onset = loud[k]
-        last = loud[np.searchsorted(loud, limit) - 1]
+        last = _last_loud(samples, onset, limit)
         start = round(onset / sample_rate + ENCODER_DELAY, 3)
         first = Lexicon.to_display(offsets, sentence.offset)
         inside = [w for w in words[bisect_right(word_offsets, sentence.offset):bisect_left(word_offsets, end_offset)]
@@ -72,8 +70,8 @@ def sentence_cues(
             index = len(shown[first:d].split())
             if 0 < d < len(shown) and not shown[d - 1].isspace() and not shown[d].isspace():
                 index -= 1  # the word starts inside a shown word (a normalized one): it counts as that word
-            j = np.searchsorted(loud, w.sample)  # the word's onset: its first sound before the next word's
-            heard = loud[j] if j < len(loud) and loud[j] < (after.sample if after else limit) else w.sample
+            heard = _first_loud(samples, w.sample, after.sample if after else limit)  # the word's onset: its
+            heard = w.sample if heard < 0 else heard  # first sound before the next word's
             seconds = round(heard / sample_rate + ENCODER_DELAY - start, 3)
             if index > 0 and index not in marks and seconds > max(marks.values(), default=0.0):
                 marks[index] = seconds
@@ -95,6 +93,38 @@ def sentence_cues(
 
 CAPTION_WIDTH, CAPTION_LINES = 42, 2  # characters a line, lines a caption (broadcast and podcast guidance)
 _PHRASE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:and|but|or|because|which|who|when|while|if|so)\b)")
+
+
+SCAN = 4096  # samples looked at a time for the first or last sound: no array as long as the answer
+
+
+def _loud(x: np.ndarray) -> np.ndarray:
+    return (x > SILENCE_LEVEL) | (x < -SILENCE_LEVEL)
+
+
+def _first_loud(samples: np.ndarray, start: int, stop: int) -> int:
+    """The first sample in [start, stop) above the silence level, or -1.
+
+    >>> _first_loud(np.array([0, 0, 900, 0], dtype=np.int16), 0, 4), _first_loud(np.zeros(4, dtype=np.int16), 0, 4)
+    (2, -1)
+    """
+    start, stop = max(0, start), min(stop, len(samples))
+    for at in range(start, stop, SCAN):
+        hits = np.flatnonzero(_loud(samples[at : min(at + SCAN, stop)]))
+        if len(hits):
+            return at + int(hits[0])
+    return -1
+
+
+def _last_loud(samples: np.ndarray, floor: int, stop: int) -> int:
+    """The last sample in [floor, stop) above the silence level, or -1."""
+    floor, stop = max(0, floor), min(stop, len(samples))
+    for end in range(stop, floor, -SCAN):
+        at = max(floor, end - SCAN)
+        hits = np.flatnonzero(_loud(samples[at:end]))
+        if len(hits):
+            return at + int(hits[-1])
+    return -1
 
 
 def caption_lines(text: str, width: int = CAPTION_WIDTH) -> list[str]:

@@ -322,7 +322,7 @@ class PiperEngine:
             shifted = pool.map(lambda span: _shift(audio[span[0]:span[1]], self.SAMPLE_RATE, shift), spans)
             for (start, end), samples in zip(spans, shifted):
                 audio[start:end] = samples
-        samples = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
+        samples = to_int16(audio)
         del audio
         _give_back()  # before the caller levels and encodes: the pieces' pages back to the system
         starts = tuple(Sentence(offset=value, sample=span[0])
@@ -447,3 +447,16 @@ def cpu_class() -> str:
         if name in flags:
             return f"{platform.machine()}-{name}"
     return platform.machine()
+
+
+def to_int16(audio, chunk: int = 1 << 16):
+    """Float samples in [-1, 1] as 16-bit ones, rounded and clipped, a chunk at a time (a
+    20-minute answer's float temporaries would otherwise be hundreds of MB)."""
+    import numpy as np
+
+    out = np.empty(len(audio), dtype="<i2")
+    for start in range(0, len(audio), chunk):
+        part = audio[start : start + chunk] * np.float32(32767.0)
+        np.clip(np.round(part, out=part), -32768, 32767, out=part)
+        out[start : start + chunk] = part
+    return out
