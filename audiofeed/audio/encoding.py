@@ -17,7 +17,10 @@ lengths), and soxr gives ``round(n * 48000 / rate)`` samples for ``n`` at ``rate
 
 from __future__ import annotations
 
+import math
+
 import lameenc
+
 import numpy as np
 import soxr
 
@@ -85,15 +88,27 @@ def frames_for_content(samples: int, rate: int) -> int:
     return round(samples * OUTPUT_RATE / rate) // FRAME_SAMPLES + 2
 
 
+RESAMPLE_CHUNK = 1 << 16  # input samples resampled at a time
+
+
 def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     """16-bit speech at ``rate`` Hz as float samples in [-1, 1] at :data:`OUTPUT_RATE` (soxr, high quality).
 
     >>> len(resample(np.zeros(content_samples(2958, 22_050), dtype=np.int16), 22_050)) // FRAME_SAMPLES + 2
     2958
     """
-    x = samples.astype(np.float32)
-    x /= np.float32(32768)  # in place: one float copy of a long answer, not two
-    return soxr.resample(x, rate, OUTPUT_RATE, quality="HQ")
+    # Streamed a chunk at a time into one array: a long answer is never held twice as floats.
+    # soxr's output does not depend on how its input is cut (the same samples as soxr.resample).
+    stream = soxr.ResampleStream(rate, OUTPUT_RATE, 1, dtype="float32", quality="HQ")
+    out = np.empty(math.ceil(len(samples) * OUTPUT_RATE / rate) + RESAMPLE_CHUNK, dtype=np.float32)
+    filled = 0
+    for start in range(0, max(len(samples), 1), RESAMPLE_CHUNK):
+        chunk = samples[start : start + RESAMPLE_CHUNK].astype(np.float32)
+        chunk /= np.float32(32768)
+        part = stream.resample_chunk(chunk, last=start + RESAMPLE_CHUNK >= len(samples))
+        out[filled : filled + len(part)] = part
+        filled += len(part)
+    return out[:filled]
 
 
 ENCODE_CHUNK = FRAME_SAMPLES * 256  # samples given to LAME at a time (it buffers across calls: the frames do not change)

@@ -137,6 +137,7 @@ class PiperEngine:
 
         files = joe()
         graphs = prepared(files)
+        _large_blocks_mapped()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # a second thread does not pay on 2 cores; processes do
         options.inter_op_num_threads = 1
@@ -414,6 +415,21 @@ def _libc():
         return libc if libc is not None and hasattr(libc, "malloc_trim") else None
     except OSError:
         return None
+
+
+# Allocations of this size or more get pages of their own (mmap) and go back to the system when
+# freed. glibc's threshold otherwise rises to 32 MB as large blocks are freed, after which a long
+# answer's tensors and arrays stay in the heap, fragmented: a 20-minute answer's worker kept
+# about 180 MB it no longer used. Measured on it: 612 MB peak as glibc sets it, 595 MB at 4 MiB
+# (the same time), 546 MB at 1 MiB (15% slower, in page faults).
+MMAP_THRESHOLD = 4 << 20
+
+
+def _large_blocks_mapped() -> None:
+    """Set glibc's mmap threshold to :data:`MMAP_THRESHOLD` for this process (once; no-op elsewhere)."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
 def _give_back() -> None:
