@@ -34,6 +34,7 @@ import threading
 from functools import cache
 
 from .engine import Sentence, Speech, fingerprint_of, package_version
+from .memory import give_back, large_blocks_mapped, to_int16
 from .piper_model import DECODER_CONTEXT, DECODER_INPUT, DP_NOISE, HOP, PRIOR_NOISE
 
 NATURAL_RATE = 175  # the rate at length scale 1
@@ -137,7 +138,7 @@ class PiperEngine:
 
         files = joe()
         graphs = prepared(files)
-        _large_blocks_mapped()
+        large_blocks_mapped()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # a second thread does not pay on 2 cores; processes do
         options.inter_op_num_threads = 1
@@ -325,7 +326,7 @@ class PiperEngine:
                 audio[start:end] = samples
         samples = to_int16(audio)
         del audio
-        _give_back()  # before the caller levels and encodes: the pieces' pages back to the system
+        give_back()  # before the caller levels and encodes: the pieces' pages back to the system
         starts = tuple(Sentence(offset=value, sample=span[0])
                        for (kind, value), span in zip((x for x in layout if x[0] == "sentence"), spans))
         return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts,
@@ -361,7 +362,7 @@ class PiperEngine:
                 raise RuntimeError(f"Piper gave {latent.shape[2]} frames where its duration graph promised {frames}")
             return latent
         finally:
-            _give_back()
+            give_back()
             with self._budget:
                 self._in_flight -= frames
                 self._budget.notify_all()
@@ -375,7 +376,7 @@ class PiperEngine:
         frames = latent.shape[2]
         low, high = max(0, start - DECODER_CONTEXT), min(frames, end + DECODER_CONTEXT)
         audio = self._decoder.run(None, {DECODER_INPUT: np.ascontiguousarray(latent[:, :, low:high])})[0].reshape(-1)
-        _give_back()
+        give_back()
         return audio[(start - low) * HOP:(end - low) * HOP].astype(np.float32)
 
     # -- what the audio depends on ------------------------------------------------------------
@@ -405,47 +406,6 @@ def _shift(audio, sample_rate: int, semitones: float):
 
 
 @cache
-def _libc():
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-# Allocations of this size or more get pages of their own (mmap) and go back to the system when
-# freed. glibc's threshold otherwise rises to 32 MB as large blocks are freed, after which a long
-# answer's tensors and arrays stay in the heap, fragmented: a 20-minute answer's worker kept
-# about 180 MB it no longer used. Measured on it: 612 MB peak as glibc sets it, 595 MB at 4 MiB
-# (the same time), 546 MB at 1 MiB (15% slower, in page faults).
-MMAP_THRESHOLD = 4 << 20
-
-
-def _large_blocks_mapped() -> None:
-    """Set glibc's mmap threshold to :data:`MMAP_THRESHOLD` for this process (once; no-op elsewhere)."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
-
-
-def _give_back() -> None:
-    """Return the heap's free pages to the system after a part (glibc's ``malloc_trim``).
-
-    The decoder's tensors are freed after each part, but glibc keeps the pages, and the heap
-    fragments from part to part: ``audiofeed say`` of the 132 s answer of articles/ peaked at
-    493 MB without this and at 439 MB with it, in the same time. (Fixing glibc's mmap threshold
-    at 128 kB instead gave 319 MB but cost 50% more wall time in page faults.)
-    """
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
-@cache
 def cpu_class() -> str:
     """The instruction-set class onnxruntime's kernels pick (their results differ by a few LSB)."""
     import platform
@@ -464,15 +424,3 @@ def cpu_class() -> str:
             return f"{platform.machine()}-{name}"
     return platform.machine()
 
-
-def to_int16(audio, chunk: int = 1 << 16):
-    """Float samples in [-1, 1] as 16-bit ones, rounded and clipped, a chunk at a time (a
-    20-minute answer's float temporaries would otherwise be hundreds of MB)."""
-    import numpy as np
-
-    out = np.empty(len(audio), dtype="<i2")
-    for start in range(0, len(audio), chunk):
-        part = audio[start : start + chunk] * np.float32(32767.0)
-        np.clip(np.round(part, out=part), -32768, 32767, out=part)
-        out[start : start + chunk] = part
-    return out
