@@ -337,6 +337,10 @@ def test_fuzzed_requests_are_answered_without_a_server_error(small_build):
                     statuses.append(-1)
                     del e
 
-    asyncio.run(run())
+    # In a thread of its own: a session's browser (Playwright's sync API) may hold this thread's loop.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
     assert len(statuses) == CASES
     assert not [s for s in statuses if s >= 500], sorted(set(statuses))
