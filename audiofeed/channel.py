@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from .names import ANSWERS_FILE, FEED_FILE
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+# What every feed, description, MP3 tag and player page says of the voice, and what each page
+# episode says aloud before its first answer ({voice}: the engine and its voice, filled in).
+DISCLOSURE = ("The doctors wrote these answers; a synthetic voice ({voice}) reads them aloud. "
+              "The doctors did not record them.")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Channel:
     podcast_guid: str = ""  # feed.xml's podcast:guid, pinned (answers.xml's follows from it); else kept from the first publish
     new_feed_url: str = ""  # the show has moved: the base URL the feeds now live at (itunes:new-feed-url)
     max_items: int = 0  # items a feed lists at most, newest first (0: every one); older files stay published
+    disclosure: str = DISCLOSURE  # that the voice is synthetic: in feeds, tags, pages and the audio
+    disclose: bool = True  # false only by an explicit setting, which every build warns about
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
@@ -123,6 +129,11 @@ def setting_problem(key: str, value, fields: dict | None = None) -> str | None:
         return why
     if key in ("title", "description", "answers_description", "author") and not value.strip():
         return "must not be empty"
+    if key == "disclosure" and not value.strip():
+        return ("must say that the voice is synthetic (change the words as you like); to publish without "
+                "saying it, set disclose = false, which every build warns about")
+    if key == "disclosure" and len(value) > 400:
+        return f"is {len(value)} characters; say it in at most 400 (it is read aloud before every episode)"
     if key == "language" and not _LANGUAGE.match(value):
         return f"must be a language tag such as 'en' or 'en-US', not {value!r}"
     if key == "owner_email" and not _EMAIL.match(value):
@@ -142,6 +153,19 @@ def setting_problem(key: str, value, fields: dict | None = None) -> str | None:
 
 
 LOCAL_HOSTS = ("127.", "localhost", "[::1]", "0.0.0.0")
+
+
+def disclosure_warnings(channel: Channel) -> list[str]:
+    """A show published without saying its voice is synthetic: Apple's guidelines require the use
+    of AI to be disclosed in the audio and the metadata; listeners would take the voice for the doctors'.
+
+    >>> disclosure_warnings(Channel())
+    []
+    """
+    if channel.disclose:
+        return []
+    return ["disclose = false: nothing in the feeds, tags, pages or audio says that the voice is synthetic; "
+            "listeners may take it for the doctors' own, and Apple Podcasts requires the use of AI to be disclosed"]
 
 
 def claim_warnings(channel: Channel) -> list[str]:

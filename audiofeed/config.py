@@ -118,16 +118,16 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
             if why:
                 raise bad("feed.cover", f"{v!r} {why}")
             config.cover = cover
-        elif k == "explicit":
+        elif k in ("explicit", "disclose"):
             if not isinstance(v, bool):
-                raise bad("feed.explicit", f"must be true or false, not {v!r}")
+                raise bad(f"feed.{k}", f"must be true or false, not {v!r}")
             config.channel[k] = v
         elif k == "max_items":
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise bad("feed.max_items", f"must be a whole number of items (0: every one), not {v!r}")
             config.channel[k] = v
         else:
-            if not isinstance(v, str) or not v.strip():
+            if not isinstance(v, str) or (not v.strip() and k != "disclosure"):
                 raise bad(f"feed.{k}", f"must be a non-empty string, not {v!r}")
             if why := setting_problem(k, v, data.get("feed", {})):
                 raise bad(f"feed.{k}", why)
@@ -226,6 +226,10 @@ explicit = false
 # answers_description = "..."               # answers.xml's own description (one episode per answer)
 # podcast_guid = "..."                      # the show's identity; kept from the first publish unless set here
 # new_feed_url = "https://new.example/podcast/"  # moved: the feeds tell apps to follow (itunes:new-feed-url)
+# That the voice is synthetic: said in every feed, description, MP3 tag and player page, and aloud
+# before each episode's first answer. Change the words as you like ({voice}: the engine and voice).
+# disclose = false publishes without it; every build then warns (Apple requires AI to be disclosed).
+disclosure = "The doctors wrote these answers; a synthetic voice ({voice}) reads them aloud. The doctors did not record them."
 
 [voices]
 # default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent

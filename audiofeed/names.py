@@ -33,6 +33,9 @@ EPISODE_FILE = f"{EPISODE_STEM}.mp3"  # the enclosure of the page's feed.xml ite
 CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 JSON chapters
 CHAPTERS_TYPE = "application/json+chapters"  # its MIME type, in the feed and over HTTP
 RECORD_FILE = "build.json"  # what the build published for the page: its answers, files, rates, loudness
+VOICE_NOTE_STEM = "voice-note"  # the spoken disclosure that opens each page episode, in its own chapter
+VOICE_NOTE_FILE = f"{VOICE_NOTE_STEM}.mp3"
+VOICE_NOTE_TITLE = "About the voice"  # its chapter's title (ID3, JSON, Podlove) and its transcript section's
 _ANSWER_STEM = re.compile(r"^answer-(?P<index>\d{2,})$")
 
 TRANSCRIPT_KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)

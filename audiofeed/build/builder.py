@@ -33,8 +33,9 @@ from ..channel import Channel
 from ..defaults import RATE_BAND
 from ..audio.encoding import BITRATE_KBPS
 from ..audio.answer import AnswerAudio, Failed, Refused, Rendered
+from ..publish.disclosure import disclosure
 from ..publish.episode import Episode, make_episode
-from ..channel import claim_warnings, show_guids
+from ..channel import claim_warnings, disclosure_warnings, show_guids
 from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
@@ -46,6 +47,7 @@ from ..read import Page, slug_for
 from ..read.pages import format_runtime
 from .identity import read_pages
 from .rendering import CalibrationJob, Planner
+from .voice_note import VoiceNote
 from .report import AnswerReport, AnswerStatus, BuildReport, _row, _status
 from .scheduling import POOL_RESTARTS, WORKER_DIED, Finished, JobKind, PageProgress, Pool, schedule
 from ..publish.site import assets as site_assets
@@ -119,7 +121,8 @@ class _Build:
         self.progress = progress
         self.started = time.perf_counter()
         self.report = BuildReport(output=options.output)
-        self.report.problems.extend(warning(options.output / FEED_FILE, message) for message in claim_warnings(self.channel))
+        self.report.problems.extend(warning(options.output / FEED_FILE, message)
+                                    for message in (*disclosure_warnings(self.channel), *claim_warnings(self.channel)))
         self.cache = AudioCache(options.cache or options.output.with_name(".audiofeed-cache"))
         self._covers: tuple[bytes, bytes] | None = None
         self.built_episodes: list[Episode] = []  # written by this build: verified before the swap
@@ -289,6 +292,8 @@ class _Build:
                           self.voice_models(plan.changed), normalize=self.options.normalize, engine=self.options.engine,
                           kbps=self.options.kbps)
         total = sum(len(p.answers) for p in plan.changed)
+        self.note = VoiceNote(self, planner) if plan.changed and self.channel.disclose else None
+
         def ready_made(job) -> Refused | Rendered | None:
             if (refused := planner.too_long(job)) is not None:
                 return refused
@@ -368,7 +373,9 @@ class _Build:
                                   else "none of its answers could be published")
         made = make_episode(page, progress.outcomes, album=channel.title, publisher=channel.author,
                             cover=self.covers()[1], base_url=channel.url(""), language=channel.language,
-                            engine=self.options.engine, previous=self.last_published(page.slug))
+                            engine=self.options.engine, previous=self.last_published(page.slug),
+                            said=disclosure(channel, [self.options.engine]),
+                            voice_note=self.note.result() if self.note else None)
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())

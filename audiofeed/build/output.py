@@ -227,11 +227,13 @@ def verify(folder: Path, episodes: list[Episode]) -> None:
     """Read back the MP3s of ``episodes`` under ``folder`` and check them against their records, from the bytes.
 
     Each file must be its record's size and hold exactly the frames its record's duration says,
-    every one a valid frame; an episode must be its answers' frames joined. Raises
+    every one a valid frame; an episode must be its voice note's and its answers' frames joined. Raises
     :class:`BuildError` otherwise, so that nothing unverified is swapped in.
     """
     for episode in episodes:
         total = 0
+        if episode.voice_note:  # the spoken disclosure opens the episode
+            total += _verified_frames(folder / episode.voice_note, episode.voice_note_bytes, episode.voice_note_ms)
         for a in episode.answers:
             total += _verified_frames(folder / a.file, a.bytes, a.duration_ms)
         if duration_ms(total) != episode.duration_ms:

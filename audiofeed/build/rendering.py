@@ -145,6 +145,13 @@ class Planner:
             rate=self.default_rate, band=self.band, doctor=answer.doctor, engine=self.engine, kbps=self.kbps,
         )
 
+    def voice_note_job(self, display: str, voice: str) -> AnswerJob:
+        """The spoken disclosure (``display``, what it shows) as a job in ``voice``, with no
+        runtime to meet, at the engine's own pace."""
+        text, offsets = to_speak(display, self.lexicon, self.normalize)
+        return AnswerJob(slug="", index=0, text=text, display=display, offsets=offsets, voice=voice, target_frames=None,
+                         rate=self.default_rate, band=self.band, engine=self.engine, kbps=self.kbps)
+
     def too_long(self, job: AnswerJob) -> Refused | None:
         """An answer whose speech would last longer than any runtime allows, told from its text
         before any work (a lead has no runtime to bound it; a token without spaces, such as

@@ -12,31 +12,19 @@ corrupt files give problems, never exceptions.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from ..audio.ffmpeg import decoded_samples
 from ..defaults import TOLERANCE_MS
-from ..names import FEED_FILE, LISTED_RUNTIME_TAG, OUTPUT_RATE, TRANSCRIPT_KINDS, chapter_title
+from ..names import (FEED_FILE, LISTED_RUNTIME_TAG, TRANSCRIPT_KINDS, VOICE_NOTE_FILE, VOICE_NOTE_TITLE,
+                     chapter_title)
 from ..problems import Problem, Severity
 from ..read import PageError, find_pages, read_page
 from ..read.pages import parse_runtime
 from ..timecode import seconds_to_ms
+from .files import _not_json, _title, _unsafe_link, decoded_ms
 from .published import CAPTION_KINDS, PublishedAnswer, PublishedEpisode, Publication, read_cues, relative
 from .readers import (CHAPTER_FORMATS, FAST_WPM, PADDED_SHARE, READERS, AnswerCheck, AnswerSources, CheckReport,
                       CheckStatus, Compare, EpisodeView)
-
-
-def decoded_ms(path: Path) -> float:
-    """Duration as a player decodes it: ffmpeg's sample count at the output rate."""
-    try:
-        samples = decoded_samples(path)
-    except subprocess.CalledProcessError as e:
-        lines = e.stderr.decode(errors="replace").strip().splitlines() if e.stderr else []
-        raise ValueError(lines[-1] if lines else "ffmpeg failed") from None
-    if not samples:
-        raise ValueError("no audio")
-    return samples * 1000 / OUTPUT_RATE
 
 
 class _Checker:
@@ -49,6 +37,7 @@ class _Checker:
         self.starts: dict[Path, float | None] = {}
         self.listen = listen
         self.heard: dict = {}  # MP3 -> listen.Heard, with --listen
+        self.notes: dict[Path, Path] = {}  # page folder -> its voice note (the spoken disclosure)
         self.cue_timing: dict = {}  # MP3 -> listen.CueTiming of its WebVTT captions, with --listen
         from ..build.output import built_base_url
 
@@ -96,11 +85,14 @@ class _Checker:
             return self.report
         published = Publication(self.out, self.problem).read()
         sources = self.read_sources()
-        paths = sorted({e.mp3 for e in published.episodes} | {a.mp3 for a in published.answers if a.mp3 is not None})
+        notes = {e.mp3.parent: note for e in published.episodes if (note := e.mp3.parent / VOICE_NOTE_FILE).is_file()}
+        paths = sorted({e.mp3 for e in published.episodes} | {a.mp3 for a in published.answers if a.mp3 is not None}
+                       | set(notes.values()))
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             self.decoded = dict(zip(paths, pool.map(self._decode_safely, paths)))
+        self.notes = notes
         self.starts = self.answer_starts([a.mp3 for a in published.answers if a.mp3 is not None])
         if self.listen:
             self.listen_to_answers()
@@ -171,12 +163,16 @@ class _Checker:
         return timing
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
-        """Where each answer starts in its page's episode: the decoded lengths of the answers before it."""
+        """Where each answer starts in its page's episode: the decoded lengths of the voice note and the
+        answers before it."""
         from ..names import answer_index
 
         starts: dict[Path, float | None] = {}
         for folder in {p.parent for p in paths}:
             at: float | None = 0.0
+            if (note := self.notes.get(folder)) is not None:  # the spoken disclosure comes first
+                length = self.decoded.get(note)
+                at = None if isinstance(length, Exception) or length is None else length
             for path in sorted((p for p in paths if p.parent == folder), key=lambda p: answer_index(p) or 0):
                 starts[path] = at
                 length = self.decoded.get(path)
@@ -221,7 +217,37 @@ class _Checker:
             info.spans["psc:chapters"] = self.spans(episode.where, "psc:chapters", episode.psc, end,
                                                     stored_order=[r[0] for r in episode.psc])
         self.check_transcripts(episode.transcripts, episode.where, end)
+        self.check_voice_note(episode, info)
         return info
+
+    def check_voice_note(self, episode: PublishedEpisode, info: EpisodeView) -> None:
+        """The spoken disclosure: its chapter opens the episode, in every format, and lasts as long as
+        its MP3 decodes to; the episode decodes to the note and the answers joined."""
+        note = self.notes.get(episode.mp3.parent)
+        if note is None:
+            return
+        length = self.decoded.get(note)
+        if isinstance(length, Exception) or length is None:
+            self.problem(self.rel(note), "audio", f"ffmpeg cannot decode it: {length}")
+            return
+        for chapters in CHAPTER_FORMATS:
+            if chapters not in info.spans:
+                continue
+            span = info.spans[chapters].get(VOICE_NOTE_TITLE)
+            if span is None:
+                self.problem(episode.where, chapters, f"no {VOICE_NOTE_TITLE!r} chapter for {self.rel(note)}")
+            elif span[0] != 0 or (chapters != "psc:chapters" and not self.close(span[1], length)):
+                self.problem(episode.where, f"{chapters} {VOICE_NOTE_TITLE}",
+                             f"chapter at {span[0]} ms for {span[1]} ms, but the voice note starts the episode and "
+                             f"decodes to {length:.0f} ms")
+        answers = [p for p in self.starts if p.parent == episode.mp3.parent]
+        last = max(answers, key=lambda p: self.starts[p] or 0.0, default=None)
+        length = self.decoded.get(last) if last is not None else None
+        if isinstance(length, float) and info.decoded_ms is not None and self.starts[last] is not None:
+            joined = self.starts[last] + length
+            if not self.close(joined, info.decoded_ms):
+                self.problem(episode.where, "duration", f"the episode decodes to {info.decoded_ms:.0f} ms, but its voice "
+                             f"note and answers to {joined:.0f} ms")
 
     def episode_file(self, path: Path) -> tuple[EpisodeView, float | None]:
         """The episode MP3 itself: its readers agree with its decoding; its CHAP spans by title.
@@ -412,36 +438,7 @@ class _Checker:
                                  f"{a.question!r} is not published (refused at build time{figure})", Severity.WARNING)
 
 
-def _unsafe_link(key: str, value, base_url: str | None) -> str | None:
-    """Why a chapter's ``url`` or ``img`` must not be published (None if it may): apps open these.
-
-    >>> _unsafe_link("url", "javascript:alert(1)", None)
-    "'javascript:alert(1)' is not an http(s) link"
-    >>> _unsafe_link("img", "https://elsewhere.example/x.png", "https://podcast.example.org/")
-    "'https://elsewhere.example/x.png' is not under the show's address https://podcast.example.org/"
-    >>> _unsafe_link("url", "https://example.org/a", None) is None
-    True
-    """
-    from urllib.parse import urlsplit
-
-    if not isinstance(value, str) or urlsplit(value.strip()).scheme.lower() not in ("http", "https"):
-        return f"{value!r} is not an http(s) link"
-    if key == "img" and base_url and not value.startswith(base_url):
-        return f"{value!r} is not under the show's address {base_url}"
-    return None
-
-
-def _title(chap) -> str:
-    sub = chap.sub_frames.get("TIT2")
-    return str(sub.text[0]) if sub else ""
-
-
 def check(output: Path, articles: Path | None = None, tolerance_ms: float = TOLERANCE_MS,
           listen: bool = False) -> CheckReport:
     """Check every duration, chapter and transcript in a published output folder."""
     return _Checker(output, articles, tolerance_ms, listen).run()
-
-
-def _not_json(constant: str):
-    """JSON has no Infinity or NaN (Python's reader would take them): a file holding one is corrupt."""
-    raise ValueError(f"{constant} is not a JSON number")

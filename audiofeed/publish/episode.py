@@ -19,7 +19,8 @@ from ..audio.encoding import duration_ms
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
 from ..text import shown_name
-from ..names import CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title, page_file
+from ..names import (CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_STEM,
+                     VOICE_NOTE_TITLE, answer_stem, chapter_title, page_file)
 from ..timecode import clock
 from .transcripts import TranscriptSection, to_html, to_json, to_srt, to_vtt
 
@@ -81,6 +82,10 @@ class Episode:
     answers: list[EpisodeAnswer] = field(default_factory=list)
     transcripts: dict[str, str] = field(default_factory=dict)
     refused: list[RefusedAnswer] = field(default_factory=list)
+    voice_note: str = ""  # the spoken disclosure's MP3 (the episode's first chapter), "" if none
+    voice_note_ms: int = 0  # its length: the answers start after it
+    voice_note_bytes: int = 0  # its file's size
+    voice_note_text: str = ""  # what it says
 
     @property
     def doctors(self) -> list[str]:
@@ -156,6 +161,8 @@ def make_episode(
     language: str = "en",
     engine: str = "",
     previous: Episode | None = None,
+    said: str = "",
+    voice_note: Rendered | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
@@ -164,6 +171,9 @@ def make_episode(
     A page with a :class:`~audiofeed.audio.answer.Failed` answer, or with none rendered, is not
     an episode: ValueError (the builder keeps its last published episode instead).
     ``previous`` is the page as last published: its GUIDs are kept (:func:`kept_guids`).
+    ``said`` is the disclosure (:mod:`.disclosure`), which every MP3's comment ends with;
+    ``voice_note``, its rendering, opens the episode in a chapter of its own (each answer keeps its
+    exact length; the episode is the note's length longer).
     """
     if failed := [i for i, o in outcomes.items() if isinstance(o, Failed)]:
         raise ValueError(f"answer(s) {', '.join(map(str, sorted(failed)))} failed to render")
@@ -182,6 +192,20 @@ def make_episode(
     chapters: list[Chapter] = []
     start_frames = 0
     joined: list[bytes] = []
+    note_name, note_ms = "", 0
+    if voice_note is not None:
+        note = voice_note.audio
+        note_ms = duration_ms(note.frames)
+        note_stem = page_file(page.slug, VOICE_NOTE_STEM)
+        note_name = f"{note_stem}.mp3"
+        files[note_name] = tagged_mp3(note.mp3, TrackTags(
+            title=VOICE_NOTE_TITLE, artist=album, album=album, date=page.updated, length_ms=note_ms, listed_runtime="",
+            description=said, text=said, people=(), publisher=publisher, url=f"{base_url}{note_name}", cover=cover))
+        section = TranscriptSection(VOICE_NOTE_TITLE, "", tuple(note.cues))
+        page_sections.append(section)
+        chapters.append(Chapter(VOICE_NOTE_TITLE, 0, note_ms))
+        joined.append(note.mp3)
+        start_frames = note.frames
     for index, answer in enumerate(page.answers):
         if index not in rendered:
             continue
@@ -196,7 +220,7 @@ def make_episode(
             date=page.updated,
             length_ms=length,
             listed_runtime=format_runtime(answer.listed_runtime),
-            description=f"{answer.doctor} ({answer.specialty}) answers: {answer.question}",
+            description=" ".join(p for p in (f"{answer.doctor} ({answer.specialty}) answers: {answer.question}", said) if p),
             text=answer.text,
             people=((answer.specialty, answer.doctor),),
             publisher=publisher,
@@ -249,7 +273,7 @@ def make_episode(
         date=page.updated,
         length_ms=total,
         listed_runtime="",
-        description=show_notes_text(answers),
+        description="\n".join(p for p in (show_notes_text(answers), said) if p),
         text="\n\n".join(f"{a.question}\n{a.text}" for a in answers),
         people=people,
         publisher=publisher,
@@ -259,7 +283,8 @@ def make_episode(
     data = tagged_mp3(b"".join(joined), tags, chapters)
     files[episode_name] = data
     chapters_name = page_file(page.slug, CHAPTERS_FILE)
-    files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/", f"{base_url}{COVER_FILE}").encode()
+    files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/", f"{base_url}{COVER_FILE}",
+                                         note_ms).encode()
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -276,6 +301,10 @@ def make_episode(
         answers=answers,
         transcripts={kind: f"{episode_stem}.{kind}" for kind in TRANSCRIPT_KINDS},
         refused=refused,
+        voice_note=note_name,
+        voice_note_ms=note_ms,
+        voice_note_bytes=len(files[note_name]) if note_name else 0,
+        voice_note_text=said if note_name else "",
     )
     files[page_file(page.slug, RECORD_FILE)] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)
@@ -285,13 +314,17 @@ def show_notes_text(answers: list[EpisodeAnswer]) -> str:
     return "\n".join(f"{clock(a.start_ms)} {a.question} ({a.doctor}, {a.specialty})" for a in answers)
 
 
-def chapters_json(answers: list[EpisodeAnswer], title: str, page_url: str = "", image: str = "") -> str:
+def chapters_json(answers: list[EpisodeAnswer], title: str, page_url: str = "", image: str = "",
+                  voice_note_ms: int = 0) -> str:
     """Podcasting 2.0 JSON chapters (version 1.2.0) of the episode ``title``, sorted by start time;
-    each chapter links its answer on the page (``page_url#answer-NN``) and shows the show's ``image``."""
+    each chapter links its answer on the page (``page_url#answer-NN``) and shows the show's ``image``.
+    A voice note of ``voice_note_ms`` opens the episode in a chapter of its own."""
+    note = [{"startTime": 0, "endTime": voice_note_ms / 1000, "title": VOICE_NOTE_TITLE,
+             **({"url": page_url} if page_url else {}), **({"img": image} if image else {})}] if voice_note_ms else []
     doc = {
         "version": "1.2.0",
         "title": title,
-        "chapters": [
+        "chapters": note + [
             {
                 "startTime": a.start_ms / 1000,
                 "endTime": (a.start_ms + a.duration_ms) / 1000,

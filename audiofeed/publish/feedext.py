@@ -43,7 +43,7 @@ class Transcript:
 
 
 class PodcastExtension(BaseExtension):
-    """Channel level: ``podcast:guid``, ``podcast:locked``, ``itunes:explicit`` (true/false)."""
+    """Channel level: ``podcast:guid``, ``podcast:locked``, ``podcast:txt``, ``itunes:explicit`` (true/false)."""
 
     def __init__(self):
         self._guid = None
@@ -51,6 +51,11 @@ class PodcastExtension(BaseExtension):
         self._locked_owner = None
         self._explicit = None
         self._siblings: list[tuple[str, str]] = []
+        self._txt: list[tuple[str, str]] = []
+
+    def txt(self, value: str, purpose: str) -> None:
+        """``podcast:txt purpose=...`` in the channel (``ai-content``: true, the show is read by a synthetic voice)."""
+        self._txt.append((purpose, value))
 
     def sibling(self, href: str, title: str) -> None:
         """Another feed of the same show: ``atom:link rel="alternate"`` (type RSS) in the channel."""
@@ -84,17 +89,24 @@ class PodcastExtension(BaseExtension):
             _sub(channel, PODCAST_NS, "guid", self._guid)
         for href, title in self._siblings:
             _sub(channel, ATOM_NS, "link", rel="alternate", type="application/rss+xml", href=href, title=title)
+        for purpose, value in self._txt:
+            _sub(channel, PODCAST_NS, "txt", value, purpose=purpose)
         return rss_feed
 
 
 class PodcastEntryExtension(BaseEntryExtension):
-    """Item level: ``podcast:chapters``, ``podcast:person``, ``podcast:transcript``, ``itunes:explicit``."""
+    """Item level: ``podcast:chapters``, ``podcast:person``, ``podcast:transcript``, ``podcast:txt``, ``itunes:explicit``."""
 
     def __init__(self):
         self._chapters = None
         self._persons: list[Person] = []
         self._transcripts: list[Transcript] = []
         self._explicit = None
+        self._txt: list[tuple[str, str]] = []
+
+    def txt(self, value: str, purpose: str) -> None:
+        """``podcast:txt purpose=...`` in the item."""
+        self._txt.append((purpose, value))
 
     def chapters(self, url: str | None = None, type: str = CHAPTERS_TYPE):  # noqa: A002
         if url is not None:
@@ -125,6 +137,8 @@ class PodcastEntryExtension(BaseEntryExtension):
             _sub(item, PODCAST_NS, "person", p.name, group=p.group, role=p.role, href=p.href)
         for t in self._transcripts:
             _sub(item, PODCAST_NS, "transcript", url=t.url, type=t.type, rel=t.rel, language=t.language)
+        for purpose, value in self._txt:
+            _sub(item, PODCAST_NS, "txt", value, purpose=purpose)
         return item
 
 

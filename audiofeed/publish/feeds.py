@@ -14,9 +14,10 @@ from feedgen.feed import FeedGenerator
 
 from .. import __version__
 from ..channel import Channel, podcast_guid
+from .disclosure import AI_CONTENT, disclosure, engines_of
 from .episode import Episode, updated_date
 from ..timecode import clock
-from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, answer_stem, chapter_title
+from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_TITLE, answer_stem, chapter_title
 from .feedext import (
     Person,
     Transcript,
@@ -47,27 +48,30 @@ SIBLING_TITLES = {FEED_FILE: "Every page, a chapter per doctor", ANSWERS_FILE: "
 DESCRIPTION_LIMIT = 3500  # characters of an answer's text in its item (Apple shows up to 4,000)
 
 
-def answer_notes(text: str, page_title: str) -> str:
-    """An answers.xml item's description: what the doctor says (its title and author are elsewhere).
+def answer_notes(text: str, page_title: str, said: str = "") -> str:
+    """An answers.xml item's description: what the doctor says (its title and author are elsewhere),
+    then the disclosure (``said``).
 
-    >>> answer_notes("Rest & drink.", "Flu?")
-    '<p>Rest &amp; drink.</p><p>From the page “Flu?”.</p>'
+    >>> answer_notes("Rest & drink.", "Flu?", "A synthetic voice reads it.")
+    '<p>Rest &amp; drink.</p><p>From the page “Flu?”.</p><p>A synthetic voice reads it.</p>'
     """
     if len(text) > DESCRIPTION_LIMIT:
         text = text[:DESCRIPTION_LIMIT].rsplit(" ", 1)[0] + "…"
     paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
-    return f"{paragraphs}<p>From the page “{escape(page_title)}”.</p>"
+    return f"{paragraphs}<p>From the page “{escape(page_title)}”.</p>" + (f"<p>{escape(said)}</p>" if said else "")
 
 
 def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episode],
               description: str | None = None, guids: dict[str, str] | None = None) -> FeedGenerator:
+    said = disclosure(channel, (e for ep in episodes for e in engines_of(ep)))
+    description = " ".join(p for p in (description or channel.description, said) if p)
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", PodcastExtension, PodcastEntryExtension)
     fg.register_extension("podlove", PodloveExtension, PodloveEntryExtension)
     feed_url = channel.url(feed_file)
     fg.title(title)
-    fg.description(description or channel.description)
+    fg.description(description)
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
     fg.link(href=channel.base_url, rel="alternate")  # feedgen uses the last link as <link>
     fg.language(channel.language)
@@ -81,9 +85,11 @@ def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episo
     fg.podcast.itunes_owner(name=channel.author, email=channel.owner_email)
     fg.podcast.itunes_image(channel.url(COVER_FILE))
     fg.podcast.itunes_category(channel.category, channel.subcategory)
-    fg.podcast.itunes_summary(description or channel.description)
+    fg.podcast.itunes_summary(description)
     fg.podcastindex.explicit(channel.explicit)
     fg.podcastindex.locked(True, owner=channel.owner_email)
+    if channel.disclose:
+        fg.podcastindex.txt("true", AI_CONTENT)
     fg.podcastindex.guid((guids or {}).get(feed_file) or podcast_guid(feed_url))
     sibling = ANSWERS_FILE if feed_file == FEED_FILE else FEED_FILE  # each feed names the other
     fg.podcastindex.sibling(channel.url(sibling), SIBLING_TITLES[sibling])
@@ -102,13 +108,15 @@ def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
             entry.podcastindex.transcript(Transcript(channel.url(files[kind]), mime, rel, channel.language))
 
 
-def show_notes_html(episode: Episode) -> str:
+def show_notes_html(episode: Episode, said: str = "") -> str:
+    """A feed.xml item's description: the disclosure (``said``), then the page's chapters."""
     rows = "".join(
         f"<li>{clock(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
         for a in episode.answers
     )
     return (
-        f"<p>{escape(episode.title)}: {len(episode.answers)} doctors' answers, "
+        (f"<p>{escape(said)}</p>" if said else "")
+        + f"<p>{escape(episode.title)}: {len(episode.answers)} doctors' answers, "
         f"by {escape(', '.join(episode.doctors))}.</p>"
         f"<p>Chapters:</p><ul>{rows}</ul>"
     )
@@ -141,7 +149,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
         fe.link(href=page_link(channel, ep.slug))
-        fe.description(show_notes_html(ep))
+        fe.description(show_notes_html(ep, disclosure(channel, engines_of(ep))))
         fe.enclosure(channel.url(ep.file), str(ep.bytes), "audio/mpeg")
         fe.pubDate(_published(ep))
         fe.author({"name": ep.doctor, "email": channel.owner_email})
@@ -153,9 +161,13 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.podcastindex.chapters(channel.url(ep.chapters_file))
         for doctor in ep.doctors:
             fe.podcastindex.person(Person(doctor))
+        if ep.voice_note:
+            fe.podlove.chapter(0.0, VOICE_NOTE_TITLE)
         for a in ep.answers:
             fe.podlove.chapter(a.start_ms / 1000, chapter_title(a.question, a.doctor))
         _transcripts(fe, channel, ep.transcripts)
+        if channel.disclose:
+            fe.podcastindex.txt("true", AI_CONTENT)
     return fg.rss_str(pretty=True)
 
 
@@ -174,7 +186,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.guid(a.guid, permalink=False)
             fe.title(a.question)
             fe.link(href=page_link(channel, ep.slug, a.index))
-            fe.description(answer_notes(a.text, ep.title))
+            fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine])))
             fe.enclosure(channel.url(a.file), str(a.bytes), "audio/mpeg")
             fe.pubDate(answer_published(ep, a.index))
             fe.author({"name": a.doctor, "email": channel.owner_email})
@@ -188,4 +200,6 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.podcastindex.explicit(channel.explicit)
             fe.podcastindex.person(Person(a.doctor))
             _transcripts(fe, channel, a.transcripts)
+            if channel.disclose:
+                fe.podcastindex.txt("true", AI_CONTENT)
     return fg.rss_str(pretty=True)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from .. import names
 from ..channel import Channel
+from .disclosure import disclosure, engines_of
 from .episode import Episode
 from ..names import ANSWERS_FILE, ASSETS_FOLDER, FEED_FILE
 from ..timecode import clock
@@ -62,7 +63,7 @@ def render_index(channel: Channel, episodes: list[Episode]) -> str:
     ordered = sorted(episodes, key=lambda e: (e.updated, e.slug), reverse=True)
     return environment().get_template("index.html").render(
         channel=channel, episodes=ordered, feeds=feeds, root="", language=channel.language,
-        feed_url=channel.url(FEED_FILE),
+        feed_url=channel.url(FEED_FILE), said=disclosure(channel, (e for ep in episodes for e in engines_of(ep))),
     )
 
 
@@ -80,7 +81,7 @@ def embed_snippet(channel: Channel, episode: Episode) -> str:
     from html import escape
 
     src = escape(channel.url(f"{episode.slug}/{names.EMBED_FILE}"), quote=True)
-    return (f'<iframe src="{src}" title="{escape(episode.title, quote=True)}" width="100%" height="190" '
+    return (f'<iframe src="{src}" title="{escape(episode.title, quote=True)}" width="100%" height="240" '
             'style="border:0" loading="lazy"></iframe>')
 
 
@@ -89,6 +90,7 @@ def render_page(channel: Channel, episode: Episode, sections: list[TranscriptSec
     return environment().get_template("page.html").render(
         channel=channel, episode=episode, sections=sections, others=others, root="../",
         language=channel.language, feed_url=channel.url(FEED_FILE), embed_code=embed_snippet(channel, episode),
+        said=disclosure(channel, engines_of(episode)),
     )
 
 
@@ -111,7 +113,7 @@ def fingerprint() -> str:
 def render_embed(channel: Channel, episode: Episode) -> str:
     """The page's compact player, for an ``<iframe>`` on another site."""
     return environment().get_template("embed.html").render(channel=channel, episode=episode, root="../",
-                                                    language=channel.language)
+                                                    language=channel.language, said=disclosure(channel, engines_of(episode)))
 
 
 def assets() -> dict[str, bytes]:

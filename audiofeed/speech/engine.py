@@ -118,6 +118,9 @@ ENGINES: dict[str, tuple[str, str]] = {
     "espeak": ("audiofeed.speech.espeak_engine", "EspeakEngine"),
 }
 DEFAULT_ENGINE = "piper"
+# How the disclosure names each engine's voice (what a listener is told reads the answers).
+SYNTHETIC_VOICES = {"piper": "Piper text-to-speech, voice en_US-joe-medium", "espeak": "espeak-ng text-to-speech"}
+SPOKEN_VOICES = {"piper": "Piper text to speech", "espeak": "e-speak text to speech"}  # the same, as said aloud
 ENGINE_ENV = "AUDIOFEED_ENGINE"  # names the engine when neither the command line nor [speech] engine does
 
 
