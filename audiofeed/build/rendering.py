@@ -19,6 +19,7 @@ from ..audio.fitting import FitError, fit_to_runtime, pad_to
 from ..audio.loudness import integrated_loudness, level
 from ..speech.pacing import VoiceModel, calibrate
 from ..speech.verbalize import to_speak
+from ..names import VOICE_NOTE_SPEAKER
 from ..read import Page
 from ..read.pages import MAX_RUNTIME, format_runtime
 from ..speech.lexicon import Lexicon, spoken_text
@@ -150,7 +151,8 @@ class Planner:
         runtime to meet, at the engine's own pace."""
         text, offsets = to_speak(display, self.lexicon, self.normalize)
         return AnswerJob(slug="", index=0, text=text, display=display, offsets=offsets, voice=voice, target_frames=None,
-                         rate=self.default_rate, band=self.band, engine=self.engine, kbps=self.kbps)
+                         rate=self.default_rate, band=self.band, doctor=VOICE_NOTE_SPEAKER, engine=self.engine,
+                         kbps=self.kbps)
 
     def too_long(self, job: AnswerJob) -> Refused | None:
         """An answer whose speech would last longer than any runtime allows, told from its text

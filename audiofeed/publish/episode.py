@@ -19,8 +19,8 @@ from ..audio.encoding import duration_ms
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
 from ..text import shown_name
-from ..names import (CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_STEM,
-                     VOICE_NOTE_TITLE, answer_stem, chapter_title, page_file)
+from ..names import (CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_SPEAKER,
+                     VOICE_NOTE_STEM, VOICE_NOTE_TITLE, answer_stem, chapter_title, page_file)
 from ..timecode import clock
 from .transcripts import TranscriptSection, to_html, to_json, to_srt, to_vtt
 
@@ -201,7 +201,7 @@ def make_episode(
         files[note_name] = tagged_mp3(note.mp3, TrackTags(
             title=VOICE_NOTE_TITLE, artist=album, album=album, date=page.updated, length_ms=note_ms, listed_runtime="",
             description=said, text=said, people=(), publisher=publisher, url=f"{base_url}{note_name}", cover=cover))
-        section = TranscriptSection(VOICE_NOTE_TITLE, "", tuple(note.cues))
+        section = TranscriptSection(VOICE_NOTE_TITLE, VOICE_NOTE_SPEAKER, tuple(note.cues))
         page_sections.append(section)
         chapters.append(Chapter(VOICE_NOTE_TITLE, 0, note_ms))
         joined.append(note.mp3)
