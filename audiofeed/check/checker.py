@@ -87,7 +87,7 @@ class _Checker:
         sources = self.read_sources()
         notes = {e.mp3.parent: note for e in published.episodes if (note := e.mp3.parent / VOICE_NOTE_FILE).is_file()}
         paths = sorted({e.mp3 for e in published.episodes} | {a.mp3 for a in published.answers if a.mp3 is not None}
-                       | set(notes.values()))
+                       | set(notes.values()) | {path for _, path, _ in published.trailers})
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -98,6 +98,10 @@ class _Checker:
             self.listen_to_answers()
             self.time_captions(published)
         pages = {e.slug: self.check_episode(e) for e in published.episodes}
+        for where, path, duration in published.trailers:  # the show's voice note, as answers.xml's trailer
+            length = self.decoded.get(path)
+            if not isinstance(length, float) or not (duration or "").isdigit() or abs(int(duration) * 1000 - length) > 500 + self.tol:
+                self.problem(where, "itunes:duration", f"{duration!r} s, but the trailer decodes to {length}")
         for answer in published.answers:
             self.check_answer(answer, pages.get(answer.slug), sources)
         self.check_refused(sources, published)
@@ -230,6 +234,9 @@ class _Checker:
         if isinstance(length, Exception) or length is None:
             self.problem(self.rel(note), "audio", f"ffmpeg cannot decode it: {length}")
             return
+        if (h := self.heard.get(note.resolve())) is not None and h.verdict != "ok":
+            self.problem(self.rel(note), "listening", f"{h.verdict}: heard {h.heard_share:.0%} of the disclosure's words; "
+                         f"word error rate {h.own_wer:.2f}")
         for chapters in CHAPTER_FORMATS:
             if chapters not in info.spans:
                 continue
@@ -240,8 +247,7 @@ class _Checker:
                 self.problem(episode.where, f"{chapters} {VOICE_NOTE_TITLE}",
                              f"chapter at {span[0]} ms for {span[1]} ms, but the voice note starts the episode and "
                              f"decodes to {length:.0f} ms")
-        answers = [p for p in self.starts if p.parent == episode.mp3.parent]
-        last = max(answers, key=lambda p: self.starts[p] or 0.0, default=None)
+        last = max((p for p in self.starts if p.parent == episode.mp3.parent), key=lambda p: self.starts[p] or 0.0, default=None)
         length = self.decoded.get(last) if last is not None else None
         if isinstance(length, float) and info.decoded_ms is not None and self.starts[last] is not None:
             joined = self.starts[last] + length

@@ -3,11 +3,9 @@
 ``check`` proves every duration, but durations cannot tell whether an answer's audio says that
 answer: two answers of one length swapped, or speech replaced by silence padded to length, agree
 on every clock. An automatic listener can: pocketsphinx (its US English model ships in its
-wheel, so ``pip`` alone installs it) recognizes each answer's MP3, and its word error rate is
-taken against the answer's own text and against the other answers' of its page and the few of the rest of the show that share most
-of its words (:func:`_rivals`).
-
-An answer fails when what is heard is
+wheel) recognizes each answer's MP3 (and each page's voice note), and its word error rate is
+taken against its own text and the other answers' of its page and the few of the show that share
+most of its words (:func:`_rivals`). An answer fails when what is heard is
 - closer to another answer's text than to its own;
 - (nearly) nothing: fewer than :data:`SILENT_SHARE` of its words heard;
 - much shorter than its text: fewer than :data:`TRUNCATED_SHARE` of its words heard, or fewer than
@@ -24,8 +22,7 @@ forced alignment, :func:`align_pcm`), which gives where each word is heard; a ca
 starting more than :data:`CUE_TOLERANCE` seconds from where its first word is heard fails
 (:func:`cue_offsets`).
 
-Results are cached by the MP3's SHA-256 (``.OUTPUT.listen`` beside the output), so an answer
-is heard again only when its audio changed. Answers are heard on every core.
+Results are cached by the MP3's SHA-256 (``.OUTPUT.listen`` beside the output), on every core.
 """
 
 from __future__ import annotations
@@ -38,6 +35,8 @@ import subprocess
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+
+from ..names import VOICE_NOTE_STEM
 
 SAMPLE_RATE = 16_000  # what the listener's model was trained on
 SILENT_SHARE = 0.10  # fewer heard words than this share of its own: silence
@@ -364,7 +363,8 @@ class Spoken:
 
 
 def published_answers(out: Path) -> list[Spoken]:
-    """Every answer of the output's records, with the words it was given (``spoken`` in build.json)."""
+    """Every answer of the output's records, with the words it was given (``spoken`` in build.json),
+    and each page's voice note with its own."""
     from ..build.output import OutputFolder
     from ..publish.episode import Episode
 
@@ -373,6 +373,9 @@ def published_answers(out: Path) -> list[Spoken]:
         episode = folder.published(record.parent.name)
         if not isinstance(episode, Episode):
             continue
+        if episode.voice_note:  # the spoken disclosure is heard too, and held to its words
+            found.append(Spoken(out / episode.voice_note, f"{episode.slug} #{VOICE_NOTE_STEM}",
+                                words(episode.voice_note_text), episode.answers[0].engine if episode.answers else ""))
         for a in episode.answers:
             found.append(Spoken(out / a.file, f"{episode.slug} #{a.index}", words(a.spoken or a.text), a.engine))
     return found

@@ -78,6 +78,7 @@ class Publication:
         self.episodes: list[PublishedEpisode] = []
         self.answers: list[PublishedAnswer] = []
         self.refused: dict[str, dict[tuple[str, str], float]] = {}  # slug -> (question, doctor) -> needed rate
+        self.trailers: list[tuple[str, Path, str | None]] = []  # answers.xml's trailer: (label, MP3, itunes:duration)
 
     def rel(self, path: Path) -> str:
         return relative(path, self.out)
@@ -90,7 +91,12 @@ class Publication:
             if (path := self.enclosure(item, FEED_FILE)) is not None:
                 self.episodes.append(self.episode_from_item(item, path))
         for item in answers.iterfind("item") if answers is not None else ():
-            self.answers.append(self.answer_from_item(item, self.enclosure(item, ANSWERS_FILE)))
+            path = self.enclosure(item, ANSWERS_FILE)
+            if item.findtext("itunes:episodeType", namespaces=NS) == "trailer":  # the show's voice note, not an answer
+                if path is not None:
+                    self.trailers.append((item_label(ANSWERS_FILE, item), path, item.findtext("itunes:duration", namespaces=NS)))
+                continue
+            self.answers.append(self.answer_from_item(item, path))
         self.read_records()
         return self
 

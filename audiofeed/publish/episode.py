@@ -85,7 +85,7 @@ class Episode:
     voice_note: str = ""  # the spoken disclosure's MP3 (the episode's first chapter), "" if none
     voice_note_ms: int = 0  # its length: the answers start after it
     voice_note_bytes: int = 0  # its file's size
-    voice_note_text: str = ""  # what it says
+    voice_note_text: str = ""  # what it says (as spoken)
 
     @property
     def doctors(self) -> list[str]:
@@ -304,7 +304,7 @@ def make_episode(
         voice_note=note_name,
         voice_note_ms=note_ms,
         voice_note_bytes=len(files[note_name]) if note_name else 0,
-        voice_note_text=said if note_name else "",
+        voice_note_text=voice_note.spoken if voice_note is not None else "",
     )
     files[page_file(page.slug, RECORD_FILE)] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)

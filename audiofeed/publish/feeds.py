@@ -176,6 +176,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
     fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes, channel.answers_description,
                    guids=guids)
     fg.podcast.itunes_type("serial")
+    _voice_note_trailer(fg, channel, episodes, (guids or {}).get(ANSWERS_FILE) or podcast_guid(channel.url(ANSWERS_FILE)))
     ordered = sorted(episodes, key=lambda e: e.slug)  # seasons by page: the numbers never move
     listed = listed_answers(channel, episodes)
     for season, ep in enumerate(ordered, start=1):
@@ -203,3 +204,35 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             if channel.disclose:
                 fe.podcastindex.txt("true", AI_CONTENT)
     return fg.rss_str(pretty=True)
+
+
+VOICE_NOTE_TRAILER = "About the voice of this show"
+
+
+def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode], show_guid: str) -> None:
+    """answers.xml's items are the answers alone, each exactly its listed runtime, so the spoken
+    disclosure cannot open them: the show says it in a trailer (``itunes:episodeType`` trailer,
+    which apps show apart, first), the voice note of the newest page, besides every item's
+    description and ``podcast:txt``. Its GUID is the show's, so it stays one item whatever page
+    lends it its audio."""
+    import uuid
+
+    noted = [e for e in _newest_first(episodes) if e.voice_note]
+    if not channel.disclose or not noted:
+        return
+    ep = noted[0]
+    said = disclosure(channel, engines_of(ep))
+    fe = fg.add_entry(order="append")
+    fe.guid(str(uuid.uuid5(uuid.UUID(show_guid), "voice-note")), permalink=False)
+    fe.title(VOICE_NOTE_TRAILER)
+    fe.link(href=channel.base_url)
+    fe.description(f"<p>{escape(said)}</p>")
+    fe.enclosure(channel.url(ep.voice_note), str(ep.voice_note_bytes), "audio/mpeg")
+    fe.pubDate(min(_published(e) for e in episodes) - timedelta(days=1))
+    fe.author({"name": channel.author, "email": channel.owner_email})
+    fe.podcast.itunes_author(channel.author)
+    fe.podcast.itunes_duration(max(1, round(ep.voice_note_ms / 1000)))
+    fe.podcast.itunes_image(channel.url(COVER_FILE))
+    fe.podcast.itunes_episode_type("trailer")
+    fe.podcastindex.explicit(channel.explicit)
+    fe.podcastindex.txt("true", AI_CONTENT)
