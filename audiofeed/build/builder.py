@@ -53,8 +53,8 @@ from .scheduling import POOL_RESTARTS, WORKER_DIED, Finished, JobKind, PageProgr
 from ..publish.site import assets as site_assets
 from ..publish.site import fingerprint as site_fingerprint
 from ..speech.lexicon import Lexicon
-from ..speech.engine import default_engine
-from ..speech.voices import assign_voices
+from ..speech.engine import default_engine, engine_type
+from ..speech.voices import assign_voices, shared_neighbours
 
 __all__ = ["BuildError", "BuildOptions", "BuildReport", "AnswerReport", "AnswerStatus", "build"]
 
@@ -191,7 +191,16 @@ class _Build:
 
     def plan(self, pages: list[Page], digests: dict[str, str], failed: list[Path]) -> BuildPlan:
         o, report = self.options, self.report
-        self.voices = assign_voices([p.doctors for p in pages], dict(o.pinned_voices), o.default_voice, o.engine)
+        order = [[a.doctor for a in p.answers] for p in pages]
+        self.voices = assign_voices(order, dict(o.pinned_voices), o.default_voice, o.engine)
+        palette = set(engine_type(o.engine).palette(o.default_voice))
+        for doctor, voice in o.pinned_voices:
+            if voice not in palette:
+                report.problems.append(warning(o.articles, f"voices.doctors: {doctor!r} is given {voice!r}, which is not in "
+                                                           "the palette (it sounds less natural: docs/voices.md)"))
+        for a, b in shared_neighbours(order, self.voices):
+            report.problems.append(warning(o.articles, f"{a} and {b} answer one after the other in one voice "
+                                                       f"({self.voices[a]}); pin one of them to another ([voices.doctors])"))
         settings = self.settings_key()
         keys = {p.slug: digest([settings, digests[p.slug],
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}

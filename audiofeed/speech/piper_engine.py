@@ -65,6 +65,10 @@ def voice_name(shift: float) -> str:
     return BASE if shift == 0 else f"{BASE}{shift:+g}"
 
 
+VOICES = tuple(voice_name(s) for s in SHIFTS)  # every voice a producer may name
+PALETTE = VOICES  # the voices doctors are given, in order (docs/voices.md)
+
+
 def shift_of(voice: str) -> float:
     """The pitch shift of a voice id in semitones (``joe`` 0, ``joe-2.2`` -2.2); ValueError if it is not one."""
     for shift in SHIFTS:
@@ -126,7 +130,7 @@ class PiperEngine:
     RATE_BAND = RATE_BAND
     RATE_LIMITS = RATE_LIMITS
     DEFAULT_RATE = 160  # a little slower than the voice's own pace: about 175 words a minute heard
-    PALETTE = tuple(voice_name(s) for s in SHIFTS)
+    PALETTE = PALETTE
     VOICE_EXAMPLE = "'joe' or 'joe+2.3'"
 
     def __init__(self) -> None:

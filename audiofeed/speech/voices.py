@@ -16,11 +16,13 @@ def assign_voices(
     pages_doctors: list[list[str]], pinned: dict[str, str] | None = None, default_voice: str | None = None,
     engine: str | None = None,
 ) -> dict[str, str]:
-    """Give every doctor a voice: stable across builds, distinct from the others on each page.
+    """Give every doctor a voice: stable across builds, never the voice of the answer before or after.
 
-    ``pages_doctors`` lists the doctors of each page. A doctor keeps one voice on every page.
-    ``pinned`` gives some doctors a voice of their own choosing; ``default_voice`` limits the
-    others to variants of one accent.
+    ``pages_doctors`` lists, for each page, the doctor of each answer in order (a page's doctors
+    in any order will do too). A doctor keeps one voice on every page. Two consecutive answers by
+    different doctors never share a voice (the palette has at least three); other doctors of the
+    same page are kept apart too where the palette allows. ``pinned`` gives some doctors a voice
+    of their own choosing; ``default_voice`` limits the others to variants of one accent.
 
     >>> v = assign_voices([["Wang Jian", "Zhou Qi"], ["Zhou Qi", "Xu Chun Hua"]])
     >>> v["Zhou Qi"] == assign_voices([["Zhou Qi"]])["Zhou Qi"]
@@ -30,21 +32,37 @@ def assign_voices(
     """
     pinned = dict(pinned or {})
     voices_palette = engine_type(engine).palette(default_voice)
-    neighbours: dict[str, set[str]] = {}
+    adjacent: dict[str, set[str]] = {}  # answers next to each other: must differ
+    same_page: dict[str, set[str]] = {}  # on one page: should differ
     for doctors in pages_doctors:
-        for d in doctors:
-            neighbours.setdefault(d, set()).update(x for x in doctors if x != d)
+        for i, d in enumerate(doctors):
+            same_page.setdefault(d, set()).update(x for x in doctors if x != d)
+            adjacent.setdefault(d, set()).update(x for x in doctors[max(0, i - 1):i + 2] if x != d)
     voices = dict(pinned)
-    for doctor in sorted(neighbours, key=lambda d: (_slot(d, len(voices_palette)), d)):
+    # Doctors with the most neighbours first (they are the hardest to place), each in a stable order.
+    order = sorted(same_page, key=lambda d: (-len(adjacent[d]), _slot(d, len(voices_palette)), d))
+    for doctor in order:
         if doctor in voices:
             continue
-        taken = {voices[n] for n in neighbours[doctor] if n in voices}
+        must = {voices[n] for n in adjacent[doctor] if n in voices}
+        should = must | {voices[n] for n in same_page[doctor] if n in voices}
         start = _slot(doctor, len(voices_palette))
-        for step in range(len(voices_palette)):
-            candidate = voices_palette[(start + step) % len(voices_palette)]
-            if candidate not in taken:
-                voices[doctor] = candidate
-                break
-        else:  # more doctors on one page than voices: share rather than fail
-            voices[doctor] = voices_palette[start]
+        ring = [voices_palette[(start + step) % len(voices_palette)] for step in range(len(voices_palette))]
+        voices[doctor] = next((v for v in ring if v not in should), None) or next((v for v in ring if v not in must),
+                                                                                  voices_palette[start])
     return voices
+
+
+def shared_neighbours(pages_doctors: list[list[str]], voices: dict[str, str]) -> list[tuple[str, str]]:
+    """Consecutive answers by different doctors that share a voice (none unless pinned so, or the
+    palette is too small for the show).
+
+    >>> shared_neighbours([["A", "B", "A"]], {"A": "joe", "B": "joe"})
+    [('A', 'B')]
+    """
+    found = []
+    for doctors in pages_doctors:
+        for a, b in zip(doctors, doctors[1:]):
+            if a != b and voices.get(a) == voices.get(b) and (a, b) not in found and (b, a) not in found:
+                found.append((a, b))
+    return found
