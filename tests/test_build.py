@@ -96,13 +96,16 @@ def test_episode_chapters_in_order_with_titled_toc(built):
     raw = [eid for fid, eid in _raw_frame_ids(path) if fid == "CHAP"]
     stored = [tags[f"CHAP:{eid.decode()}"] for eid in raw]
     assert [c.start_time for c in stored] == sorted(c.start_time for c in chaps)  # stored in time order
-    assert len(stored) == len(page.answers)
+    assert len(stored) == 1 + len(page.answers)  # the voice note, then a chapter per answer
     toc = tags.getall("CTOC")[0]
     assert toc.flags == 3 and toc.child_element_ids == [e.decode() for e in raw]
     assert toc.sub_frames["TIT2"].text == ["Chapters"]
+    note = stored[0]
+    assert note.sub_frames["TIT2"].text == ["About the voice"] and note.start_time == 0
+    assert abs(note.end_time - MP3(built.output / page.slug / "voice-note.mp3").info.length * 1000) < 1
     # Each chapter spans exactly its answer's MP3, and starts where the previous ends.
-    end = 0
-    for c, answer in zip(stored, page.answers):
+    end = note.end_time
+    for c, answer in zip(stored[1:], page.answers):
         assert c.start_time == end
         answer_ms = MP3(built.output / page.slug / f"answer-{page.answers.index(answer):02d}.mp3").info.length * 1000
         assert abs((c.end_time - c.start_time) - answer_ms) < 1
@@ -120,7 +123,7 @@ def test_episode_audio_starts_each_chapter_on_its_answer(built):
     """Decoding the episode at a chapter start gives the same samples as that answer's own MP3."""
     page = read_page(ARTICLES / "002_knee_pain_short_and_long.txt")
     tags = ID3(built.output / page.slug / "episode.mp3")
-    start = tags["CHAP:ch002"].start_time
+    start = tags["CHAP:ch003"].start_time  # answer 2: after the voice note and answers 0 and 1
     def pcm(path, seek_ms=0, ms=500):
         return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ss", f"{seek_ms/1000:.3f}", "-t", f"{ms/1000}",
                                "-f", "s16le", "-"], capture_output=True, check=True).stdout
@@ -146,7 +149,7 @@ def test_feed_read_by_podcastparser(built):
         assert enclosure["file_size"] == path.stat().st_size
         assert enclosure["mime_type"] == "audio/mpeg"
         assert abs(ep["total_time"] - MP3(path).info.length) <= 0.5
-        assert [c["title"] for c in ep["chapters"]] == [f"{a.question} ({a.doctor})" for a in page.answers]
+        assert [c["title"] for c in ep["chapters"]] == ["About the voice"] + [f"{a.question} ({a.doctor})" for a in page.answers]
         starts = [c["start"] for c in ep["chapters"]]
         tag_starts = sorted(ID3(path)[k].start_time // 1000 for k in ID3(path) if k.startswith("CHAP"))
         assert starts == tag_starts
@@ -167,7 +170,7 @@ def test_feed_read_by_feedparser(built):
         assert int(e.itunes_duration) == round(MP3(path).info.length)
         assert e.guidislink is False
         assert len(e.psc_chapters.chapters) == len(ID3(path).getall("CHAP"))
-        assert "Chapters:" in e.summary and "00:00" in e.summary
+        assert "Chapters:" in e.summary and "00:0" in e.summary  # the first answer after the voice note
     seed = next(e for e in d.entries if e.title.startswith("Kidney cancer"))
     assert seed.published_parsed[:3] == (2025, 2, 12)
 
@@ -201,7 +204,10 @@ def test_answers_feed(built):
         feed = podcastparser.parse(BASE_URL + "answers.xml", f)
     d = feedparser.parse(str(built.output / "answers.xml"))
     assert not d.bozo
-    assert len(feed["episodes"]) == len(d.entries) == 14
+    assert len(feed["episodes"]) == len(d.entries) == 14 + 1  # the answers, and the voice note as a trailer
+    trailer = [e for e in d.entries if e.get("itunes_episodetype") == "trailer"]
+    assert [e.title for e in trailer] == ["About the voice of this show"]
+    d.entries = [e for e in d.entries if e not in trailer]
     listed = {}
     for page, i, answer, mp3 in answer_files(built.output):
         listed[(answer.question, answer.doctor)] = (answer.listed_runtime, mp3)

@@ -7,6 +7,7 @@ page with ``itunes:season`` (page) and ``itunes:episode`` (answer).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta, timezone
 from html import escape
 
@@ -15,7 +16,7 @@ from feedgen.feed import FeedGenerator
 from .. import __version__
 from ..channel import Channel, podcast_guid
 from .disclosure import AI_CONTENT, disclosure, engines_of
-from .episode import Episode, updated_date
+from .episode import GUID_NAMESPACE, Episode, updated_date
 from ..timecode import clock
 from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_TITLE, answer_stem, chapter_title
 from .feedext import (
@@ -176,7 +177,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
     fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes, channel.answers_description,
                    guids=guids)
     fg.podcast.itunes_type("serial")
-    _voice_note_trailer(fg, channel, episodes, (guids or {}).get(ANSWERS_FILE) or podcast_guid(channel.url(ANSWERS_FILE)))
+    _voice_note_trailer(fg, channel, episodes)
     ordered = sorted(episodes, key=lambda e: e.slug)  # seasons by page: the numbers never move
     listed = listed_answers(channel, episodes)
     for season, ep in enumerate(ordered, start=1):
@@ -209,13 +210,12 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
 VOICE_NOTE_TRAILER = "About the voice of this show"
 
 
-def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode], show_guid: str) -> None:
+def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     """answers.xml's items are the answers alone, each exactly its listed runtime, so the spoken
     disclosure cannot open them: the show says it in a trailer (``itunes:episodeType`` trailer,
     which apps show apart, first), the voice note of the newest page, besides every item's
-    description and ``podcast:txt``. Its GUID is the show's, so it stays one item whatever page
-    lends it its audio."""
-    import uuid
+    description and ``podcast:txt``. Its GUID is fixed (as a page's follows from its name), so it
+    stays one item whatever page lends it its audio and wherever the show is published."""
 
     noted = [e for e in _newest_first(episodes) if e.voice_note]
     if not channel.disclose or not noted:
@@ -223,7 +223,7 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode], show_guid
     ep = noted[0]
     said = disclosure(channel, engines_of(ep))
     fe = fg.add_entry(order="append")
-    fe.guid(str(uuid.uuid5(uuid.UUID(show_guid), "voice-note")), permalink=False)
+    fe.guid(str(uuid.uuid5(GUID_NAMESPACE, VOICE_NOTE_TRAILER)), permalink=False)
     fe.title(VOICE_NOTE_TRAILER)
     fe.link(href=channel.base_url)
     fe.description(f"<p>{escape(said)}</p>")
