@@ -34,9 +34,9 @@ CHAPTERS_FILE = "chapters.json"  # Podcasting 2.0 JSON chapters
 CHAPTERS_TYPE = "application/json+chapters"  # its MIME type, in the feed and over HTTP
 RECORD_FILE = "build.json"  # what the build published for the page: its answers, files, rates, loudness
 VOICE_NOTE_STEM = "voice-note"  # the spoken disclosure that opens each page episode, in its own chapter
-VOICE_NOTE_FILE = f"{VOICE_NOTE_STEM}.mp3"
-VOICE_NOTE_TITLE = "About the voice"
-VOICE_NOTE_SPEAKER = "Synthetic voice"  # who speaks it, in captions and transcripts  # its chapter's title (ID3, JSON, Podlove) and its transcript section's
+VOICE_NOTE_FILE = f"{VOICE_NOTE_STEM}.mp3"  # its MP3 (answers.xml's trailer too)
+VOICE_NOTE_TITLE = "About the voice"  # its chapter's title (ID3, JSON, Podlove) and its transcript section's
+VOICE_NOTE_SPEAKER = "Synthetic voice"  # who speaks it, in captions and transcripts
 _ANSWER_STEM = re.compile(r"^answer-(?P<index>\d{2,})$")
 
 TRANSCRIPT_KINDS = {  # file suffix: (MIME type for podcast:transcript, rel)
