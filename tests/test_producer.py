@@ -38,7 +38,7 @@ def test_every_mp3_at_minus_16_lufs_and_under_minus_1_dbtp(built):
         figures.append((mp3.name, integrated, peak))
         assert -17.0 <= integrated <= -15.0, (mp3, integrated)
         assert peak <= -1.0, (mp3, peak)
-    assert len(figures) == 18
+    assert len(figures) == 22  # 14 answers, 4 episodes, 4 voice notes
     print("\n" + "\n".join(f"{n}: {i} LUFS, {p} dBTP" for n, i, p in figures))
 
 
@@ -286,7 +286,7 @@ def test_any_executor_can_run_the_build(tmp_path):
                        executor=executor)
         assert report.ok and report.pages_built == 2
         # every answer rendered once, nothing else submitted (the palette's pacing ships with audiofeed)
-        assert submitted == [("run_job", "RENDER")] * 4 and report.voices_calibrated == 0
+        assert submitted == [("run_job", "RENDER")] * 5 and report.voices_calibrated == 0  # 4 answers, the voice note
         assert executor.submit(sum, [1, 2]).result() == 3  # still usable: the build did not shut it down
 
 

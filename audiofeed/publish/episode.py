@@ -202,6 +202,7 @@ def make_episode(
             title=VOICE_NOTE_TITLE, artist=album, album=album, date=page.updated, length_ms=note_ms, listed_runtime="",
             description=said, text=said, people=(), publisher=publisher, url=f"{base_url}{note_name}", cover=cover))
         section = TranscriptSection(VOICE_NOTE_TITLE, VOICE_NOTE_SPEAKER, tuple(note.cues))
+        files.update(_transcript_files(note_stem, VOICE_NOTE_TITLE, [section], language))  # for answers.xml's trailer
         page_sections.append(section)
         chapters.append(Chapter(VOICE_NOTE_TITLE, 0, note_ms))
         joined.append(note.mp3)

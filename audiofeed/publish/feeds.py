@@ -225,7 +225,7 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     fe = fg.add_entry(order="append")
     fe.guid(str(uuid.uuid5(GUID_NAMESPACE, VOICE_NOTE_TRAILER)), permalink=False)
     fe.title(VOICE_NOTE_TRAILER)
-    fe.link(href=channel.base_url)
+    fe.link(href=page_link(channel, ep.slug))
     fe.description(f"<p>{escape(said)}</p>")
     fe.enclosure(channel.url(ep.voice_note), str(ep.voice_note_bytes), "audio/mpeg")
     fe.pubDate(min(_published(e) for e in episodes) - timedelta(days=1))
@@ -235,4 +235,6 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     fe.podcast.itunes_image(channel.url(COVER_FILE))
     fe.podcast.itunes_episode_type("trailer")
     fe.podcastindex.explicit(channel.explicit)
+    stem = ep.voice_note.rsplit(".", 1)[0]
+    _transcripts(fe, channel, {kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS})
     fe.podcastindex.txt("true", AI_CONTENT)
