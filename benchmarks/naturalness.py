@@ -76,6 +76,13 @@ def judge(voice: str, text: str) -> dict:
             "f0": float(np.nanmedian(f0[voiced])) if voiced.any() else float("nan")}
 
 
+def allow_shifts(shifts: tuple[float, ...]) -> None:
+    """In a worker: let the engine speak pitch shifts beyond its own list (candidates measured here)."""
+    from audiofeed.speech import piper_engine
+
+    piper_engine.SHIFTS = tuple(dict.fromkeys(piper_engine.SHIFTS + shifts))
+
+
 def main() -> None:
     from audiofeed.speech.piper_engine import VOICES
 
@@ -84,10 +91,16 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=8)
     parser.add_argument("--voices", nargs="+", default=list(VOICES))
     parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--shifts", type=float, nargs="*", default=[],
+                        help="also try these pitch shifts (semitones), as voices joe+S / joe-S")
     args = parser.parse_args()
+    if args.shifts:
+        from audiofeed.speech.piper_engine import voice_name
+
+        args.voices += [voice_name(s) for s in args.shifts if voice_name(s) not in args.voices]
     chosen = texts(args.articles, args.answers)
     jobs = [(voice, text) for text in chosen for voice in args.voices]  # voices alternate over each text
-    with ProcessPoolExecutor(args.jobs) as pool:
+    with ProcessPoolExecutor(args.jobs, initializer=allow_shifts, initargs=(tuple(args.shifts),)) as pool:
         results = list(pool.map(judge, *zip(*jobs)))
     table = {voice: [r for (v, _), r in zip(jobs, results) if v == voice] for voice in args.voices}
     plain = args.voices[0]
