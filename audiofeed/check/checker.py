@@ -5,8 +5,8 @@ memory: :mod:`.published` finds every episode and answer (through the feeds, or 
 ``build.json`` beyond their item limit); this module reads each answer's duration with every
 reader of :data:`~audiofeed.check.readers.READERS` and compares. Each duration is compared with
 the runtime the source page lists; every chapter start with where its answer's audio starts in
-the decoded episode. Transcripts are checked too. Every problem names its file and field;
-corrupt files give problems, never exceptions.
+the decoded episode (after the voice note). Every problem names its file and field; corrupt files
+give problems, never exceptions.
 """
 
 from __future__ import annotations
@@ -122,6 +122,9 @@ class _Checker:
         """``--listen``: every caption file (WebVTT, SRT, JSON) of each answer heard as its own,
         and of its page's episode, held to where the words are heard (:class:`.listen.CueTiming`)."""
         aligned_by_page: dict[str, list | None] = {}
+        for folder, note in self.notes.items():  # the voice note's words open its page's episode
+            if (heard := self.heard.get(note.resolve())) is not None:
+                aligned_by_page[folder.name] = list(heard.aligned) if heard.verdict == "ok" and heard.aligned else None
         for answer in sorted(published.answers, key=lambda a: (a.slug, a.index)):
             heard = self.heard.get(answer.mp3.resolve()) if answer.mp3 is not None else None
             if heard is not None and heard.verdict == "ok" and not heard.aligned:
@@ -167,8 +170,7 @@ class _Checker:
         return timing
 
     def answer_starts(self, paths: list[Path]) -> dict[Path, float | None]:
-        """Where each answer starts in its page's episode: the decoded lengths of the voice note and the
-        answers before it."""
+        """Where each answer starts in its page's episode: the voice note's and earlier answers' lengths."""
         from ..names import answer_index
 
         starts: dict[Path, float | None] = {}
@@ -225,8 +227,7 @@ class _Checker:
         return info
 
     def check_voice_note(self, episode: PublishedEpisode, info: EpisodeView) -> None:
-        """The spoken disclosure: its chapter opens the episode, in every format, and lasts as long as
-        its MP3 decodes to; the episode decodes to the note and the answers joined."""
+        """The spoken disclosure's chapter opens the episode and lasts its MP3; then come the answers."""
         note = self.notes.get(episode.mp3.parent)
         if note is None:
             return
