@@ -1,9 +1,8 @@
 """Checking: a published output folder in, a :class:`~audiofeed.check.readers.CheckReport` out.
 
 Reads what was published the way clients do, from the files alone and not from the build's
-memory: :mod:`.published` finds every episode and answer (through the feeds, or through
-``build.json`` beyond their item limit); this module reads each answer's duration with every
-reader of :data:`~audiofeed.check.readers.READERS` and compares. Each duration is compared with
+memory: :mod:`.published` finds every episode and answer (through the feeds, or ``build.json``
+beyond their item limit); this module reads each duration with every reader and compares. Each duration is compared with
 the runtime the source page lists; every chapter start with where its answer's audio starts in
 the decoded episode (after the voice note). Every problem names its file and field; corrupt files
 give problems, never exceptions.
