@@ -129,17 +129,18 @@ def median_f0(samples: np.ndarray, rate: int, fmin: int = 50, fmax: int = 400) -
     return float(np.median(f0))
 
 
-def test_the_voice_variants_are_a_semitone_apart_and_as_long_as_the_plain_voice():
+def test_the_palette_rises_in_pitch_step_by_step_and_keeps_the_plain_voices_length():
+    """The voices doctors are given: small upward shifts (docs/voices.md), each audibly higher than
+    the one before (median pitch at least 0.4 semitone up), all exactly as long as the plain voice."""
     from audiofeed.speech.engine import engine_for
     from audiofeed.speech.pacing import CALIBRATION_TEXT
 
     engine = engine_for("piper")
     speech = {v: engine.speak(CALIBRATION_TEXT, v, 175) for v in engine.palette()}
-    assert len(speech) >= 7
+    assert list(speech) == ["joe", "joe+0.6", "joe+1.15", "joe+1.7"]
     assert len({len(s.samples) for s in speech.values()}) == 1  # a shift never changes the length
-    pitch = {v: 12 * np.log2(median_f0(s.samples, s.sample_rate)) for v, s in speech.items()}
-    ordered = sorted(pitch.values())
-    assert min(np.diff(ordered)) >= 1.0, pitch  # median pitches at least a semitone apart
+    pitch = [12 * np.log2(median_f0(s.samples, s.sample_rate)) for s in speech.values()]
+    assert min(np.diff(pitch)) >= 0.4, pitch
 
 
 @pytest.mark.parametrize("engine,voice", [("piper", "joe-2.2"), ("espeak", "gmw/en-gb-x-rp+f2")])

@@ -198,9 +198,11 @@ class _Build:
             if voice not in palette:
                 report.problems.append(warning(o.articles, f"voices.doctors: {doctor!r} is given {voice!r}, which is not in "
                                                            "the palette (it sounds less natural: docs/voices.md)"))
-        for a, b in shared_neighbours(order, self.voices):
-            report.problems.append(warning(o.articles, f"{a} and {b} answer one after the other in one voice "
-                                                       f"({self.voices[a]}); pin one of them to another ([voices.doctors])"))
+        if shared := shared_neighbours(order, self.voices):  # one voice a doctor, too few voices for these pages
+            a, b = shared[0]
+            report.problems.append(warning(o.articles, f"{len(shared)} pair(s) of doctors answer one after the other in one "
+                                           f"voice, such as {a} and {b} ({self.voices[a]}): the palette has {len(palette)} "
+                                           "voices and each doctor keeps one; pin voices in [voices.doctors]"))
         settings = self.settings_key()
         keys = {p.slug: digest([settings, digests[p.slug],
                                 {d: self.voices[d] for d in p.doctors}]) for p in pages}

@@ -9,12 +9,11 @@
 - **Rates.** The rest of the pipeline counts in words per minute; here a rate is the voice's pace
   relative to its natural one, :data:`NATURAL_RATE` (length scale = ``NATURAL_RATE / rate``).
   :data:`RATE_BAND` is where the voice stays natural (length scale 0.81-1.35).
-- **Voices.** One speaker at seven pitches: ``joe`` and ``joe+N`` / ``joe-N``, shifted ``N``
-  semitones by Rubber Band with the formants preserved (:data:`SHIFTS`), a sentence at a time, so
-  they stay one natural voice rather than chipmunks or giants. The range is what the automatic
-  listener allows: beyond about -2.2 and +4.5 semitones its word error rate rose more than 0.06
-  above the plain voice's (docs/engineering-notes.md); within it, the steps of 1.1-1.2 semitones
-  keep the measured median pitches at least a semitone apart (tests/test_piper.py).
+- **Voices.** One speaker at several pitches: ``joe`` and ``joe+N`` / ``joe-N``, shifted ``N``
+  semitones by Rubber Band with the formants preserved (:data:`SHIFTS`), a sentence at a time.
+  Doctors are given only those an automatic naturalness judge rates within 0.1 of the plain voice
+  (:data:`PALETTE_SHIFTS`: small upward shifts, median pitches 91-100 Hz; docs/voices.md); the
+  others (downward and larger shifts, which cost naturalness) stay for a producer to name.
   espeak-ng (``--engine espeak``) has many distinct voices.
 - **Sentences.** The text is spoken a sentence at a time (the sentence starts are the captions'
   cue times), with :data:`SENTENCE_PAUSE` of silence between sentences, which fitting may edit.
@@ -43,7 +42,11 @@ RATE_LIMITS = (110, 260)  # what --rate-band may ask for
 SENTENCE_PAUSE = 0.30  # seconds of silence between sentences
 PART_PAUSE = 0.12  # between the parts Piper splits a sentence into
 BASE = "joe"
-SHIFTS = (0.0, -2.2, 2.3, 4.5, -1.1, 1.15, 3.4)  # semitones, in the order doctors are given them
+SHIFTS = (0.0, 0.6, 1.15, 1.7, -2.2, 2.3, 4.5, -1.1, 3.4)  # semitones: every voice a producer may name
+# The voices doctors are given, by pitch: those within 0.1 of the plain voice's naturalness (DNSMOS
+# P.808) and 0.03 of its word error rate, measured side by side (benchmarks/naturalness.py,
+# docs/voices.md): small upward shifts. Downward and larger shifts cost naturalness.
+PALETTE_SHIFTS = (0.0, 0.6, 1.15, 1.7)
 MAX_THREADS = 4  # jobs of one text run at once
 # Memory: the front holds about 0.13 MB per frame of the part it reads, the decoder 0.25 MB per
 # frame it decodes (a 15 s sentence decoded whole took 513 MB). Parts longer than MAX_PHONEMES are
@@ -66,7 +69,7 @@ def voice_name(shift: float) -> str:
 
 
 VOICES = tuple(voice_name(s) for s in SHIFTS)  # every voice a producer may name
-PALETTE = VOICES  # the voices doctors are given, in order (docs/voices.md)
+PALETTE = tuple(voice_name(s) for s in PALETTE_SHIFTS)  # the voices doctors are given (docs/voices.md)
 
 
 def shift_of(voice: str) -> float:

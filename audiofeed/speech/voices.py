@@ -39,17 +39,24 @@ def assign_voices(
             same_page.setdefault(d, set()).update(x for x in doctors if x != d)
             adjacent.setdefault(d, set()).update(x for x in doctors[max(0, i - 1):i + 2] if x != d)
     voices = dict(pinned)
-    # Doctors with the most neighbours first (they are the hardest to place), each in a stable order.
-    order = sorted(same_page, key=lambda d: (-len(adjacent[d]), _slot(d, len(voices_palette)), d))
-    for doctor in order:
-        if doctor in voices:
-            continue
+    # DSatur: the doctor whose neighbours already hold the most different voices goes next (the
+    # hardest to place), then the one with the most neighbours; ties in a stable order.
+    waiting = {d for d in same_page if d not in voices}
+    while waiting:
+        doctor = min(waiting, key=lambda d: (-len({voices[n] for n in adjacent[d] if n in voices}), -len(adjacent[d]),
+                                             _slot(d, len(voices_palette)), d))
+        waiting.discard(doctor)
         must = {voices[n] for n in adjacent[doctor] if n in voices}
         should = must | {voices[n] for n in same_page[doctor] if n in voices}
         start = _slot(doctor, len(voices_palette))
         ring = [voices_palette[(start + step) % len(voices_palette)] for step in range(len(voices_palette))]
-        voices[doctor] = next((v for v in ring if v not in should), None) or next((v for v in ring if v not in must),
-                                                                                  voices_palette[start])
+        near = [voices_palette.index(voices[n]) for n in adjacent[doctor] if voices.get(n) in voices_palette]
+
+        def apart(voice: str) -> int:  # steps to the nearest neighbour's voice: a palette in pitch order
+            return min((abs(voices_palette.index(voice) - i) for i in near), default=0)
+
+        free = [v for v in ring if v not in should] or [v for v in ring if v not in must]
+        voices[doctor] = max(free, key=apart) if free else voices_palette[start]  # the first of the farthest
     return voices
 
 
