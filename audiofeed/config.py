@@ -234,7 +234,7 @@ disclosure = "The doctors wrote these answers; a synthetic voice ({voice}) reads
 [voices]
 # default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent
 [voices.doctors]
-# "Wang Jian" = "joe+2.3"                   # pin a doctor to a voice (Piper: joe, joe-2.2, joe+2.3, joe+4.5, joe-1.1, joe+1.15, joe+3.4)
+# "Wang Jian" = "joe+1.15"                  # pin a doctor to a voice (Piper's palette: joe, joe+0.6, joe+1.15, joe+1.7)
 
 [fitting]
 # rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)
