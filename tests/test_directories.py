@@ -217,3 +217,17 @@ def test_a_build_at_128_kbit_s_checks_and_the_default_stays_64(tmp_path):
     assert run_check(run.output, articles=articles).returncode == 0
     default = run_build(articles, tmp_path / "default")
     assert {MP3(p).info.bitrate for p in default.output.glob("*/*.mp3")} == {64_000}
+
+
+def test_apostrophes_and_quotes_reach_gpodder_and_feedparser_as_written(built):
+    """gPodder's podcastparser decodes no hexadecimal reference: `&#x27;` showed "child's" as "childs"."""
+    import podcastparser
+
+    for name in ("feed.xml", "answers.xml"):
+        with open(built.output / name, "rb") as f:
+            parsed = podcastparser.parse(f"{BASE_URL}{name}", f)
+        descriptions = " ".join(e["description"] for e in parsed["episodes"])
+        assert "When should a child's fever of 38.5 °C worry parents?" in descriptions, name
+        assert "childs" not in descriptions
+        shown = " ".join(e.summary for e in feedparser.parse(str(built.output / name)).entries)
+        assert "child's fever" in shown

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta, timezone
-from html import escape
+from html import escape as _escape
 
 from feedgen.feed import FeedGenerator
 
@@ -28,6 +28,17 @@ from .feedext import (
     PodloveExtension,
 )
 
+
+
+def escape(text: str) -> str:
+    """Text for an HTML description: ``&``, ``<`` and ``>`` escaped, quotes and apostrophes as
+    written. They need no escaping outside attributes, and gPodder's parser (podcastparser)
+    decodes no hexadecimal reference: ``&#x27;`` showed "child's" as "childs".
+
+    >>> print(escape("A child’s or child's <b> & fever"))
+    A child’s or child's &lt;b&gt; &amp; fever
+    """
+    return _escape(text, quote=False)
 
 
 def _published(episode: Episode) -> datetime:
