@@ -34,7 +34,7 @@ def say_command(text, phonemes, mp3, voice, rate, config_path, articles, engine)
     Examples:
       audiofeed say "Take 2-4 mg b.i.d. if the fever is ≥ 38.5 °C."
       audiofeed say "Stage II, grade III" --phonemes
-      audiofeed say "A 140/90 reading" -o sample.mp3 --voice joe+2.3
+      audiofeed say "A 140/90 reading" -o sample.mp3 --voice joe+1.15
       audiofeed say "A 140/90 reading" -o draft.mp3 --engine espeak --voice gmw/en-gb-x-rp+f2
     """
     from ..speech.verbalize import to_speak

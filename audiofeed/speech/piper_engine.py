@@ -134,7 +134,7 @@ class PiperEngine:
     RATE_LIMITS = RATE_LIMITS
     DEFAULT_RATE = 160  # a little slower than the voice's own pace: about 175 words a minute heard
     PALETTE = PALETTE
-    VOICE_EXAMPLE = "'joe' or 'joe+2.3'"
+    VOICE_EXAMPLE = "'joe' or 'joe+1.15'"
 
     def __init__(self) -> None:
         import onnxruntime
@@ -178,7 +178,8 @@ class PiperEngine:
         return voice in ids
 
     def voices(self) -> list[str]:
-        return list(self.PALETTE)
+        """Every voice a producer may name (doctors are given only the :data:`PALETTE`)."""
+        return list(VOICES)
 
     # -- text to phoneme ids ------------------------------------------------------------------
     def _parts(self, sentence: str) -> list[list[int]]:
