@@ -231,3 +231,31 @@ def test_apostrophes_and_quotes_reach_gpodder_and_feedparser_as_written(built):
         assert "childs" not in descriptions
         shown = " ".join(e.summary for e in feedparser.parse(str(built.output / name)).entries)
         assert "child's fever" in shown
+
+
+def test_seasons_keep_their_numbers_when_a_page_is_inserted(tmp_path):
+    """answers.xml's seasons followed the pages' name order, so inserting a page renumbered the
+    seasons after it; now each page keeps the season it was first published with, named after it."""
+    import shutil
+
+    from lxml import etree
+
+    articles = small_articles(tmp_path / "articles")
+    out = tmp_path / "output"
+    ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+
+    def seasons() -> dict[str, tuple[str, str]]:
+        items = etree.parse(str(out / "answers.xml")).find("channel").findall("item")
+        return {i.find("enclosure").get("url").split("/")[-2]: (i.findtext("itunes:season", namespaces=ns),
+                                                                i.find("podcast:season", ns).get("name"))
+                for i in items if i.findtext("itunes:episodeType", namespaces=ns) != "trailer"}
+
+    assert run_build(articles, out).code == 0
+    before = seasons()
+    assert before["001_seasonal_flu_lead_only"] == ("1", "How long is a person with seasonal flu contagious?")
+    assert before["003_fever_in_children_utf8"][0] == "2"
+    shutil.copy(ARTICLES / "002_knee_pain_short_and_long.txt", articles)  # inserted between them by name
+    assert run_build(articles, out).code == 0
+    after = seasons()
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after["002_knee_pain_short_and_long"][0] == "3"

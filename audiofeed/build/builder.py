@@ -39,7 +39,7 @@ from ..channel import claim_warnings, disclosure_warnings, show_guids
 from ..publish.cover import cover_key
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
-from .output import Manifest, OutputFolder, Staging
+from .output import Manifest, OutputFolder, Staging, pinned_seasons
 from ..speech.pacing import VoiceModel, shipped_models
 from ..interrupts import raise_pending
 from ..problems import BuildError, error, warning
@@ -233,9 +233,11 @@ class _Build:
                                                      "until it is fixed"))
         plan.removed = [s for s in last.pages if s not in keys and s not in failed_slugs]
         plan.manifest.pages = {**{s: last.pages[s] for s in plan.kept if s in last.pages}, **keys}
+        plan.manifest.seasons = pinned_seasons(self.output.manifest().seasons, plan.manifest.pages)
         plan.nothing_changed = (not plan.changed and not plan.removed and last.settings == settings
                                 and last.feeds == plan.manifest.feeds
                                 and last.podcast_guids == plan.manifest.podcast_guids
+                                and last.seasons == plan.manifest.seasons
                                 and list(plan.kept) == [s for s in failed_slugs if s in last.pages])
         report.pages_unchanged, report.pages_removed = len(plan.unchanged), len(plan.removed)
         return plan
@@ -421,7 +423,7 @@ class _Build:
             staging.write(name, data)
         staging.write(INDEX_FILE, render_index(self.channel, episodes).encode())
         staging.write(MANIFEST_FILE, plan.manifest.to_bytes())
-        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes, plan.manifest.podcast_guids))
+        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes, plan.manifest.podcast_guids, plan.manifest.seasons))
         staging.write(FEED_FILE, episodes_feed(self.channel, episodes, plan.manifest.podcast_guids))
         staging.verify(self.built_episodes)
         raise_pending()  # a stop asked for whose exception was lost must not publish

@@ -49,10 +49,11 @@ class Manifest:
     feeds: str | None = None
     base_url: str | None = None  # where the feeds say the output is published
     podcast_guids: dict[str, str] = field(default_factory=dict)  # feed file -> its podcast:guid, pinned on first publish
+    seasons: dict[str, int] = field(default_factory=dict)  # slug -> its answers.xml season, pinned on first publish
 
     def to_bytes(self) -> bytes:
         doc = {"format": MANIFEST_FORMAT, "settings": self.settings, "pages": self.pages, "feeds": self.feeds,
-               "base_url": self.base_url, "podcast_guids": self.podcast_guids}
+               "base_url": self.base_url, "podcast_guids": self.podcast_guids, "seasons": self.seasons}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -63,11 +64,30 @@ class Manifest:
             if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("pages"), dict):
                 return cls()
             guids = data.get("podcast_guids") if isinstance(data.get("podcast_guids"), dict) else {}
+            seasons = data.get("seasons") if isinstance(data.get("seasons"), dict) else {}
             return cls(settings=data.get("settings"), pages={str(k): str(v) for k, v in data["pages"].items()},
                        feeds=data.get("feeds"), base_url=data.get("base_url"),
-                       podcast_guids={str(k): str(v) for k, v in guids.items()})
-        except (OSError, ValueError, AttributeError):
+                       podcast_guids={str(k): str(v) for k, v in guids.items()},
+                       seasons={str(k): int(v) for k, v in seasons.items() if isinstance(v, int) and v > 0})
+        except (OSError, ValueError, AttributeError, TypeError):
             return cls()
+
+
+def pinned_seasons(last: dict[str, int], slugs) -> dict[str, int]:
+    """Each page's season in answers.xml: the one it was first published with, kept whatever pages
+    are inserted or removed later (apps file episodes by it); a new page takes the next number.
+    Pages published before seasons were pinned keep their numbers in name order.
+
+    >>> pinned_seasons({}, ["b", "a"])
+    {'a': 1, 'b': 2}
+    >>> pinned_seasons({"a": 1, "b": 2}, ["a", "aa", "b"])  # "aa" inserted: "b" keeps 2
+    {'a': 1, 'b': 2, 'aa': 3}
+    """
+    seasons = dict(last)
+    for slug in sorted(slugs):
+        if slug not in seasons:
+            seasons[slug] = max(seasons.values(), default=0) + 1
+    return seasons
 
 
 def built_base_url(output: Path) -> str | None:

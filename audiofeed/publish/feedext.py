@@ -103,6 +103,11 @@ class PodcastEntryExtension(BaseEntryExtension):
         self._transcripts: list[Transcript] = []
         self._explicit = None
         self._txt: list[tuple[str, str]] = []
+        self._season: tuple[int, str] | None = None
+
+    def season(self, number: int, name: str) -> None:
+        """``podcast:season name=...``: the season's number and its name (the page's question)."""
+        self._season = (number, name)
 
     def txt(self, value: str, purpose: str) -> None:
         """``podcast:txt purpose=...`` in the item."""
@@ -137,6 +142,8 @@ class PodcastEntryExtension(BaseEntryExtension):
             _sub(item, PODCAST_NS, "person", p.name, group=p.group, role=p.role, href=p.href)
         for t in self._transcripts:
             _sub(item, PODCAST_NS, "transcript", url=t.url, type=t.type, rel=t.rel, language=t.language)
+        if self._season is not None:
+            _sub(item, PODCAST_NS, "season", str(self._season[0]), name=self._season[1][:128])
         for purpose, value in self._txt:
             _sub(item, PODCAST_NS, "txt", value, purpose=purpose)
         return item

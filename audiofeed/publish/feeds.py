@@ -183,15 +183,18 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
     return fg.rss_str(pretty=True)
 
 
-def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None) -> bytes:
-    """``answers.xml``: one item per doctor's answer, seasons by page, episodes by answer."""
+def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None,
+                 seasons: dict[str, int] | None = None) -> bytes:
+    """``answers.xml``: one item per doctor's answer, seasons by page (``seasons``: pinned numbers,
+    :func:`~audiofeed.build.output.pinned_seasons`; else by name order), episodes by answer."""
     fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes, channel.answers_description,
                    guids=guids)
     fg.podcast.itunes_type("serial")
     _voice_note_trailer(fg, channel, episodes)
     ordered = sorted(episodes, key=lambda e: e.slug)  # seasons by page: the numbers never move
     listed = listed_answers(channel, episodes)
-    for season, ep in enumerate(ordered, start=1):
+    for order, ep in enumerate(ordered, start=1):
+        season = (seasons or {}).get(ep.slug, order)
         for number, a in enumerate(ep.answers, start=1):
             if a.guid not in listed:
                 continue
@@ -208,6 +211,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.podcast.itunes_duration(duration)
             fe.podcast.itunes_image(channel.url(COVER_FILE))
             fe.podcast.itunes_season(season)
+            fe.podcastindex.season(season, ep.title)
             fe.podcast.itunes_episode(number)
             fe.podcast.itunes_episode_type("full")
             fe.podcastindex.explicit(channel.explicit)
