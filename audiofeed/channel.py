@@ -42,11 +42,31 @@ class Channel:
     podcast_guid: str = ""  # feed.xml's podcast:guid, pinned (answers.xml's follows from it); else kept from the first publish
     new_feed_url: str = ""  # the show has moved: the base URL the feeds now live at (itunes:new-feed-url)
     max_items: int = 0  # items a feed lists at most, newest first (0: every one); older files stay published
+    # The habits of a host, each optional (feeds only): an analytics prefix before every enclosure
+    # URL (OP3, Podtrac: "https://op3.dev/e/"), claiming the show without publishing the owner's
+    # e-mail (podcast:txt verify / applepodcastsverify), how often it is updated, its license, funding.
+    enclosure_prefix: str = ""
+    verify: str = ""
+    apple_verify: str = ""
+    update_frequency: str = ""  # podcast:updateFrequency, an RFC 5545 rule, e.g. "FREQ=WEEKLY"
+    license: str = ""  # podcast:license, an SPDX identifier such as "CC-BY-4.0"
+    funding_url: str = ""  # podcast:funding
+    funding_text: str = "Support the show"
     disclosure: str = DISCLOSURE  # that the voice is synthetic: in feeds, tags, pages and the audio
     disclose: bool = True  # false only by an explicit setting, which every build warns about
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def media_url(self, path: str) -> str:
+        """An enclosure's URL: :meth:`url` behind the analytics prefix, if one is set (the prefix
+        takes the URL without its scheme, as OP3 and Podtrac do).
+
+        >>> Channel(base_url="https://x.org/p/", enclosure_prefix="https://op3.dev/e/").media_url("a/e.mp3")
+        'https://op3.dev/e/x.org/p/a/e.mp3'
+        """
+        url = self.url(path)
+        return self.enclosure_prefix + url.split("://", 1)[-1] if self.enclosure_prefix else url
 
 
 # Apple Podcasts' categories and their subcategories, as its directory lists them; apps and
@@ -138,8 +158,14 @@ def setting_problem(key: str, value, fields: dict | None = None) -> str | None:
         return f"must be a language tag such as 'en' or 'en-US', not {value!r}"
     if key == "owner_email" and not _EMAIL.match(value):
         return f"{value!r} is not an e-mail address"
-    if key == "base_url" or (key == "new_feed_url" and value):
+    if key == "base_url" or (key in ("new_feed_url", "funding_url") and value):
         return url_problem(value)
+    if key == "enclosure_prefix" and value:
+        if not value.endswith("/"):
+            return f"must end with '/', as analytics prefixes do (e.g. 'https://op3.dev/e/'), not {value!r}"
+        return url_problem(value)
+    if key == "update_frequency" and value and not re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY)(;[A-Z]+=[A-Z0-9,+-]+)*", value):
+        return f"must be an RFC 5545 rule such as 'FREQ=WEEKLY', not {value!r}"
     if key == "category" and value not in APPLE_CATEGORIES:
         return f"{value!r} is not one of Apple Podcasts' categories ({', '.join(APPLE_CATEGORIES)})"
     if key == "subcategory" and value:

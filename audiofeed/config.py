@@ -226,6 +226,14 @@ explicit = false
 # answers_description = "..."               # answers.xml's own description (one episode per answer)
 # podcast_guid = "..."                      # the show's identity; kept from the first publish unless set here
 # new_feed_url = "https://new.example/podcast/"  # moved: the feeds tell apps to follow (itunes:new-feed-url)
+# The habits of a host, each optional; they shape the feeds only:
+# enclosure_prefix = "https://op3.dev/e/"   # download analytics (OP3, Podtrac): before every enclosure URL
+# verify = "..."                            # podcast:txt purpose="verify": claim the show without the owner's e-mail
+# apple_verify = "..."                      # podcast:txt purpose="applepodcastsverify"
+# update_frequency = "FREQ=WEEKLY"          # podcast:updateFrequency (an RFC 5545 rule)
+# license = "CC-BY-4.0"                     # podcast:license (an SPDX identifier)
+# funding_url = "https://example.org/donate"  # podcast:funding
+# funding_text = "Support the show"
 # That the voice is synthetic: said in every feed, description, MP3 tag and player page, and aloud
 # before each episode's first answer. Change the words as you like ({voice}: the engine and voice).
 # disclose = false publishes without it; every build then warns (Apple requires AI to be disclosed).

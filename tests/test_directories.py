@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
@@ -259,3 +261,34 @@ def test_seasons_keep_their_numbers_when_a_page_is_inserted(tmp_path):
     after = seasons()
     assert {k: v for k, v in after.items() if k in before} == before
     assert after["002_knee_pain_short_and_long"][0] == "3"
+
+
+def test_a_hosts_habits_appear_in_the_feeds_when_set(tmp_path):
+    """An analytics prefix before every enclosure (never the feeds' own links), claiming the show by
+    podcast:txt, updateFrequency, license, funding; check still finds every file behind the prefix."""
+    from lxml import etree
+
+    site = tmp_path / "site"
+    site.mkdir()
+    articles = small_articles(site / "articles")
+    (site / "audiofeed.toml").write_text(
+        '[feed]\nbase_url = "https://podcast.example.org/health/"\nowner_email = "owner@example.org"\nauthor = "Clinic"\n'
+        'enclosure_prefix = "https://op3.dev/e/"\nverify = "S0me-T0ken"\napple_verify = "abc123"\n'
+        'update_frequency = "FREQ=WEEKLY"\nlicense = "CC-BY-4.0"\nfunding_url = "https://example.org/donate"\n',
+        encoding="utf-8")
+    out = tmp_path / "output"
+    assert run_build(articles, out).code == 0
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0", "atom": "http://www.w3.org/2005/Atom"}
+    for name in ("feed.xml", "answers.xml"):
+        channel = etree.parse(str(out / name)).find("channel")
+        urls = [e.get("url") for e in channel.iter("enclosure")]
+        assert urls and all(u.startswith("https://op3.dev/e/podcast.example.org/health/") for u in urls)
+        assert all(link.get("href").startswith("https://podcast.example.org/") for link in channel.findall("atom:link", ns))
+        txt = {t.get("purpose"): t.text for t in channel.findall("podcast:txt", ns)}
+        assert txt == {"ai-content": "true", "verify": "S0me-T0ken", "applepodcastsverify": "abc123"}
+        assert channel.find("podcast:updateFrequency", ns).get("rrule") == "FREQ=WEEKLY"
+        assert channel.findtext("podcast:license", namespaces=ns) == "CC-BY-4.0"
+        assert channel.find("podcast:funding", ns).get("url") == "https://example.org/donate"
+    check = subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out), "--articles", str(articles)],
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stderr

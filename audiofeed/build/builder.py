@@ -82,7 +82,8 @@ Progress = Callable[[int, int, str], None]
 # Bump when what a page's files hold changes for the same inputs (3: ID3v2.3 dates as TYER/TDAT,
 # a title, links and images in the chapters JSON, <cite> speakers in HTML transcripts, answer anchors in the player).
 PAGE_FORMAT = 4
-FEED_ONLY = {"max_items", "answers_description", "podcast_guid", "new_feed_url"}  # channel settings that shape the feeds and nothing else
+FEED_ONLY = {"max_items", "answers_description", "podcast_guid", "new_feed_url", "enclosure_prefix", "verify", "apple_verify",
+             "update_frequency", "license", "funding_url", "funding_text"}  # channel settings that shape the feeds and nothing else
 
 
 @dataclass

@@ -208,7 +208,12 @@ class Publication:
         return channel
 
     def local(self, url: str, file: str, field_: str) -> Path | None:
-        """The file of the output folder a feed's URL names; None (and a problem) if none."""
+        """The file of the output folder a feed's URL names; None (and a problem) if none. An
+        enclosure behind an analytics prefix (``https://op3.dev/e/`` + the URL without its scheme)
+        names the file its own URL does."""
+        bare = self.base.split("://", 1)[-1]
+        if url and bare and not url.startswith(self.base) and bare in url and "://" in url:
+            url = self.base + url.split(bare, 1)[1]
         if not url or not url.startswith(self.base):
             self.problem(file, field_, f"URL {url!r} is not under the feed's base {self.base!r}")
             return None

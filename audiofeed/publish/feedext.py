@@ -52,6 +52,11 @@ class PodcastExtension(BaseExtension):
         self._explicit = None
         self._siblings: list[tuple[str, str]] = []
         self._txt: list[tuple[str, str]] = []
+        self._habits: dict = {}
+
+    def habits(self, update_frequency: str = "", license: str = "", funding: tuple[str, str] | None = None) -> None:  # noqa: A002
+        """``podcast:updateFrequency``, ``podcast:license`` and ``podcast:funding``, where set."""
+        self._habits = {"updateFrequency": update_frequency, "license": license, "funding": funding}
 
     def txt(self, value: str, purpose: str) -> None:
         """``podcast:txt purpose=...`` in the channel (``ai-content``: true, the show is read by a synthetic voice)."""
@@ -91,6 +96,12 @@ class PodcastExtension(BaseExtension):
             _sub(channel, ATOM_NS, "link", rel="alternate", type="application/rss+xml", href=href, title=title)
         for purpose, value in self._txt:
             _sub(channel, PODCAST_NS, "txt", value, purpose=purpose)
+        if rule := self._habits.get("updateFrequency"):
+            _sub(channel, PODCAST_NS, "updateFrequency", rule.split(";")[0].removeprefix("FREQ=").lower(), rrule=rule)
+        if spdx := self._habits.get("license"):
+            _sub(channel, PODCAST_NS, "license", spdx)
+        if funding := self._habits.get("funding"):
+            _sub(channel, PODCAST_NS, "funding", funding[1], url=funding[0])
         return rss_feed
 
 

@@ -102,6 +102,11 @@ def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episo
     fg.podcastindex.locked(True, owner=channel.owner_email)
     if channel.disclose:
         fg.podcastindex.txt("true", AI_CONTENT)
+    for purpose, value in (("verify", channel.verify), ("applepodcastsverify", channel.apple_verify)):
+        if value:
+            fg.podcastindex.txt(value, purpose)
+    fg.podcastindex.habits(update_frequency=channel.update_frequency, license=channel.license,
+                           funding=(channel.funding_url, channel.funding_text) if channel.funding_url else None)
     fg.podcastindex.guid((guids or {}).get(feed_file) or podcast_guid(feed_url))
     sibling = ANSWERS_FILE if feed_file == FEED_FILE else FEED_FILE  # each feed names the other
     fg.podcastindex.sibling(channel.url(sibling), SIBLING_TITLES[sibling])
@@ -162,7 +167,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.title(ep.title)
         fe.link(href=page_link(channel, ep.slug))
         fe.description(show_notes_html(ep, disclosure(channel, engines_of(ep))))
-        fe.enclosure(channel.url(ep.file), str(ep.bytes), "audio/mpeg")
+        fe.enclosure(channel.media_url(ep.file), str(ep.bytes), "audio/mpeg")
         fe.pubDate(_published(ep))
         fe.author({"name": ep.doctor, "email": channel.owner_email})
         fe.podcast.itunes_author(", ".join(ep.doctors))
@@ -203,7 +208,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.title(a.question)
             fe.link(href=page_link(channel, ep.slug, a.index))
             fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine])))
-            fe.enclosure(channel.url(a.file), str(a.bytes), "audio/mpeg")
+            fe.enclosure(channel.media_url(a.file), str(a.bytes), "audio/mpeg")
             fe.pubDate(answer_published(ep, a.index))
             fe.author({"name": a.doctor, "email": channel.owner_email})
             fe.podcast.itunes_author(a.doctor)
@@ -242,7 +247,7 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     fe.title(VOICE_NOTE_TRAILER)
     fe.link(href=page_link(channel, ep.slug))
     fe.description(f"<p>{escape(said)}</p>")
-    fe.enclosure(channel.url(ep.voice_note), str(ep.voice_note_bytes), "audio/mpeg")
+    fe.enclosure(channel.media_url(ep.voice_note), str(ep.voice_note_bytes), "audio/mpeg")
     fe.pubDate(min(_published(e) for e in episodes) - timedelta(days=1))
     fe.author({"name": channel.author, "email": channel.owner_email})
     fe.podcast.itunes_author(channel.author)
