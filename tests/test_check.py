@@ -205,10 +205,11 @@ def _replace_nth(text: str, pattern: str, repl, n: int = 0) -> str:
 
 
 def test_a_lead_answers_feed_duration_is_checked_against_its_audio(spoilt):
-    """The first item of answers.xml is a lead answer: no listed runtime, so only the audio can tell."""
+    """The first answer of answers.xml is a lead answer: no listed runtime, so only the audio can tell
+    (its first item is the voice note's trailer)."""
     feed = spoilt / "answers.xml"
     feed.write_text(_replace_nth(feed.read_text(), r"<itunes:duration>\d+</itunes:duration>",
-                                 lambda m: "<itunes:duration>999</itunes:duration>"))
+                                 lambda m: "<itunes:duration>999</itunes:duration>", 1))
     result = run_check(spoilt)
     assert result.returncode == 1
     assert any("answers.xml item" in e and "itunes:duration: 999 s but the answer decodes to" in e for e in errors(result))
@@ -273,7 +274,7 @@ def test_a_feed_item_limit_keeps_older_episodes_published_and_checked(tmp_path):
         episodes = podcastparser.parse("https://example.org/feed.xml", f)["episodes"]
     assert [e["title"] for e in episodes] == ["When should a child's fever of 38.5 °C worry parents?",
                                               "Why does my knee hurt when I climb stairs?"]  # the two newest
-    assert (out / "answers.xml").read_text().count("<item>") == 2
+    assert (out / "answers.xml").read_text().count("<item>") == 2 + 1  # and the voice note's trailer
     index = (out / "index.html").read_text()
     assert all(f'href="{p.name}/index.html"' in index for p in out.iterdir() if (p / "episode.mp3").is_file())
     doc = json.loads(run_check(out, "--json").stdout)
