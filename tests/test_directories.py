@@ -292,3 +292,17 @@ def test_a_hosts_habits_appear_in_the_feeds_when_set(tmp_path):
     check = subprocess.run([sys.executable, "-m", "audiofeed", "check", str(out), "--articles", str(articles)],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stderr
+
+
+def test_gpodder_users_still_get_chapters_and_a_transcript_link(built):
+    """podcastparser maps only the old address of the Podcasting 2.0 namespace, so gPodder sees no
+    podcast:* element (its bug); what it does read carries chapters (Podlove) and a transcript link."""
+    import podcastparser
+
+    for name in ("feed.xml", "answers.xml"):
+        with open(built.output / name, "rb") as f:
+            parsed = podcastparser.parse(f"{BASE_URL}{name}", f)
+        for ep in parsed["episodes"]:
+            assert re.search(r'<a href="[^"]+\.html">Transcript</a>', ep["description_html"]), ep["title"]
+            if name == "feed.xml":
+                assert ep["chapters"][0]["title"] == "About the voice" and len(ep["chapters"]) >= 2

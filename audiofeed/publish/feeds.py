@@ -125,8 +125,20 @@ def _transcripts(entry, channel: Channel, files: dict[str, str]) -> None:
             entry.podcastindex.transcript(Transcript(channel.url(files[kind]), mime, rel, channel.language))
 
 
-def show_notes_html(episode: Episode, said: str = "") -> str:
-    """A feed.xml item's description: the disclosure (``said``), then the page's chapters."""
+def transcript_link(channel: Channel, files: dict[str, str]) -> str:
+    """A link to an item's HTML transcript, in its description: gPodder's parser (podcastparser)
+    reads ``podcast:transcript`` only under the namespace's old address, so its users find the
+    transcript here.
+
+    >>> transcript_link(Channel(base_url="https://x.org/"), {"html": "p/episode.html"})
+    '<p><a href="https://x.org/p/episode.html">Transcript</a></p>'
+    """
+    return f'<p><a href="{_escape(channel.url(files["html"]))}">Transcript</a></p>' if "html" in files else ""
+
+
+def show_notes_html(episode: Episode, said: str = "", transcript: str = "") -> str:
+    """A feed.xml item's description: the disclosure (``said``), the page's chapters, and a link to
+    its ``transcript`` (:func:`transcript_link`)."""
     rows = "".join(
         f"<li>{clock(a.start_ms)} {escape(a.question)} ({escape(a.doctor)}, {escape(a.specialty)})</li>"
         for a in episode.answers
@@ -135,7 +147,7 @@ def show_notes_html(episode: Episode, said: str = "") -> str:
         (f"<p>{escape(said)}</p>" if said else "")
         + f"<p>{escape(episode.title)}: {len(episode.answers)} doctors' answers, "
         f"by {escape(', '.join(episode.doctors))}.</p>"
-        f"<p>Chapters:</p><ul>{rows}</ul>"
+        f"<p>Chapters:</p><ul>{rows}</ul>" + transcript
     )
 
 
@@ -166,7 +178,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
         fe.link(href=page_link(channel, ep.slug))
-        fe.description(show_notes_html(ep, disclosure(channel, engines_of(ep))))
+        fe.description(show_notes_html(ep, disclosure(channel, engines_of(ep)), transcript_link(channel, ep.transcripts)))
         fe.enclosure(channel.media_url(ep.file), str(ep.bytes), "audio/mpeg")
         fe.pubDate(_published(ep))
         fe.author({"name": ep.doctor, "email": channel.owner_email})
@@ -207,7 +219,8 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.guid(a.guid, permalink=False)
             fe.title(a.question)
             fe.link(href=page_link(channel, ep.slug, a.index))
-            fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine])))
+            fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine]))
+                           + transcript_link(channel, a.transcripts))
             fe.enclosure(channel.media_url(a.file), str(a.bytes), "audio/mpeg")
             fe.pubDate(answer_published(ep, a.index))
             fe.author({"name": a.doctor, "email": channel.owner_email})
@@ -246,7 +259,8 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     fe.guid(str(uuid.uuid5(GUID_NAMESPACE, VOICE_NOTE_TRAILER)), permalink=False)
     fe.title(VOICE_NOTE_TRAILER)
     fe.link(href=page_link(channel, ep.slug))
-    fe.description(f"<p>{escape(said)}</p>")
+    stem = ep.voice_note.rsplit(".", 1)[0]
+    fe.description(f"<p>{escape(said)}</p>" + transcript_link(channel, {"html": f"{stem}.html"}))
     fe.enclosure(channel.media_url(ep.voice_note), str(ep.voice_note_bytes), "audio/mpeg")
     fe.pubDate(min(_published(e) for e in episodes) - timedelta(days=1))
     fe.author({"name": channel.author, "email": channel.owner_email})
@@ -255,6 +269,5 @@ def _voice_note_trailer(fg, channel: Channel, episodes: list[Episode]) -> None:
     fe.podcast.itunes_image(channel.url(COVER_FILE))
     fe.podcast.itunes_episode_type("trailer")
     fe.podcastindex.explicit(channel.explicit)
-    stem = ep.voice_note.rsplit(".", 1)[0]
     _transcripts(fe, channel, {kind: f"{stem}.{kind}" for kind in TRANSCRIPT_KINDS})
     fe.podcastindex.txt("true", AI_CONTENT)
