@@ -387,3 +387,16 @@ def test_a_tolerance_that_checks_nothing_is_refused(built, tmp_path, value):
     (tmp_path / "audiofeed.toml").write_text(f"[check]\ntolerance_ms = {value}\n")  # beside the articles
     result = run_check(built.output, articles=articles)
     assert result.returncode != 0 and "check.tolerance_ms" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_description_a_client_would_show_otherwise_fails(spoilt):
+    """check reads descriptions as apps show them: gPodder's parser leaves `&#x27;` undecoded, so
+    "child's" would show as "childs" (what the build wrote before it wrote apostrophes as they are)."""
+    feed = spoilt / "answers.xml"
+    text = feed.read_text(encoding="utf-8")
+    assert "child's fever" in text
+    feed.write_text(text.replace("child's fever", "child&amp;#x27;s fever"), encoding="utf-8")
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    assert any("answers.xml item" in e and "description: holds '&#x27;', which gPodder shows as nothing" in e
+               for e in errors(result)), result.stderr

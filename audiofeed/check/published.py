@@ -11,6 +11,7 @@ of ``build.json`` in ``check``.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from pathlib import Path
 from ..names import ANSWERS_FILE, FEED_FILE, RECORD_FILE, TRANSCRIPT_KINDS, answer_index
 from ..timecode import parse_npt_ms
 from .readers import NS
+
+HEX_REFERENCE = re.compile(r"&#[xX][0-9a-fA-F]+;")  # a character reference podcastparser leaves undecoded
 
 
 @dataclass
@@ -87,6 +90,9 @@ class Publication:
     def read(self) -> Publication:
         episodes = self.parse_feed(FEED_FILE)
         answers = self.parse_feed(ANSWERS_FILE)
+        for name, feed in ((FEED_FILE, episodes), (ANSWERS_FILE, answers)):
+            for item in feed.iterfind("item") if feed is not None else ():
+                self.as_clients_show(name, item)
         for item in episodes.iterfind("item") if episodes is not None else ():
             if (path := self.enclosure(item, FEED_FILE)) is not None:
                 self.episodes.append(self.episode_from_item(item, path))
@@ -99,6 +105,13 @@ class Publication:
             self.answers.append(self.answer_from_item(item, path))
         self.read_records()
         return self
+
+    def as_clients_show(self, feed: str, item) -> None:
+        """An item's description as apps show it: gPodder's parser decodes no hexadecimal character
+        reference (``&#x27;`` showed "child's" as "childs"), so one is a problem."""
+        if found := HEX_REFERENCE.search(item.findtext("description") or ""):
+            self.problem(item_label(feed, item), "description", f"holds {found.group()!r}, which gPodder shows as nothing; "
+                         "write the character itself")
 
     def read_records(self) -> None:
         """Every page's ``build.json``: answers the feeds do not list (beyond ``max_items``) are
