@@ -86,6 +86,15 @@ def built(tmp_path_factory) -> Run:
     return run
 
 
+@pytest.fixture(scope="session")
+def small_output(tmp_path_factory) -> tuple[Path, Path]:
+    """The two smaller sample pages built once (articles, output): for tests that read or spoil a copy."""
+    base = tmp_path_factory.mktemp("small")
+    articles = small_articles(base / "articles")
+    assert run_build(articles, base / "output").code == 0
+    return articles, base / "output"
+
+
 @pytest.fixture
 def articles_copy(tmp_path) -> Path:
     """A scratch copy of the sample articles to spoil."""

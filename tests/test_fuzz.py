@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTICLES, SEED, run_build, small_articles
+from .conftest import ARTICLES
 
 CASES = 1000
 
@@ -263,22 +263,14 @@ def test_fuzzed_text_to_say_is_said_or_refused_in_one_line(tmp_path):
     assert not found.found, str(found)
 
 
-@pytest.fixture(scope="module")
-def small_build(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("fuzz")
-    articles = small_articles(root / "articles")
-    assert run_build(articles, root / "out").code == 0
-    return articles, root / "out"
-
-
-def test_fuzzed_published_files_are_checked_as_problems(small_build, tmp_path):
+def test_fuzzed_published_files_are_checked_as_problems(small_output, tmp_path):
     """check reads what a careless host or a broken disk left: every text file it reads (feeds,
     records, chapters, transcripts, manifest) mutated, 1,000 times, read as `check` reads them;
     then the whole `check` on one case in 25 (it decodes every MP3 with ffmpeg)."""
     from audiofeed.check.checker import check
     from audiofeed.check.published import Publication
 
-    articles, built = small_build
+    articles, built = small_output
     texts = sorted(p.relative_to(built) for p in built.rglob("*")
                    if p.is_file() and p.suffix in (".xml", ".json", ".vtt", ".srt") and "assets" not in p.parts)
     rng = random.Random(11)
@@ -304,14 +296,14 @@ def test_fuzzed_published_files_are_checked_as_problems(small_build, tmp_path):
     assert not found.found, str(found)
 
 
-def test_fuzzed_requests_are_answered_without_a_server_error(small_build):
+def test_fuzzed_requests_are_answered_without_a_server_error(small_output):
     """serve: paths, ranges, dates, encodings and methods a hostile client sends, through the real
     aiohttp application: never a 500."""
     from aiohttp.test_utils import TestClient, TestServer
 
     from audiofeed.serving import make_app
 
-    _, out = small_build
+    _, out = small_output
     files = ["/", "/feed.xml", "/answers.xml", "/003_fever_in_children_utf8/episode.mp3", "/003_fever_in_children_utf8/",
              "/003_fever_in_children_utf8/chapters.json", "/nothing", "/../etc/passwd", "//evil.example/", "/.hidden"]
     headers = ["Range", "If-Modified-Since", "If-None-Match", "Accept-Encoding", "Origin", "If-Range"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .conftest import ARTICLES, published_ok, run_build, run_check, small_articles
+from .conftest import published_ok, run_build, run_check, small_articles
 
 
 def no_traceback(*texts: str) -> None:
@@ -258,14 +258,6 @@ def test_a_lead_too_long_to_say_is_refused_before_any_work(tmp_path):
 
 
 # -- 10. check reads corrupt published files as problems -------------------------------------------
-@pytest.fixture(scope="module")
-def small_output(tmp_path_factory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("small")
-    articles = small_articles(base / "articles")
-    assert run_build(articles, base / "output").code == 0
-    return articles, base / "output"
-
-
 def _spoil_chapters(out: Path) -> str:
     path = out / "003_fever_in_children_utf8" / "chapters.json"
     path.write_text(re.sub(r'"startTime": [0-9.]+', '"startTime": Infinity', path.read_text(), count=1))

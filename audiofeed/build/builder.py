@@ -144,7 +144,7 @@ class _Build:
                 self.report.nothing_changed = True  # nothing to write
                 self.pool.close()
                 return self.finish()
-            staging = self.output_staging = self.output.stage()
+            staging = self.output.stage()
             episodes = self.schedule(plan, staging)
             self.publish(plan, staging, episodes)
         except BaseException as e:
@@ -383,7 +383,7 @@ class _Build:
         page, channel = progress.page, self.channel
         rendered = sum(isinstance(o, Rendered) for o in progress.outcomes.values())
         if progress.failed or not rendered:
-            return self.keep_last(page, plan, "an answer failed to render" if progress.failed
+            return self.keep_last(page, plan, staging, "an answer failed to render" if progress.failed
                                   else "none of its answers could be published")
         made = make_episode(page, progress.outcomes, album=channel.title, publisher=channel.author,
                             cover=self.covers()[1], base_url=channel.url(""), language=channel.language,
@@ -398,12 +398,12 @@ class _Build:
         self.report.pages_built += 1
         return made.episode
 
-    def keep_last(self, page: Page, plan: BuildPlan, why: str) -> Episode | None:
+    def keep_last(self, page: Page, plan: BuildPlan, staging: Staging, why: str) -> Episode | None:
         """``page`` is not published by this build: its last published episode stays, with the
         manifest's key of that episode (so the next build tries the page again)."""
         last = self.output.manifest().pages.get(page.slug)
         if (record := self.last_published(page.slug)) is not None and last is not None:
-            self.output_staging.carry_over(page.slug)
+            staging.carry_over(page.slug)
             plan.manifest.pages[page.slug] = last
             self.report.pages_kept += 1
             self.report.problems.append(error(page.source, f"not published: {why}; its last published episode stays"))

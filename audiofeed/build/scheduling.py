@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..audio.answer import Failed, Outcome
-from ..interrupts import end_workers
+from ..interrupts import end_workers, holding_stops, ignore_stops_in_worker
 from ..read import Page
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
@@ -65,18 +65,13 @@ class Finished:
     error: BaseException | None = None  # what made it Failed, if something raised
 
 
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _worker_init() -> None:
     # Ctrl-C is the parent's to handle: it stops the pool and leaves the output as it was.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held by the parent while it forked
+    ignore_stops_in_worker()
     # If the parent is killed outright, go with it rather than linger (Linux only).
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -105,8 +100,7 @@ class Pool:
         # A pool may fork its workers here. A signal handled during a fork runs inside fork's own
         # callbacks, which ignore exceptions: Ctrl-C would be lost and the build would go on. So
         # SIGINT and SIGTERM are held while submitting and delivered right after.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
+        with holding_stops():
             if self.executor is None:
                 self.executor = make_executor(self.workers)
             try:
@@ -115,8 +109,6 @@ class Pool:
                 future: Future = Future()
                 future.set_exception(e)
                 return future
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def describe(self) -> str:
         return f"{self.workers} local process(es)"

