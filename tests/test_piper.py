@@ -108,6 +108,45 @@ def test_the_duration_graph_predicts_every_synthesis_to_the_sample():
     assert engine.length(text, "joe", rate) <= target < engine.length(text, "joe", rate - 1)
 
 
+def test_word_starts_in_a_long_sentence_cost_work_linear_in_its_length():
+    """Where each word of a sentence starts is found with work linear in the sentence's length
+    (espeak-ng phonemizes at most a window of words per word), in order, and the same as counting
+    from the sentence's start for every word of a sentence that fits in the window."""
+    from audiofeed.speech import piper_engine
+    from audiofeed.speech.engine import engine_for
+
+    engine = engine_for("piper")
+    phonemize, read = engine._voice.phonemize, []
+
+    def counting(text):
+        read.append(len(text))
+        return phonemize(text)
+
+    clause = "the doctor said that rest and water help most of the children who have a fever at home"
+    engine._voice.phonemize = counting
+    try:
+        work = {}
+        for words in (200, 400):
+            read.clear()
+            sentence = " ".join((clause.split() * 40)[:words]) + "."
+            starts = engine._word_starts(sentence)
+            work[words] = sum(read)
+            assert [o for o, _, _ in starts] == sorted(o for o, _, _ in starts)
+            assert [(j, i) for _, j, i in starts] == sorted((j, i) for _, j, i in starts)  # in order in the audio
+            assert len(starts) >= 0.8 * words  # "of the" and the like are one phoneme word
+        short = " ".join(clause.split()[: piper_engine.WORD_WINDOW]) + "."
+        windowed = engine._word_starts(short)
+    finally:
+        engine._voice.phonemize = phonemize
+    assert work[400] <= 2.3 * work[200], work  # twice the words, about twice the work (not four times)
+    # the exact count from the sentence's start, word by word, as the window gives it
+    exact = [sum(len("".join(p).split()) for p in phonemize(short[: m.start()]) if p) for m in re.finditer(r"\S+", short)]
+    placed = {o for o, _, _ in windowed}
+    offsets = [m.start() for m in re.finditer(r"\S+", short)]
+    kept = [offsets[k] for k in range(len(offsets)) if k + 1 == len(offsets) or exact[k + 1] != exact[k]]
+    assert sorted(placed) == kept
+
+
 def median_f0(samples: np.ndarray, rate: int, fmin: int = 50, fmax: int = 400) -> float:
     """Median pitch of the voiced 40 ms frames (YIN: the first dip of the cumulative mean
     normalized difference under 0.15)."""

@@ -3,9 +3,11 @@
 - **Deterministic.** The model's two noises are inputs (:mod:`.piper_model`), drawn from numpy seeded
   by the sentence's phoneme ids: the same sentence gives the same samples in any process, in any
   order, with any number of threads.
-- **Knows its length.** A small graph stops at the duration predictor and gives each phoneme's
-  frames before the length scale; any rate's length follows exactly (:meth:`PiperEngine.length`),
-  so :meth:`PiperEngine.rate_for` picks the rate that fills a runtime before one synthesis.
+- **Knows its length.** The model runs in three graphs (:mod:`.piper_model`); the first (the text
+  encoder and the duration predictor) gives each phoneme's frames before the length scale, so any
+  rate's length follows exactly (:meth:`PiperEngine.length`) and :meth:`PiperEngine.rate_for` picks
+  the rate that fills a runtime before one synthesis. What that graph computed is kept for the
+  synthesis that follows (within :data:`ENCODED_BUDGET`): every node of the model runs once per part.
 - **Rates.** The rest of the pipeline counts in words per minute; here a rate is the voice's pace
   relative to its natural one, :data:`NATURAL_RATE` (length scale = ``NATURAL_RATE / rate``).
   :data:`RATE_BAND` is where the voice stays natural (length scale 0.81-1.35).
@@ -17,7 +19,7 @@
   espeak-ng (``--engine espeak``) has many distinct voices.
 - **Sentences.** The text is spoken a sentence at a time (the sentence starts are the captions'
   cue times), with :data:`SENTENCE_PAUSE` of silence between sentences, which fitting may edit.
-- **Every core, bounded memory.** Each part of a sentence goes through the front of the model
+- **Every core, bounded memory.** Each part of a sentence goes through the text and flow graphs
   (text to latent frames) as a job of its own; the decoder (latent frames to samples, most of the
   cost and of the memory) then takes pieces of at most :data:`PIECE` frames with their context
   (:data:`~.piper_model.DECODER_CONTEXT`), and each sentence of a shifted voice is shifted as a job
@@ -33,8 +35,8 @@ import threading
 from functools import cache
 
 from .engine import Sentence, Speech, fingerprint_of, package_version
-from .memory import give_back, large_blocks_mapped, to_int16
-from .piper_model import DECODER_CONTEXT, DECODER_INPUT, DP_NOISE, HOP, PRIOR_NOISE
+from .memory import give_back, to_int16
+from .piper_model import DECODER_CONTEXT, DECODER_INPUT, DP_NOISE, DURATIONS, ENCODED, HOP, PRIOR_NOISE
 
 NATURAL_RATE = 175  # the rate at length scale 1
 RATE_BAND = (130, 215)  # length scale 1.35 .. 0.81
@@ -55,6 +57,10 @@ MAX_THREADS = 4  # jobs of one text run at once
 MAX_PHONEMES = 100
 FRAME_BUDGET = 650
 PIECE = 128
+# The text graph's outputs kept between a length and the synthesis after it (about 1.5 kB per
+# phoneme id): enough for 20 minutes of speech; beyond it, a part's text graph runs again.
+ENCODED_BUDGET = 48 << 20
+WORD_WINDOW = 32  # words phonemized at most to place one word (see _word_starts)
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
 _SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
@@ -145,23 +151,32 @@ class PiperEngine:
 
         files = joe()
         graphs = prepared(files)
-        large_blocks_mapped()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # a second thread does not pay on 2 cores; processes do
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.enable_cpu_mem_arena = False  # long sentences would keep their peak for good
-        options.enable_mem_pattern = False  # patterns planned per input shape would be kept too
+        options.enable_mem_pattern = False  # patterns planned per input shape would be kept
         providers = ["CPUExecutionProvider"]
-        self._front = onnxruntime.InferenceSession(str(graphs.front), options, providers=providers)
+        # The decoder, most of the work, takes pieces of at most PIECE frames and their context:
+        # its memory arena, sized by the largest piece, serves every run after the first without
+        # asking the system for pages (without it, page faults were 12% of a build's CPU). The
+        # text and the flow take a whole part, whose size varies: an arena would keep the largest.
         self._decoder = onnxruntime.InferenceSession(str(graphs.decoder), options, providers=providers)
-        self._durations = onnxruntime.InferenceSession(str(graphs.durations), options, providers=providers)
+        self._shrink = onnxruntime.RunOptions()  # a run that gives the arena's free pages back
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        options.enable_cpu_mem_arena = False
+        self._text = onnxruntime.InferenceSession(str(graphs.text), options, providers=providers)
+        self._flow = onnxruntime.InferenceSession(str(graphs.flow), options, providers=providers)
         config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
-        self._voice = PiperVoice(session=self._front, config=config)  # for its phonemizer only
+        self._voice = PiperVoice(session=self._text, config=config)  # for its phonemizer only
         self._lock = threading.Lock()  # the phonemizer is process-wide
         self._end = len(config.phoneme_id_map["$"])  # ids of the end mark that closes every part
         self._frames: dict[tuple[int, ...], object] = {}  # phoneme ids -> frames per phoneme at scale 1
+        self._encoded: dict[tuple[int, ...], tuple] = {}  # phoneme ids -> the text graph's outputs
+        self._encoded_bytes = 0
+        self._layout_of: tuple[str, list] = ("", [])  # the last text laid out, and its layout
         self._threads = None
+        self._workers = 1
         self._budget = threading.Condition()
         self._in_flight = 0  # frames being synthesized now
 
@@ -191,17 +206,28 @@ class PiperEngine:
     def _word_starts(self, sentence: str) -> list[tuple[int, int, int]]:
         """Where each word of ``sentence`` starts: ``(character offset, part, phoneme id)``. espeak-ng
         phonemizes some words together ("of the" is one phoneme word), so each word is found by
-        phonemizing the sentence up to it and counting the phoneme words before it; of two words
-        before the same phoneme word, the first was inside the group before it and is left out."""
+        phonemizing the text before it and counting the phoneme words; of two words before the same
+        phoneme word, the first was inside the group before it and is left out. The text before a
+        word is taken from an anchor at most :data:`WORD_WINDOW` words back (the sentence's start
+        in all but the longest sentences), whose own count is carried, so the work is linear in the
+        sentence's length rather than its square."""
         with self._lock:
             chunks = [chunk for p in self._voice.phonemize(sentence) if p for chunk in split_phonemes(p)]
-            counts = {m.start(): sum(len("".join(p).split()) for p in self._voice.phonemize(sentence[: m.start()]) if p)
-                      for m in re.finditer(r"\S+", sentence)}
+            counts, base, anchor, since = {}, 0, 0, 0
+            for m in re.finditer(r"\S+", sentence):
+                if since == WORD_WINDOW:  # the next window starts at this word
+                    base, anchor, since = base + self._phoneme_words(sentence[anchor : m.start()]), m.start(), 0
+                counts[m.start()] = base + self._phoneme_words(sentence[anchor : m.start()])
+                since += 1
         starts = [(j, i) for j, chunk in enumerate(chunks) for i in [0] + [i + 1 for i, ph in enumerate(chunk[:-1]) if ph == " "]]
         word_at = {k: offset for offset, k in counts.items() if k < len(starts)}  # the last word before each
         # the id where phoneme i starts: the ids of the phonemes before it, less the end mark
         return sorted((offset, j, len(self._voice.phonemes_to_ids(chunks[j][:i])) - self._end if i else 0)
                       for k, offset in word_at.items() for j, i in [starts[k]])
+
+    def _phoneme_words(self, text: str) -> int:
+        """How many phoneme words espeak-ng makes of ``text`` (the caller holds the lock)."""
+        return sum(len("".join(p).split()) for p in self._voice.phonemize(text) if p) if text.strip() else 0
 
     def phonemes(self, text: str, voice: str) -> str:
         """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
@@ -218,19 +244,38 @@ class PiperEngine:
         return np.random.default_rng(seed)
 
     def _unit_frames(self, ids: list[int]):
-        """Frames per phoneme at length scale 1 (float32), as the speech graph will compute them."""
+        """Frames per phoneme at length scale 1 (float32), as the flow will compute them."""
+        frames = self._frames.get(tuple(ids))
+        return self._encode(ids, keep=True)[0] if frames is None else frames
+
+    def _encode(self, ids: list[int], keep: bool):
+        """Run the text graph on ``ids``: ``(frames per phoneme at scale 1, what the flow takes)``.
+        ``keep``: hold the outputs for the synthesis to come, within :data:`ENCODED_BUDGET`."""
         import numpy as np
 
+        rng = self._noise(ids)
+        feed = self._inputs(ids, 1.0) | {DP_NOISE: rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
+        outputs = self._text.run(None, feed)
+        frames = outputs[0].reshape(-1).astype(np.float32)
         k = tuple(ids)
-        frames = self._frames.get(k)
-        if frames is None:  # threads may both compute it: the same value, so no lock is needed
-            rng = self._noise(ids)
-            feed = self._inputs(ids, 1.0) | {DP_NOISE: rng.standard_normal((1, 2, len(ids))).astype(np.float32)}
-            frames = self._durations.run(None, feed)[0].reshape(-1).astype(np.float32)
+        with self._lock:  # threads may both compute it: the same value
             if len(self._frames) > 4096:
                 self._frames.clear()
             self._frames[k] = frames
-        return frames
+            size = sum(o.nbytes for o in outputs)
+            if keep and k not in self._encoded and self._encoded_bytes + size <= ENCODED_BUDGET:
+                self._encoded[k] = tuple(outputs)
+                self._encoded_bytes += size
+        return frames, outputs
+
+    def _encoded_for(self, ids: list[int]):
+        """The text graph's outputs for ``ids``: those kept by a length (and let go), else run now."""
+        with self._lock:
+            outputs = self._encoded.pop(tuple(ids), None)
+            if outputs is not None:
+                self._encoded_bytes -= sum(o.nbytes for o in outputs)
+                return outputs
+        return self._encode(ids, keep=False)[1]
 
     @staticmethod
     def _inputs(ids: list[int], scale: float) -> dict:
@@ -254,7 +299,11 @@ class PiperEngine:
 
     def _layout(self, text: str) -> list[tuple[str, object]]:
         """What :meth:`speak` puts one after the other, the one account :meth:`length` sums too:
-        ``("sentence", offset)`` where a sentence starts, ``("pause", samples)`` and ``("part", ids)``."""
+        ``("sentence", offset)`` where a sentence starts, ``("pause", samples)`` and ``("part", ids)``.
+        The last text's is kept: :meth:`rate_for` asks for the lengths of one text at several rates."""
+        last, layout = self._layout_of
+        if last == text and layout:
+            return layout
         sentence_pause, part_pause = (round(s * self.SAMPLE_RATE) for s in (SENTENCE_PAUSE, PART_PAUSE))
         layout: list[tuple[str, object]] = []
         for i, (offset, sentence) in enumerate(sentences(text)):
@@ -262,6 +311,7 @@ class PiperEngine:
             layout.append(("sentence", offset))
             for j, ids in enumerate(self._parts(sentence)):
                 layout += [("pause", part_pause), ("part", ids)] if j else [("part", ids)]
+        self._layout_of = (text, layout)
         return layout
 
     def length(self, text: str, voice: str, rate: int) -> int:
@@ -298,47 +348,92 @@ class PiperEngine:
         parts = [ids for kind, ids in layout if kind == "part"]
         if not parts:
             raise ValueError(f"no speech for {text[:40]!r}")
-        # On every core: onnxruntime lets go of the GIL, and each part's samples depend only on
-        # its phoneme ids, so the order jobs finish in changes nothing.
-        pool = self._pool()
-        latents = list(pool.map(lambda ids: self._read(ids, scale), parts))
-        spans_of = [pieces(latent.shape[2]) for latent in latents]
-        jobs = [(latent, start, end) for latent, spans_ in zip(latents, spans_of) for start, end in spans_]
-        decoded = iter(pool.map(lambda job: self._decode(*job), jobs))
-        # While the pool decodes: where each word starts, by sentence, as (offset, part, phoneme id).
-        word_starts = iter([[(offset + o, j, i) for o, j, i in self._word_starts(sentence)]
-                            for offset, sentence in sentences(text)])
-        voiced = iter([np.concatenate([next(decoded) for _ in spans_]) for spans_ in spans_of])
-        del latents, jobs
+        text_of = dict(sentences(text))
+        samples = np.zeros(sum(value if kind == "pause" else self._part_frames(value, scale) * HOP
+                               for kind, value in layout if kind != "sentence"), dtype="<i2")
+        voiced = self._voiced(parts, scale)
         spans, at = [], 0  # (start, end) of each sentence's samples
-        chunks, words, part = [], [], 0
+        words, part, pause = [], 0, 0
+        sentence: list = []  # the float samples of the sentence being put together
+
+        def close() -> None:
+            """The sentence put together: shifted (whole: the pauses between sentences are silence
+            at any pitch) and written as 16-bit samples."""
+            if sentence:
+                audio = np.concatenate(sentence)
+                sentence.clear()
+                if shift:
+                    audio = _shift(audio, self.SAMPLE_RATE, shift)
+                samples[spans[-1][0]:spans[-1][1]] = to_int16(audio)
+
         for kind, value in layout:
             if kind == "sentence":
+                close()
                 spans.append([at, at])
-                starts_here, part = next(word_starts), 0
-                continue
-            piece = np.zeros(value, dtype=np.float32) if kind == "pause" else next(voiced)
-            if kind == "part":  # the words that start in this part: its start plus the frames before them
+                # where each word starts, as (offset, part, phoneme id), while the pool speaks
+                starts_here, part = [(value + o, j, i) for o, j, i in self._word_starts(text_of[value])], 0
+            elif kind == "pause":
+                at, pause = at + value, value
+            else:  # the words that start in this part: its start plus the frames before them
                 frames = self._id_frames(value, scale)
                 words += [Sentence(offset=o, sample=at + int(frames[:i].sum()) * HOP) for o, j, i in starts_here if j == part]
-                part += 1
-            chunks.append(piece)
-            at += len(piece)
-            if kind == "part":
-                spans[-1][1] = at
-        audio = np.concatenate(chunks)
-        del chunks
-        if shift:  # a sentence a job: the pauses between sentences are silence at any pitch
-            shifted = pool.map(lambda span: _shift(audio[span[0]:span[1]], self.SAMPLE_RATE, shift), spans)
-            for (start, end), samples in zip(spans, shifted):
-                audio[start:end] = samples
-        samples = to_int16(audio)
-        del audio
+                if sentence:  # the pause between two parts of the sentence
+                    sentence.append(np.zeros(pause, dtype=np.float32))
+                sentence.append(next(voiced))
+                at += len(sentence[-1])
+                spans[-1][1], part = at, part + 1
+        close()
+        with self._lock:  # what lengths kept and this text did not use
+            self._encoded.clear()
+            self._encoded_bytes = 0
+        self._decoder.run(None, {DECODER_INPUT: np.zeros((1, 192, 1), np.float32)}, self._shrink)  # the arena's pages
         give_back()  # before the caller levels and encodes: the pieces' pages back to the system
         starts = tuple(Sentence(offset=value, sample=span[0])
                        for (kind, value), span in zip((x for x in layout if x[0] == "sentence"), spans))
         return Speech(samples=samples, sample_rate=self.SAMPLE_RATE, voice=voice, rate=rate, sentences=starts,
                       words=tuple(words))
+
+    def _voiced(self, parts: list[list[int]], scale: float):
+        """Each part's samples (float32), in order. The pool reads a part's latent frames, then
+        decodes it in pieces, on every core (onnxruntime lets go of the GIL), a few jobs ahead of
+        the caller and no more: a long answer's frames and samples are never all held at once.
+        Each part's samples depend only on its phoneme ids, so the order jobs finish in changes
+        nothing."""
+        import numpy as np
+        from collections import deque
+
+        pool = self._pool()
+        ahead = 2 * self._workers  # pieces in flight
+        todo, pending = iter(parts), deque()
+        reads = deque()  # parts whose frames are being read, one part ahead of their pieces
+
+        def read_next() -> None:
+            ids = next(todo, None)
+            if ids is not None:
+                reads.append((pool.submit(self._read, ids, scale), pieces(self._part_frames(ids, scale))))
+
+        def submit() -> bool:
+            if not reads:
+                return False
+            read, spans = reads.popleft()
+            read_next()  # the next part's frames, before this part's pieces queue behind it
+            # A piece's job waits for its part's frames; the pool takes jobs in order, so that
+            # read started before any of these pieces can wait for it.
+            pending.append([pool.submit(lambda a, b: self._decode(read.result(), a, b), a, b) for a, b in spans])
+            return True
+
+        def fill() -> None:
+            while sum(map(len, pending)) < ahead and submit():
+                pass
+
+        read_next()
+        fill()
+        while pending:
+            futures = pending.popleft()
+            audio = np.concatenate([f.result() for f in futures])
+            del futures
+            fill()
+            yield audio
 
     def _pool(self):
         """Threads for the parts of one text: one per core this process may use, at most
@@ -349,11 +444,12 @@ class PiperEngine:
             from concurrent.futures import ThreadPoolExecutor
 
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            self._threads = ThreadPoolExecutor(max_workers=max(1, min(cores, MAX_THREADS)), thread_name_prefix="piper")
+            self._workers = max(1, min(cores, MAX_THREADS))
+            self._threads = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="piper")
         return self._threads
 
     def _read(self, ids: list[int], scale: float):
-        """The latent frames of one part (the front of the model), within the frame budget."""
+        """The latent frames of one part (the text and flow graphs), within the frame budget."""
         frames = self._part_frames(ids, scale)
         with self._budget:  # wait until the parts in flight leave room for this one (or none is in flight)
             self._budget.wait_for(lambda: self._in_flight == 0 or self._in_flight + frames <= FRAME_BUDGET)
@@ -362,15 +458,16 @@ class PiperEngine:
             import numpy as np
 
             rng = self._noise(ids)
-            dp = rng.standard_normal((1, 2, len(ids))).astype(np.float32)
+            rng.standard_normal((1, 2, len(ids)))  # the duration noise, drawn first (the text graph's)
             prior = rng.standard_normal((1, 192, frames)).astype(np.float32)
-            feed = self._inputs(ids, scale) | {DP_NOISE: dp, PRIOR_NOISE: prior}
-            latent = self._front.run(None, feed)[0]
+            durations, *encoded = self._encoded_for(ids)
+            feed = dict(zip(ENCODED, encoded)) | {DURATIONS: durations, PRIOR_NOISE: prior,
+                                                  "scales": self._inputs(ids, scale)["scales"]}
+            latent = self._flow.run(None, feed)[0]
             if latent.shape[2] != frames:  # the length promised is the length given, or nothing
                 raise RuntimeError(f"Piper gave {latent.shape[2]} frames where its duration graph promised {frames}")
             return latent
         finally:
-            give_back()
             with self._budget:
                 self._in_flight -= frames
                 self._budget.notify_all()
@@ -384,7 +481,6 @@ class PiperEngine:
         frames = latent.shape[2]
         low, high = max(0, start - DECODER_CONTEXT), min(frames, end + DECODER_CONTEXT)
         audio = self._decoder.run(None, {DECODER_INPUT: np.ascontiguousarray(latent[:, :, low:high])})[0].reshape(-1)
-        give_back()
         return audio[(start - low) * HOP:(end - low) * HOP].astype(np.float32)
 
     # -- what the audio depends on ------------------------------------------------------------

@@ -4,11 +4,15 @@ A Piper (VITS) model draws two tensors of noise from unseeded random nodes: one 
 predictor, one for the audio prior. Left alone, the same sentence lasts a few percent longer or
 shorter from one process to the next, and its bytes differ. This module edits the graph once (with
 the ``onnx`` package) so that both noises are *inputs*, which :mod:`.piper_engine` draws from numpy
-seeded by the sentence's phoneme ids, and cuts it in three:
+seeded by the sentence's phoneme ids, and cuts it in three, each node in exactly one of them (the
+three hold the model's weights once, and a synthesis runs every node once):
 
-- **durations**: stops at the duration predictor: each phoneme's length in frames before the length
-  scale, so the length of any scale is known for about a tenth of the cost of a synthesis;
-- **front**: text to the latent frames the decoder turns into sound, ``(1, 192, frames)``;
+- **text**: the text encoder and the duration predictor: each phoneme's length in frames before the
+  length scale (:data:`DURATIONS`), so the length of any scale is known for about 40% of the cost of
+  the text's latent frames and a tenth of a synthesis, and the encoder's outputs
+  (:data:`ENCODED`), which the flow takes on;
+- **flow**: the durations and the encoder's outputs, at a length scale, to the latent frames the
+  decoder turns into sound, ``(1, 192, frames)``;
 - **decoder**: latent frames to samples (:data:`HOP` per frame). It is convolutional, so it can
   decode any stretch of frames given :data:`DECODER_CONTEXT` frames either side and give the same
   samples as a decode of the whole: a long sentence is decoded in pieces of bounded memory, on
@@ -33,21 +37,26 @@ from pathlib import Path
 DP_NOISE = "/dp/RandomNormalLike_output_0"  # the duration predictor's noise: (1, 2, phonemes)
 PRIOR_NOISE = "/RandomNormalLike_output_0"  # the prior's noise: (1, 192, frames)
 DURATIONS = "/Mul_output_0"  # frames per phoneme before the length scale (exp(logw) x mask)
+# What the text encoder hands the flow besides the durations: the prior's means and log-deviations
+# per phoneme, and the phonemes' mask.
+ENCODED = ("/enc_p/Split_output_0", "/enc_p/Split_output_1", "/enc_p/encoder/Unsqueeze_output_0")
+TEXT_INPUTS = ("input", "input_lengths", "scales", DP_NOISE)
 DECODER_PREFIX = "/dec/"  # the decoder's nodes; the input of its first is the latent
 DECODER_INPUT = "latent"  # (1, 192, frames): what the front gives and the decoder takes
 HOP = 256  # samples the decoder makes of each frame
 DECODER_CONTEXT = 16  # frames either side that make a piece's samples those of a whole decode
-FRONT_FILE, DECODER_FILE, DURATIONS_FILE = "front.onnx", "decoder.onnx", "durations.onnx"
-GRAPH_VERSION = "2"  # bump when the edit changes
+TEXT_FILE, FLOW_FILE, DECODER_FILE = "text.onnx", "flow.onnx", "decoder.onnx"
+GRAPH_FILES = (TEXT_FILE, FLOW_FILE, DECODER_FILE)
+GRAPH_VERSION = "3"  # bump when the edit changes (3: text + flow, from front + durations; the same samples)
 
 
 @dataclass(frozen=True)
 class Graphs:
     """The three prepared graphs of a voice."""
 
-    front: Path
+    text: Path
+    flow: Path
     decoder: Path
-    durations: Path
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def prepared(voice: VoiceFiles) -> Graphs:
     import onnxruntime
 
     folder = cache_root() / f"{file_digest(voice.model)[:24]}-g{GRAPH_VERSION}-ort{onnxruntime.__version__}"
-    graphs = Graphs(front=folder / FRONT_FILE, decoder=folder / DECODER_FILE, durations=folder / DURATIONS_FILE)
+    graphs = Graphs(text=folder / TEXT_FILE, flow=folder / FLOW_FILE, decoder=folder / DECODER_FILE)
     if not _sound(folder):
         folder.mkdir(parents=True, exist_ok=True)
         from filelock import FileLock
@@ -121,7 +130,7 @@ def _check(folder: Path) -> bool:
     try:
         digests = json.loads((folder / SOURCE_FILE).read_text(encoding="utf-8"))["sha256"]
         return all(isinstance(digests.get(name), str) and sha256_of(folder / name) == digests[name]
-                   for name in (FRONT_FILE, DECODER_FILE, DURATIONS_FILE))
+                   for name in GRAPH_FILES)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
@@ -135,7 +144,7 @@ def _sound(folder: Path, again: bool = False) -> bool:
 
 
 def edit(model_path: Path, folder: Path) -> None:
-    """Write the three graphs of ``model_path`` into ``folder``, each atomically, the front last."""
+    """Write the three graphs of ``model_path`` into ``folder``, each atomically, their digests last."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -163,12 +172,13 @@ def edit(model_path: Path, folder: Path) -> None:
     from ..storage import atomic_write
 
     extractor = onnx.utils.Extractor(model)
-    text_inputs = ["input", "input_lengths", "scales", DP_NOISE]
-    durations = extractor.extract_model(text_inputs, [DURATIONS])
-    front = extractor.extract_model(text_inputs + [PRIOR_NOISE], [DECODER_INPUT])
+    text = extractor.extract_model(list(TEXT_INPUTS), [DURATIONS, *ENCODED])
+    flow = extractor.extract_model([DURATIONS, *ENCODED, "scales", PRIOR_NOISE], [DECODER_INPUT])
     decoder = extractor.extract_model([DECODER_INPUT], [graph.output[0].name])
+    if {i.name for i in flow.graph.input} != {DURATIONS, *ENCODED, "scales", PRIOR_NOISE}:
+        raise ValueError(f"{model_path.name}: its flow needs more of the text than this version hands it")
     digests = {}
-    for name, m in ((DURATIONS_FILE, durations), (DECODER_FILE, decoder), (FRONT_FILE, front)):
+    for name, m in ((TEXT_FILE, text), (FLOW_FILE, flow), (DECODER_FILE, decoder)):
         data = m.SerializeToString()
         atomic_write(folder / name, data)
         digests[name] = hashlib.sha256(data).hexdigest()
