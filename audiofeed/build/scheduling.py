@@ -25,6 +25,7 @@ from enum import Enum
 from ..audio.answer import Failed, Outcome
 from ..interrupts import end_workers, holding_stops, ignore_stops_in_worker
 from ..read import Page
+from ..speech.engine import share_cores
 from .rendering import AnswerJob, calibrate_voice, render_answer
 
 
@@ -69,9 +70,10 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _worker_init() -> None:
+def _worker_init(workers: int) -> None:
     # Ctrl-C is the parent's to handle: it stops the pool and leaves the output as it was.
     ignore_stops_in_worker()
+    share_cores(workers)  # one worker a core: an engine's threads would only contend
     # If the parent is killed outright, go with it rather than linger (Linux only).
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -85,7 +87,7 @@ def make_executor(workers: int) -> Executor:
     # fork: workers start at once with everything imported; espeak state is isolated per
     # utterance by the driver, so nothing the parent did leaks into the audio.
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(workers,))
 
 
 class Pool:

@@ -159,3 +159,22 @@ def engine_for(name: str | None = None) -> Engine:
         if name not in _running:
             _running[name] = engine_type(name)()
         return _running[name]
+
+
+_processes = 1  # processes speaking at once on this machine's cores (see share_cores)
+
+
+def share_cores(processes: int) -> None:
+    """Say that ``processes`` processes (this one among them) speak at once, each with its share of
+    the cores: a build's workers are one per core, so each engine then runs one thread (more
+    would only contend for the cores and hold more memory)."""
+    global _processes
+    _processes = max(1, processes)
+
+
+def cores_to_use() -> int:
+    """How many threads one engine in this process may run: its share of the cores it may use."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // _processes)

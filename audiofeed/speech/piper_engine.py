@@ -56,7 +56,7 @@ MAX_THREADS = 4  # jobs of one text run at once
 # most FRAME_BUDGET frames, and the decoder takes PIECE frames at a time (plus their context).
 MAX_PHONEMES = 100
 FRAME_BUDGET = 650
-PIECE = 128
+PIECE = 256
 # The text graph's outputs kept between a length and the synthesis after it (about 1.5 kB per
 # phoneme id): enough for 20 minutes of speech; beyond it, a part's text graph runs again.
 ENCODED_BUDGET = 48 << 20
@@ -436,15 +436,15 @@ class PiperEngine:
             yield audio
 
     def _pool(self):
-        """Threads for the parts of one text: one per core this process may use, at most
-        :data:`MAX_THREADS` (each part in flight holds its own activations; on a many-core
-        worker, other processes keep the other cores busy)."""
+        """Threads for the parts of one text: one per core this process may use (its share, in a
+        build's worker: :func:`~.engine.share_cores`), at most :data:`MAX_THREADS` (each part in
+        flight holds its own activations)."""
         if self._threads is None:
-            import os
             from concurrent.futures import ThreadPoolExecutor
 
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            self._workers = max(1, min(cores, MAX_THREADS))
+            from .engine import cores_to_use
+
+            self._workers = max(1, min(cores_to_use(), MAX_THREADS))
             self._threads = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="piper")
         return self._threads
 
