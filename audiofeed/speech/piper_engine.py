@@ -491,20 +491,27 @@ class PiperEngine:
         from .piper_model import GRAPH_VERSION, file_digest, joe
 
         return {**{p: package_version(p) for p in ("piper-tts", "onnxruntime", "pedalboard")},
-                "model": file_digest(joe().model)[:16], "graph": GRAPH_VERSION, "cpu": cpu_class()}
+                "model": file_digest(joe().model)[:16], "graph": GRAPH_VERSION, "shift": SHIFT_METHOD, "cpu": cpu_class()}
 
     @classmethod
     def fingerprint(cls) -> str:
         return fingerprint_of(cls.versions())
 
 
+SHIFT_METHOD = "rubberband-formants-r2-palette-r3-others"  # in the fingerprint: the shifted voices' bytes follow it
+
+
 def _shift(audio, sample_rate: int, semitones: float):
-    """``audio`` ``semitones`` higher or lower, formants and length kept (Rubber Band, deterministic)."""
+    """``audio`` ``semitones`` higher or lower, formants and length kept (Rubber Band, deterministic).
+    The palette's small upward shifts take its faster engine (R2, ``high_quality=False``): 0.57 CPU s
+    per minute of audio against R3's 0.89, and as natural to DNSMOS, as well understood and as high
+    (benchmarks/naturalness.py, docs/voices.md). Other shifts keep R3: R2 hurt the listener's score
+    at -2 semitones (docs/engineering-notes.md)."""
     import numpy as np
     from pedalboard import time_stretch
 
     out = time_stretch(audio.reshape(1, -1), sample_rate, stretch_factor=1.0, pitch_shift_in_semitones=float(semitones),
-                       preserve_formants=True, high_quality=True).reshape(-1)[: len(audio)]
+                       preserve_formants=True, high_quality=semitones not in PALETTE_SHIFTS).reshape(-1)[: len(audio)]
     # Rubber Band keeps the length at a stretch of 1; should it ever give less, hold it to that
     return np.pad(out, (0, len(audio) - len(out))).astype(np.float32)
 
