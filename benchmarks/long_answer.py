@@ -6,7 +6,12 @@ answer lists the runtime (text at about 155 words a minute, from the seed page's
 a cold cache, timed from outside; peak memory is ru_maxrss of the build and its worker. Runs
 alternate between lengths and engines; the medians of --runs runs are printed with min-max.
 
-Usage: python benchmarks/long_answer.py [--minutes 1 20] [--engines espeak piper] [--runs 1]
+``stock`` (among --engines) is piper-tts's own ``PiperVoice`` with its defaults speaking the same
+answer's text at the pace the Piper build of the same round chose, with one soxr + LAME encode
+(``floor_pass.py``'s ``render``, one process on all its cores' share: one intra-op thread): the
+floor for one answer, side by side. It needs ``piper`` among --engines, before it.
+
+Usage: python benchmarks/long_answer.py [--minutes 1 20] [--engines espeak piper stock] [--runs 1]
 """
 
 from __future__ import annotations
@@ -45,8 +50,28 @@ def page(minutes: int) -> str:
             f"## How long can an answer be?\n\n{' '.join(body)}\n")
 
 
-def run(engine: str, minutes: int, scratch: Path) -> tuple[float, float, float, float]:
-    """(wall s, user s, system s, peak MB) of one clean build."""
+STOCK = """import json, sys
+sys.path.insert(0, sys.argv[1])
+from floor_pass import render
+record = json.load(open(sys.argv[2], encoding="utf-8"))
+answer = next(a for a in record["answers"] if a.get("listed_runtime"))
+render((answer["spoken"], int(answer["rate"]), sys.argv[3]))
+"""
+
+
+def run(engine: str, minutes: int, scratch: Path, built: dict[int, Path]) -> tuple[float, float, float, float]:
+    """(wall s, user s, system s, peak MB) of one clean build (``stock``: of stock Piper speaking
+    what the last Piper build of ``minutes`` spoke)."""
+    if engine == "stock":
+        record = next(built[minutes].glob("*/build.json"))
+        cmd = [sys.executable, "-c", STOCK, str(Path(__file__).resolve().parent), str(record), str(scratch / "stock.mp3")]
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"stock {minutes} min: failed: {done.stderr.strip()[-500:]}")
+        user, system, peak_kb = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
+        return wall, user, system, peak_kb / 1024
     folder = Path(tempfile.mkdtemp(dir=scratch))
     (folder / "articles").mkdir()
     (folder / "articles" / "long.md").write_text(page(minutes), encoding="utf-8")
@@ -59,7 +84,12 @@ def run(engine: str, minutes: int, scratch: Path) -> tuple[float, float, float, 
     if done.returncode != 0:
         raise SystemExit(f"{engine} {minutes} min: build failed: {done.stderr.strip()[-500:]}")
     user, system, peak_kb = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
-    shutil.rmtree(folder)
+    if engine == "piper":  # kept for stock Piper to speak the same text at the same pace
+        if minutes in built:
+            shutil.rmtree(built[minutes].parent, ignore_errors=True)
+        built[minutes] = folder / "out"
+    else:
+        shutil.rmtree(folder)
     return wall, user, system, peak_kb / 1024
 
 
@@ -80,11 +110,12 @@ def main() -> None:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="audiofeed-long-"))
     results: dict[tuple[str, int], list[tuple[float, float, float, float]]] = {}
+    built: dict[int, Path] = {}
     try:
         for _ in range(args.runs):
             for engine in args.engines:
                 for minutes in args.minutes:
-                    results.setdefault((engine, minutes), []).append(run(engine, minutes, scratch))
+                    results.setdefault((engine, minutes), []).append(run(engine, minutes, scratch, built))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"{'engine':8} {'audio':>6} {'wall s':>16} {'CPU s / audio min':>22} {'system s':>9} {'peak MB':>16}")

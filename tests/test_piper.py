@@ -112,7 +112,7 @@ def test_word_starts_in_a_long_sentence_cost_work_linear_in_its_length():
     """Where each word of a sentence starts is found with work linear in the sentence's length
     (espeak-ng phonemizes at most a window of words per word), in order, and the same as counting
     from the sentence's start for every word of a sentence that fits in the window."""
-    from audiofeed.speech import piper_engine
+    from audiofeed.speech import piper_text
     from audiofeed.speech.engine import engine_for
 
     engine = engine_for("piper")
@@ -134,7 +134,7 @@ def test_word_starts_in_a_long_sentence_cost_work_linear_in_its_length():
             assert [o for o, _, _ in starts] == sorted(o for o, _, _ in starts)
             assert [(j, i) for _, j, i in starts] == sorted((j, i) for _, j, i in starts)  # in order in the audio
             assert len(starts) >= 0.8 * words  # "of the" and the like are one phoneme word
-        short = " ".join(clause.split()[: piper_engine.WORD_WINDOW]) + "."
+        short = " ".join(clause.split()[: piper_text.WORD_WINDOW]) + "."
         windowed = engine._word_starts(short)
     finally:
         engine._voice.phonemize = phonemize

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from functools import cache
 
 from .engine import Sentence, Speech, fingerprint_of, package_version
 from .memory import give_back, to_int16
 from .piper_model import DECODER_CONTEXT, DECODER_INPUT, DP_NOISE, DURATIONS, ENCODED, HOP, PRIOR_NOISE
+from .piper_text import pieces, sentences, split_phonemes, word_starts
 
 NATURAL_RATE = 175  # the rate at length scale 1
 RATE_BAND = (130, 215)  # length scale 1.35 .. 0.81
@@ -54,15 +54,11 @@ MAX_THREADS = 4  # jobs of one text run at once
 # frame it decodes (a 15 s sentence decoded whole took 513 MB). Parts longer than MAX_PHONEMES are
 # split at a clause (or else a word) near their middle; the parts in the front at once hold at
 # most FRAME_BUDGET frames, and the decoder takes PIECE frames at a time (plus their context).
-MAX_PHONEMES = 100
 FRAME_BUDGET = 650
-PIECE = 256
 # The text graph's outputs kept between a length and the synthesis after it (about 1.5 kB per
 # phoneme id): enough for 20 minutes of speech; beyond it, a part's text graph runs again.
 ENCODED_BUDGET = 48 << 20
-WORD_WINDOW = 32  # words phonemized at most to place one word (see _word_starts)
 NOISE_SCALE, NOISE_W = 0.667, 0.8  # the voice's own inference settings
-_SENTENCE_END = re.compile(r"(?<=[.?!])[\"')\]]*\s+")
 
 
 def voice_name(shift: float) -> str:
@@ -84,51 +80,6 @@ def shift_of(voice: str) -> float:
         if voice == voice_name(shift):
             return shift
     raise ValueError(f"unknown Piper voice {voice!r} (voices: {', '.join(PiperEngine.PALETTE)})")
-
-
-def sentences(text: str) -> list[tuple[int, str]]:
-    """``text`` split into sentences, each with its character offset.
-
-    >>> sentences("Rest. Drink water! Then sleep")
-    [(0, 'Rest.'), (6, 'Drink water!'), (19, 'Then sleep')]
-    """
-    out, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        out.append((start, text[start : m.start()].strip()))
-        start = m.end()
-    if text[start:].strip():
-        out.append((start, text[start:].strip()))
-    return [(o, s) for o, s in out if s]
-
-
-def pieces(frames: int, most: int = PIECE) -> list[tuple[int, int]]:
-    """``frames`` cut into the fewest equal pieces of at most ``most`` (each decoded with its
-    context: fewer pieces, less context decoded twice).
-
-    >>> pieces(100, 96), pieces(96, 96)
-    ([(0, 50), (50, 100)], [(0, 96)])
-    """
-    n = -(-frames // most)
-    bounds = [i * frames // n for i in range(n + 1)]
-    return list(zip(bounds, bounds[1:]))
-
-
-def split_phonemes(phonemes: list[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
-    """``phonemes`` in pieces of at most ``limit``, cut at a clause (``,``/``;``/``:``) near the
-    middle, or else at a word; a piece with no word break is left whole.
-
-    >>> ["".join(p) for p in split_phonemes(list("ab cd, ef gh."), 8)]
-    ['ab cd,', 'ef gh.']
-    """
-    if len(phonemes) <= limit:
-        return [phonemes]
-    n = len(phonemes)
-    spaces = [i for i in range(1, n - 1) if phonemes[i] == " "]
-    if not spaces:
-        return [phonemes]
-    clauses = [i for i in spaces if phonemes[i - 1] in ",;:" and n * 0.2 <= i <= n * 0.8]
-    cut = min(clauses or spaces, key=lambda i: abs(i - n / 2))
-    return split_phonemes(phonemes[:cut], limit) + split_phonemes(phonemes[cut + 1 :], limit)
 
 
 class PiperEngine:
@@ -204,30 +155,9 @@ class PiperEngine:
         return [self._voice.phonemes_to_ids(chunk) for p in phonemes if p for chunk in split_phonemes(p)]
 
     def _word_starts(self, sentence: str) -> list[tuple[int, int, int]]:
-        """Where each word of ``sentence`` starts: ``(character offset, part, phoneme id)``. espeak-ng
-        phonemizes some words together ("of the" is one phoneme word), so each word is found by
-        phonemizing the text before it and counting the phoneme words; of two words before the same
-        phoneme word, the first was inside the group before it and is left out. The text before a
-        word is taken from an anchor at most :data:`WORD_WINDOW` words back (the sentence's start
-        in all but the longest sentences), whose own count is carried, so the work is linear in the
-        sentence's length rather than its square."""
+        """Where each word of ``sentence`` starts: ``(character offset, part, phoneme id)`` (:func:`.piper_text.word_starts`)."""
         with self._lock:
-            chunks = [chunk for p in self._voice.phonemize(sentence) if p for chunk in split_phonemes(p)]
-            counts, base, anchor, since = {}, 0, 0, 0
-            for m in re.finditer(r"\S+", sentence):
-                if since == WORD_WINDOW:  # the next window starts at this word
-                    base, anchor, since = base + self._phoneme_words(sentence[anchor : m.start()]), m.start(), 0
-                counts[m.start()] = base + self._phoneme_words(sentence[anchor : m.start()])
-                since += 1
-        starts = [(j, i) for j, chunk in enumerate(chunks) for i in [0] + [i + 1 for i, ph in enumerate(chunk[:-1]) if ph == " "]]
-        word_at = {k: offset for offset, k in counts.items() if k < len(starts)}  # the last word before each
-        # the id where phoneme i starts: the ids of the phonemes before it, less the end mark
-        return sorted((offset, j, len(self._voice.phonemes_to_ids(chunks[j][:i])) - self._end if i else 0)
-                      for k, offset in word_at.items() for j, i in [starts[k]])
-
-    def _phoneme_words(self, text: str) -> int:
-        """How many phoneme words espeak-ng makes of ``text`` (the caller holds the lock)."""
-        return sum(len("".join(p).split()) for p in self._voice.phonemize(text) if p) if text.strip() else 0
+            return word_starts(sentence, self._voice.phonemize, self._voice.phonemes_to_ids, self._end)
 
     def phonemes(self, text: str, voice: str) -> str:
         """Piper's phonemes (IPA, from its espeak-ng) for ``text``, a sentence a line."""
@@ -488,7 +418,7 @@ class PiperEngine:
     @cache
     def versions(cls) -> dict[str, str]:
         """Versions of everything the bytes depend on, the model's hash and the CPU's instruction set."""
-        from .piper_model import GRAPH_VERSION, file_digest, joe
+        from .piper_model import GRAPH_VERSION, cpu_class, file_digest, joe
 
         return {**{p: package_version(p) for p in ("piper-tts", "onnxruntime", "pedalboard")},
                 "model": file_digest(joe().model)[:16], "graph": GRAPH_VERSION, "shift": SHIFT_METHOD, "cpu": cpu_class()}
@@ -514,24 +444,3 @@ def _shift(audio, sample_rate: int, semitones: float):
                        preserve_formants=True, high_quality=semitones not in PALETTE_SHIFTS).reshape(-1)[: len(audio)]
     # Rubber Band keeps the length at a stretch of 1; should it ever give less, hold it to that
     return np.pad(out, (0, len(audio) - len(out))).astype(np.float32)
-
-
-@cache
-def cpu_class() -> str:
-    """The instruction-set class onnxruntime's kernels pick (their results differ by a few LSB)."""
-    import platform
-
-    flags = set()
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
-    for name in ("avx512f", "avx2", "avx", "sse4_1"):
-        if name in flags:
-            return f"{platform.machine()}-{name}"
-    return platform.machine()
-

@@ -187,5 +187,25 @@ def edit(model_path: Path, folder: Path) -> None:
                                                     "sha256": digests}, sort_keys=True) + "\n").encode())
 
 
+@cache
+def cpu_class() -> str:
+    """The instruction-set class onnxruntime's kernels pick (their results differ by a few LSB)."""
+    import platform
+
+    flags = set()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    for name in ("avx512f", "avx2", "avx", "sse4_1"):
+        if name in flags:
+            return f"{platform.machine()}-{name}"
+    return platform.machine()
+
+
 if __name__ == "__main__":
     edit(Path(sys.argv[1]), Path(sys.argv[2]))
