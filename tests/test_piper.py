@@ -147,6 +147,33 @@ def test_word_starts_in_a_long_sentence_cost_work_linear_in_its_length():
     assert sorted(placed) == kept
 
 
+def test_the_same_samples_on_one_thread_as_on_every_core():
+    """A text's parts are read and decoded on the engine's threads in whatever order they finish;
+    the samples and the word starts are the same with one thread (a build's worker) as with every
+    core (``say``), for the plain voice and a shifted one."""
+    import os
+
+    from audiofeed.speech import engine as speech
+    from audiofeed.speech.piper_engine import PiperEngine
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores to compare one thread with several")
+    text = ("Fevers in children are common, and most are caused by viruses that the body fights off within a few days. "
+            "Give plenty of fluids, and dress the child lightly. See a doctor if the fever lasts more than three days, "
+            "if the child is unusually drowsy, or if a rash appears that does not fade when pressed.")
+    one, every = PiperEngine(), PiperEngine()
+    speech.share_cores(len(os.sched_getaffinity(0)))  # as a build's workers, one a core
+    try:
+        alone = {v: one.speak(text, v, 170) for v in ("joe", "joe+1.7")}
+    finally:
+        speech.share_cores(1)
+    spread = {v: every.speak(text, v, 170) for v in ("joe", "joe+1.7")}
+    assert (one._workers, every._workers) == (1, min(len(os.sched_getaffinity(0)), 4))
+    for voice in alone:
+        assert alone[voice].samples.tobytes() == spread[voice].samples.tobytes(), voice
+        assert alone[voice].words == spread[voice].words and alone[voice].sentences == spread[voice].sentences
+
+
 def median_f0(samples: np.ndarray, rate: int, fmin: int = 50, fmax: int = 400) -> float:
     """Median pitch of the voiced 40 ms frames (YIN: the first dip of the cumulative mean
     normalized difference under 0.15)."""
