@@ -60,17 +60,20 @@ SIBLING_TITLES = {FEED_FILE: "Every page, a chapter per doctor", ANSWERS_FILE: "
 DESCRIPTION_LIMIT = 3500  # characters of an answer's text in its item (Apple shows up to 4,000)
 
 
-def answer_notes(text: str, page_title: str, said: str = "") -> str:
-    """An answers.xml item's description: what the doctor says (its title and author are elsewhere),
-    then the disclosure (``said``).
+def answer_notes(text: str, page_title: str, said: str = "", doctor: str = "", specialty: str = "") -> str:
+    """An answers.xml item's description: what the doctor says, who says it and on which page (the
+    author is in elements of its own, but gPodder shows no episode's author), then the disclosure
+    (``said``).
 
-    >>> answer_notes("Rest & drink.", "Flu?", "A synthetic voice reads it.")
-    '<p>Rest &amp; drink.</p><p>From the page “Flu?”.</p><p>A synthetic voice reads it.</p>'
+    >>> answer_notes("Rest & drink.", "Flu?", "A synthetic voice reads it.", "Ann Lee", "General Practice")
+    '<p>Rest &amp; drink.</p><p>By Ann Lee (General Practice), on the page “Flu?”.</p><p>A synthetic voice reads it.</p>'
     """
     if len(text) > DESCRIPTION_LIMIT:
         text = text[:DESCRIPTION_LIMIT].rsplit(" ", 1)[0] + "…"
     paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
-    return f"{paragraphs}<p>From the page “{escape(page_title)}”.</p>" + (f"<p>{escape(said)}</p>" if said else "")
+    who = f"{doctor} ({specialty})" if doctor and specialty else doctor
+    source = f"By {escape(who)}, on the page “{escape(page_title)}”." if who else f"From the page “{escape(page_title)}”."
+    return f"{paragraphs}<p>{source}</p>" + (f"<p>{escape(said)}</p>" if said else "")
 
 
 def _new_feed(channel: Channel, feed_file: str, title: str, episodes: list[Episode],
@@ -219,7 +222,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.guid(a.guid, permalink=False)
             fe.title(a.question)
             fe.link(href=page_link(channel, ep.slug, a.index))
-            fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine]))
+            fe.description(answer_notes(a.text, ep.title, disclosure(channel, [a.engine]), a.doctor, a.specialty)
                            + transcript_link(channel, a.transcripts))
             fe.enclosure(channel.media_url(a.file), str(a.bytes), "audio/mpeg")
             fe.pubDate(answer_published(ep, a.index))

@@ -1,0 +1,130 @@
+"""Both feeds read by the clients people use: Podverse's parser (podcast-partytime, from npm), gPodder's
+podcastparser and feedparser, and what each must show a listener (docs/listening.md has the table).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+
+from .clients import partytime
+from .conftest import BASE_URL, run_build
+
+FEEDS = ("feed.xml", "answers.xml")
+TRANSCRIPT_TYPES = {"text/vtt", "application/srt", "application/json", "text/html"}
+
+
+def read_all(out: Path, name: str) -> tuple[dict, dict, feedparser.FeedParserDict]:
+    """``name`` as podcast-partytime, podcastparser and feedparser show it."""
+    with open(out / name, "rb") as f:
+        gpodder = podcastparser.parse(f"{BASE_URL}{name}", f)
+    return partytime(out / name), gpodder, feedparser.parse(str(out / name))
+
+
+def local(out: Path, url: str) -> Path:
+    assert url.startswith(BASE_URL), url
+    return out / url[len(BASE_URL):]
+
+
+def doctors_of(out: Path) -> dict[str, list[str]]:
+    """Each page's doctors, in order, from what the build recorded."""
+    return {p.parent.name: [a["doctor"] for a in json.loads(p.read_text())["answers"]] for p in out.glob("*/build.json")}
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_every_client_shows_every_item_with_what_a_listener_needs(built, name):
+    out = built.output
+    podverse, gpodder, parsed = read_all(out, name)
+    xml = (out / name).read_text(encoding="utf-8")
+    items = xml.count("<item>")
+    assert len(podverse["items"]) == len(gpodder["episodes"]) == len(parsed.entries) == items > 0
+    # the show: its podcast:guid, its art, locked
+    assert podverse["guid"] == re.search(r"<podcast:guid>([^<]+)<", xml).group(1)
+    assert podverse["itunesImage"] == gpodder["cover_url"] == parsed.feed.image.href == f"{BASE_URL}cover.png"
+    assert podverse["locked"] is True
+    doctors = doctors_of(out)
+    for pv, gp, fp in zip(podverse["items"], gpodder["episodes"], parsed.entries):
+        assert pv["title"] == gp["title"] == fp.title
+        assert pv["guid"] == gp["guid"] == fp.id
+        assert pv["duration"] == gp["total_time"] > 0
+        enclosure = pv["enclosure"]
+        assert enclosure["url"] == gp["enclosures"][0]["url"] == fp.enclosures[0].href
+        assert enclosure["length"] == gp["enclosures"][0]["file_size"] == local(out, enclosure["url"]).stat().st_size
+        assert {t["type"] for t in pv["podcastTranscripts"]} == TRANSCRIPT_TYPES
+        assert all(local(out, t["url"]).is_file() for t in pv["podcastTranscripts"])
+        slug = enclosure["url"][len(BASE_URL):].split("/")[0]
+        if pv["title"] == "About the voice of this show":  # answers.xml's trailer: the voice, no doctor
+            assert "podcastPeople" not in pv
+            continue
+        people = [p["name"] for p in pv["podcastPeople"]]
+        if name == "feed.xml":  # an episode: every doctor of the page, a chapter each after the voice note
+            assert people == list(dict.fromkeys(doctors[slug]))
+            assert pv["podcastChapters"]["type"] == "application/json+chapters"
+            chapters = json.loads(local(out, pv["podcastChapters"]["url"]).read_text())["chapters"]
+            assert [c["title"] for c in chapters[1:]] == [c["title"] for c in gp["chapters"][1:]]
+            assert len(chapters) == len(doctors[slug]) + 1
+        else:  # an answer: its doctor, and the season of its page, named after it
+            assert len(people) == 1 and people[0] in doctors[slug]
+            assert pv["podcastSeason"]["number"] == pv["itunesSeason"] >= 1 and pv["podcastSeason"]["name"]
+
+
+MARKS = """\
+---
+title: Is a child's "high" fever & a rash urgent?
+date: 2025-06-01
+doctor: Zoë Müller-O'Brien
+specialty: Pédiatrie & Family Medicine
+answers:
+  - question: Can I give ibuprofen & paracetamol — "together"?
+    doctor: Seán Ó Dálaigh
+    specialty: Pharmacology
+    runtime: 12sec
+---
+
+A fever of 39 °C with a rash that doesn't fade is urgent: see a doctor today & don't wait.
+
+## Can I give ibuprofen & paracetamol — "together"?
+
+Not routinely. Give one at the right dose; if it doesn't help, the other can follow.
+"""
+
+
+def test_apostrophes_quotes_ampersands_and_accents_reach_every_client_as_written(tmp_path):
+    """Each client's text of each feed (titles, descriptions as a listener sees them, people) holds
+    every phrase exactly as the page wrote it."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "marks.md").write_text(MARKS, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_build(articles, out, "--base-url", BASE_URL).code == 0
+    written = ['Is a child\'s "high" fever & a rash urgent?', 'Can I give ibuprofen & paracetamol — "together"?',
+               "Zoë Müller-O'Brien", "Seán Ó Dálaigh"]
+    only = {"feed.xml": ["Pédiatrie & Family Medicine"],  # an episode's chapters name each doctor's specialty
+            "answers.xml": ["doesn't fade", "today & don't wait", "if it doesn't help"]}  # the answers' own text
+    for name in FEEDS:
+        podverse, gpodder, parsed = read_all(out, name)
+        shown = {
+            # partytime hands back the description's HTML with its entities decoded once
+            "podcast-partytime": [(i["title"], visible(i["description"], decoded=True),
+                                   [p["name"] for p in i.get("podcastPeople", [])]) for i in podverse["items"]],
+            "podcastparser": [(e["title"], e["description"], []) for e in gpodder["episodes"]],  # plain text
+            "feedparser": [(e.title, visible(e.summary), [a.name for a in e.get("authors", [])]) for e in parsed.entries],
+        }
+        for client, items in shown.items():
+            text = " ".join(f"{title} {description} {' '.join(people)}" for title, description, people in items)
+            for phrase in written + only[name]:
+                assert phrase in text, (name, client, phrase)
+            assert "childs" not in text and "&#x27;" not in text and "&amp;" not in text, (name, client)
+
+
+def visible(html: str, decoded: bool = False) -> str:
+    """What a browser shows of ``html``: tags dropped, entities decoded (``decoded``: already were)."""
+    import html as markup
+
+    text = re.sub(r"<[^>]+>", "", html)
+    return text if decoded else markup.unescape(text)
