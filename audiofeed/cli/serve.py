@@ -194,7 +194,16 @@ async def _build(args: list[str], err: Console) -> tuple[int, list[str]]:
     except asyncio.CancelledError:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
-            await asyncio.shield(proc.wait())
+        # Read its pipes to their end as well as wait, however often the stop cancels this task
+        # (the server's gather cancels it, then its finally again): a child not reaped, or a
+        # pipe left open, is closed only when collected, after the event loop, with a traceback
+        # ("Event loop is closed").
+        ended = asyncio.ensure_future(proc.communicate())
+        while not ended.done():
+            try:
+                await asyncio.shield(ended)
+            except asyncio.CancelledError:
+                continue
         raise
 
 
