@@ -20,6 +20,7 @@ OUTPUT_RATE = 48_000  # Hz of every published MP3: the encoder writes it, check 
 FEED_FILE = "feed.xml"  # one item per page
 ANSWERS_FILE = "answers.xml"  # one item per answer
 COVER_FILE = "cover.png"  # the show's art (3000 px at most, 1400 px at least)
+ART_FILE = "art.png"  # a page episode's own art, in its folder (1400 px)
 INDEX_FILE = "index.html"  # the site's home and each page's player
 EMBED_FILE = "embed.html"  # a page's compact player, for other sites' iframes
 MANIFEST_FILE = ".audiofeed"  # marks a folder audiofeed made; holds the page keys

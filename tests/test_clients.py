@@ -128,3 +128,37 @@ def visible(html: str, decoded: bool = False) -> str:
 
     text = re.sub(r"<[^>]+>", "", html)
     return text if decoded else markup.unescape(text)
+
+
+def test_each_page_episode_has_its_own_art_in_every_client_and_in_its_mp3s(built):
+    """Every episode used to show the show's cover; now each page's episode and its answers carry the
+    page's own art (the show's art with the page's question), linked and embedded."""
+    from io import BytesIO
+
+    from mutagen.id3 import ID3
+    from PIL import Image
+
+    out = built.output
+    seen: dict[str, str] = {}
+    for name in FEEDS:
+        podverse, gpodder, parsed = read_all(out, name)
+        for pv, gp, fp in zip(podverse["items"], gpodder["episodes"], parsed.entries):
+            slug = pv["enclosure"]["url"][len(BASE_URL):].split("/")[0]
+            if pv["title"] == "About the voice of this show":
+                assert pv["itunesImage"] == f"{BASE_URL}cover.png"
+                continue
+            art = f"{BASE_URL}{slug}/art.png"
+            assert pv["itunesImage"] == gp["episode_art_url"] == fp.image.href == art, (name, pv["title"])
+            seen[slug] = art
+    assert len(set(seen.values())) == len(seen) == len(list(out.glob("*/build.json"))) > 1  # one art a page
+    for slug in seen:
+        with Image.open(out / slug / "art.png") as img:
+            assert img.size == (1400, 1400) and img.format == "PNG"
+        (embedded,) = ID3(out / slug / "episode.mp3").getall("APIC")
+        with Image.open(BytesIO(embedded.data)) as img:
+            assert img.size == (600, 600)
+        assert embedded.data != (out / "cover.png").read_bytes()
+        chapters = json.loads((out / slug / "chapters.json").read_text())["chapters"]
+        assert {c["img"] for c in chapters} == {seen[slug]}
+        xml = (out / "feed.xml").read_text(encoding="utf-8")
+        assert f'<podcast:image href="{seen[slug]}"' in xml

@@ -124,7 +124,7 @@ def test_transcripts_chapters_and_tags_as_the_specs_ask(built):
                 assert round(segment[key], 3) == segment[key] and len(repr(segment[key]).split(".")[-1]) <= 3, (path, segment)
     chapters = json.loads((out / PAGE / "chapters.json").read_text())
     assert chapters["title"] and chapters["version"] == "1.2.0"
-    assert all(c["url"].startswith(f"{BASE_URL}{PAGE}/") and c["img"] == f"{BASE_URL}cover.png" for c in chapters["chapters"])
+    assert all(c["url"].startswith(f"{BASE_URL}{PAGE}/") and c["img"] == f"{BASE_URL}{PAGE}/art.png" for c in chapters["chapters"])
     assert chapters["chapters"][3]["url"] == f"{BASE_URL}{PAGE}/#answer-02"  # after the voice note and answers 0, 1
     html = (out / PAGE / "answer-01.html").read_text()
     assert "<cite>Wang Jian, Urology:</cite>" in html and "<em>" not in html

@@ -36,7 +36,7 @@ from ..audio.answer import AnswerAudio, Failed, Refused, Rendered
 from ..publish.disclosure import disclosure
 from ..publish.episode import Episode, make_episode
 from ..channel import claim_warnings, disclosure_warnings, show_guids
-from ..publish.cover import cover_key
+from ..publish.cover import cover_key, page_arts
 from ..names import ANSWERS_FILE, COVER_FILE, EMBED_FILE, FEED_FILE, INDEX_FILE, MANIFEST_FILE, RECORD_FILE
 from ..speech.verbalize import RULES_VERSION
 from .output import Manifest, OutputFolder, Staging, pinned_seasons
@@ -389,7 +389,8 @@ class _Build:
                             cover=self.covers()[1], base_url=channel.url(""), language=channel.language,
                             engine=self.options.engine, previous=self.last_published(page.slug),
                             said=disclosure(channel, [self.options.engine]),
-                            voice_note=self.note.result() if self.note else None)
+                            voice_note=self.note.result() if self.note else None,
+                            art=page_arts(self.covers()[0], page.title))
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())

@@ -47,6 +47,41 @@ def default_cover(title: str, size: int = FEED_SIZE) -> bytes:
     return out.getvalue()
 
 
+PAGE_ART_SIZE = 1400  # px: Apple's minimum for episode art, a third of the show's pixels to draw
+PAGE_ART_VERSION = 1  # bump when the drawing changes
+
+
+def page_art(show_art: bytes, page_title: str, size: int = PAGE_ART_SIZE) -> bytes:
+    """A page episode's own art: the show's art (``show_art``, any image Pillow reads) at ``size``
+    px with a band across its lower part carrying ``page_title``, so that episodes look apart in
+    an app. The same inputs and Pillow version give the same bytes."""
+    from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
+
+    with Image.open(io.BytesIO(show_art)) as base:
+        img = base.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(img)
+    top = int(size * 0.52)
+    draw.rectangle([0, top, size, size], fill=BAND)
+    lines = textwrap.wrap(page_title, width=24) or [""]
+    font_size = int(size * (0.07 if len(lines) <= 4 else 0.07 * 4 / len(lines)))
+    font = ImageFont.load_default(size=font_size)
+    y = top + int(size * 0.05)
+    for line in lines[:6]:
+        draw.text((int(size * 0.07), y), line, font=font, fill=TEXT)
+        y += int(font_size * 1.25)
+    info = PngInfo()
+    info.add(b"sRGB", b"\x00")
+    out = io.BytesIO()
+    img.save(out, "PNG", compress_level=6, pnginfo=info)
+    return out.getvalue()
+
+
+def page_arts(show_art: bytes, page_title: str) -> tuple[bytes, bytes]:
+    """A page's art for its feed items (1400 px) and the copy embedded in its MP3s (600 px)."""
+    return page_art(show_art, page_title), page_art(show_art, page_title, EMBEDDED_SIZE)
+
+
 def covers(own: Path | None, title: str) -> tuple[bytes, bytes]:
     """The feed's cover and the copy embedded in each MP3: the producer's own art (``own``) for
     both, or the show's ``title`` on audiofeed's art, 3000 px and 600 px."""
@@ -61,8 +96,10 @@ def cover_key(own: Path | None, title: str) -> str:
     pays for the drawing): the producer's file, or the title, this drawing and Pillow's version."""
     import hashlib
 
-    if own is not None:
-        return hashlib.sha256(own.read_bytes()).hexdigest()
     from ..speech.engine import package_version
 
-    return hashlib.sha256(f"default cover {COVER_VERSION} {package_version('pillow')}\n{title}".encode()).hexdigest()
+    if own is not None:
+        return hashlib.sha256(own.read_bytes() + f"page art {PAGE_ART_VERSION} {package_version('pillow')}".encode()).hexdigest()
+
+    return hashlib.sha256(f"default cover {COVER_VERSION} page art {PAGE_ART_VERSION} {package_version('pillow')}\n"
+                          f"{title}".encode()).hexdigest()

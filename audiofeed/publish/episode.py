@@ -19,7 +19,7 @@ from ..audio.encoding import duration_ms
 from ..read import Answer, Page
 from ..read.pages import doctors_of, format_runtime
 from ..text import shown_name
-from ..names import (CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_SPEAKER,
+from ..names import (ART_FILE, CHAPTERS_FILE, COVER_FILE, EPISODE_STEM, RECORD_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_SPEAKER,
                      VOICE_NOTE_STEM, VOICE_NOTE_TITLE, answer_stem, chapter_title, page_file)
 from ..timecode import clock
 from .transcripts import TranscriptSection, to_html, to_json, to_srt, to_vtt
@@ -86,6 +86,7 @@ class Episode:
     voice_note_ms: int = 0  # its length: the answers start after it
     voice_note_bytes: int = 0  # its file's size
     voice_note_text: str = ""  # what it says (as spoken)
+    image: str = ""  # the episode's own art (its page's title on the show's art), "" if it has none
 
     @property
     def doctors(self) -> list[str]:
@@ -163,6 +164,7 @@ def make_episode(
     previous: Episode | None = None,
     said: str = "",
     voice_note: Rendered | None = None,
+    art: tuple[bytes, bytes] | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
@@ -174,6 +176,8 @@ def make_episode(
     ``said`` is the disclosure (:mod:`.disclosure`), which every MP3's comment ends with;
     ``voice_note``, its rendering, opens the episode in a chapter of its own (each answer keeps its
     exact length; the episode is the note's length longer).
+    ``art``, the page's own art (:func:`.cover.page_arts`: for the feeds, for the MP3s), is
+    written beside the episode, embedded in its MP3s in place of ``cover`` and shown by its chapters.
     """
     if failed := [i for i, o in outcomes.items() if isinstance(o, Failed)]:
         raise ValueError(f"answer(s) {', '.join(map(str, sorted(failed)))} failed to render")
@@ -187,6 +191,9 @@ def make_episode(
     from ..audio.tagging import Chapter, TrackTags, tagged_mp3  # mutagen: only where MP3s are tagged
 
     files: dict[str, bytes] = {}
+    image_name = page_file(page.slug, ART_FILE) if art is not None else ""
+    if art is not None:
+        files[image_name], cover = art
     page_sections: list[TranscriptSection] = []
     answers: list[EpisodeAnswer] = []
     chapters: list[Chapter] = []
@@ -284,8 +291,8 @@ def make_episode(
     data = tagged_mp3(b"".join(joined), tags, chapters)
     files[episode_name] = data
     chapters_name = page_file(page.slug, CHAPTERS_FILE)
-    files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/", f"{base_url}{COVER_FILE}",
-                                         note_ms).encode()
+    files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/",
+                                         f"{base_url}{image_name or COVER_FILE}", note_ms).encode()
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -306,6 +313,7 @@ def make_episode(
         voice_note_ms=note_ms,
         voice_note_bytes=len(files[note_name]) if note_name else 0,
         voice_note_text=voice_note.spoken if voice_note is not None else "",
+        image=image_name,
     )
     files[page_file(page.slug, RECORD_FILE)] = episode.to_json().encode()
     return EpisodeFiles(files=files, episode=episode, sections=page_sections)

@@ -106,7 +106,8 @@ class PodcastExtension(BaseExtension):
 
 
 class PodcastEntryExtension(BaseEntryExtension):
-    """Item level: ``podcast:chapters``, ``podcast:person``, ``podcast:transcript``, ``podcast:txt``, ``itunes:explicit``."""
+    """Item level: ``podcast:chapters``, ``podcast:person``, ``podcast:transcript``, ``podcast:txt``,
+    ``podcast:season``, ``podcast:image``, ``itunes:explicit``."""
 
     def __init__(self):
         self._chapters = None
@@ -115,6 +116,11 @@ class PodcastEntryExtension(BaseEntryExtension):
         self._explicit = None
         self._txt: list[tuple[str, str]] = []
         self._season: tuple[int, str] | None = None
+        self._image: tuple[str, str, int] | None = None
+
+    def image(self, href: str, alt: str, width: int) -> None:
+        """``podcast:image``: the item's own square artwork (``alt``: what it shows)."""
+        self._image = (href, alt, width)
 
     def season(self, number: int, name: str) -> None:
         """``podcast:season name=...``: the season's number and its name (the page's question)."""
@@ -155,6 +161,10 @@ class PodcastEntryExtension(BaseEntryExtension):
             _sub(item, PODCAST_NS, "transcript", url=t.url, type=t.type, rel=t.rel, language=t.language)
         if self._season is not None:
             _sub(item, PODCAST_NS, "season", str(self._season[0]), name=self._season[1][:128])
+        if self._image is not None:
+            href, alt, width = self._image
+            _sub(item, PODCAST_NS, "image", href=href, alt=alt[:500], width=str(width), type="image/png",
+                 purpose="artwork", **{"aspect-ratio": "1/1"})
         for purpose, value in self._txt:
             _sub(item, PODCAST_NS, "txt", value, purpose=purpose)
         return item

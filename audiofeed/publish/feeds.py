@@ -16,6 +16,7 @@ from feedgen.feed import FeedGenerator
 from .. import __version__
 from ..channel import Channel, podcast_guid
 from .disclosure import AI_CONTENT, disclosure, engines_of
+from .cover import PAGE_ART_SIZE
 from .episode import GUID_NAMESPACE, Episode, updated_date
 from ..timecode import clock
 from ..names import ANSWERS_FILE, COVER_FILE, FEED_FILE, TRANSCRIPT_KINDS, VOICE_NOTE_TITLE, answer_stem, chapter_title
@@ -58,6 +59,15 @@ def answer_published(episode: Episode, index: int) -> datetime:
 
 SIBLING_TITLES = {FEED_FILE: "Every page, a chapter per doctor", ANSWERS_FILE: "Every answer on its own"}
 DESCRIPTION_LIMIT = 3500  # characters of an answer's text in its item (Apple shows up to 4,000)
+
+
+def _item_art(fe, channel: Channel, ep: Episode) -> None:
+    """An item's art: its page's own (``itunes:image`` and ``podcast:image``), else the show's cover."""
+    if not ep.image:
+        fe.podcast.itunes_image(channel.url(COVER_FILE))
+        return
+    fe.podcast.itunes_image(channel.url(ep.image))
+    fe.podcastindex.image(channel.url(ep.image), f"{ep.title}, on the cover of {channel.title}", PAGE_ART_SIZE)
 
 
 def answer_notes(text: str, page_title: str, said: str = "", doctor: str = "", specialty: str = "") -> str:
@@ -187,7 +197,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.author({"name": ep.doctor, "email": channel.owner_email})
         fe.podcast.itunes_author(", ".join(ep.doctors))
         fe.podcast.itunes_duration(round(ep.duration_ms / 1000))
-        fe.podcast.itunes_image(channel.url(COVER_FILE))
+        _item_art(fe, channel, ep)
         fe.podcast.itunes_episode_type("full")
         fe.podcastindex.explicit(channel.explicit)
         fe.podcastindex.chapters(channel.url(ep.chapters_file))
@@ -230,7 +240,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.podcast.itunes_author(a.doctor)
             duration = a.listed_runtime if a.listed_runtime is not None else round(a.duration_ms / 1000)
             fe.podcast.itunes_duration(duration)
-            fe.podcast.itunes_image(channel.url(COVER_FILE))
+            _item_art(fe, channel, ep)
             fe.podcast.itunes_season(season)
             fe.podcastindex.season(season, ep.title)
             fe.podcast.itunes_episode(number)
