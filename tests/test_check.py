@@ -13,7 +13,7 @@ from mutagen.id3 import ID3, TLEN
 
 from audiofeed.check.readers import READERS, Compare
 
-from .conftest import ARTICLES, run_build, run_check
+from .conftest import ARTICLES, BASE_URL, run_build, run_check
 
 PAGE = "000_4fe75e9a818bb161"
 
@@ -400,3 +400,21 @@ def test_a_description_a_client_would_show_otherwise_fails(spoilt):
     assert result.returncode == 1
     assert any("answers.xml item" in e and "description: holds '&#x27;', which gPodder shows as nothing" in e
                for e in errors(result)), result.stderr
+
+
+def test_an_item_whose_art_an_app_could_not_show_fails(spoilt):
+    """check reads each item's art as an app would fetch it: a page's art.png that is not an
+    image, and a podcast:image that names other art than itunes:image, are problems."""
+    (art,) = [p for p in spoilt.glob("*/art.png") if "000_" in p.parent.name]
+    art.write_text("<html>not a picture</html>")
+    feed = spoilt / "feed.xml"
+    text = feed.read_text(encoding="utf-8")
+    other = next(p.parent.name for p in spoilt.glob("*/art.png") if p != art)
+    spoilt_text = text.replace(f'<podcast:image href="{BASE_URL}{other}/art.png"', f'<podcast:image href="{BASE_URL}cover.png"', 1)
+    assert spoilt_text != text
+    feed.write_text(spoilt_text, encoding="utf-8")
+    result = run_check(spoilt)
+    assert result.returncode == 1
+    found = errors(result)
+    assert any("itunes:image" in e and "art.png is not a PNG or JPEG file" in e for e in found), result.stderr
+    assert any("podcast:image" in e and "is not the item's itunes:image" in e for e in found), result.stderr

@@ -107,11 +107,26 @@ class Publication:
         return self
 
     def as_clients_show(self, feed: str, item) -> None:
-        """An item's description as apps show it: gPodder's parser decodes no hexadecimal character
-        reference (``&#x27;`` showed "child's" as "childs"), so one is a problem."""
+        """An item as apps show it: its description (gPodder's parser decodes no hexadecimal
+        character reference: ``&#x27;`` showed "child's" as "childs") and its art (a PNG or JPEG
+        file of the output, the same in ``itunes:image`` and ``podcast:image``)."""
         if found := HEX_REFERENCE.search(item.findtext("description") or ""):
             self.problem(item_label(feed, item), "description", f"holds {found.group()!r}, which gPodder shows as nothing; "
                          "write the character itself")
+        where = item_label(feed, item)
+        art = item.find("itunes:image", NS)
+        if art is None:
+            self.problem(where, "itunes:image", "missing: apps show the item without art")
+        elif (path := self.local(art.get("href", ""), where, "itunes:image")) is not None:
+            try:
+                head = path.read_bytes()[:8]
+            except OSError:
+                head = b""
+            if not head.startswith((b"\x89PNG", b"\xff\xd8\xff")):
+                self.problem(where, "itunes:image", f"{self.rel(path)} is not a PNG or JPEG file in the output")
+            image = item.find("podcast:image", NS)
+            if image is not None and image.get("href") != art.get("href"):
+                self.problem(where, "podcast:image", f"{image.get('href')!r} is not the item's itunes:image")
 
     def read_records(self) -> None:
         """Every page's ``build.json``: answers the feeds do not list (beyond ``max_items``) are
