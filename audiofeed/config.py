@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .defaults import BITRATES_KBPS, MAX_TOLERANCE_MS, TOLERANCE_MS
-from .channel import Channel, setting_problem
+from .channel import Channel, setting_problem, url_problem
 from .text import setting_problem as text_problem
 from .speech.engine import ENGINE_ENV, ENGINES, UnknownEngine, default_engine, engine_for, engine_type
 
@@ -28,6 +28,7 @@ class Config:
     cover: Path | None = None
     default_voice: str | None = None
     voices: dict[str, str] = field(default_factory=dict)
+    people_images: dict[str, str] = field(default_factory=dict)  # [people] images: doctor -> image URL
     rate_band: tuple[int, int] | None = None  # None: the engine's own band
     tolerance_ms: float = TOLERANCE_MS
     lexicon: dict[str, str] = field(default_factory=dict)
@@ -39,7 +40,7 @@ class Config:
 
 
 _FEED_KEYS = {f.name: f.type for f in fields(Channel)} | {"cover": "path"}
-_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build", "speech"}
+_SECTIONS = {"feed", "voices", "fitting", "check", "lexicon", "build", "speech", "people"}
 
 
 MAX_COVER_BYTES = 2 << 20  # the cover is embedded in every MP3
@@ -172,6 +173,17 @@ def load_config(path: Path | None, engine: str | None = None, check_voices: bool
                 config.voices[doctor] = _voice(voice, f"voices.doctors.{doctor}")
         else:
             raise bad(f"voices.{k}", "unknown key (known: default, doctors)")
+    for k, v in data.get("people", {}).items():
+        if k != "images":
+            raise bad(f"people.{k}", "unknown key (known: images)")
+        if not isinstance(v, dict):
+            raise bad("people.images", 'must be a table of doctor = "https://... image"')
+        for doctor, image in v.items():
+            if why := text_problem(doctor):
+                raise bad(f"people.images.{doctor!r}", why)
+            if not isinstance(image, str) or (why := url_problem(image)):
+                raise bad(f"people.images.{doctor}", why or f"must be the image's address, not {image!r}")
+            config.people_images[doctor] = image
     for k, v in data.get("fitting", {}).items():
         if k != "rate_band":
             raise bad(f"fitting.{k}", "unknown key (known: rate_band)")
@@ -243,6 +255,9 @@ disclosure = "The doctors wrote these answers; a synthetic voice ({voice}) reads
 # default = "gmw/en-gb-x-rp"                # espeak-ng only: draw every doctor's voice from this accent
 [voices.doctors]
 # "Wang Jian" = "joe+1.15"                  # pin a doctor to a voice (Piper's palette: joe, joe+0.6, joe+1.15, joe+1.7)
+
+[people.images]
+# "Wang Jian" = "https://example.org/people/wang-jian.jpg"   # a doctor's picture: podcast:person img and their chapters' image
 
 [fitting]
 # rate_band = [130, 215]                    # natural paces (the engine's own band unless set: Piper 130-215, espeak 100-240)

@@ -162,3 +162,32 @@ def test_each_page_episode_has_its_own_art_in_every_client_and_in_its_mp3s(built
         assert {c["img"] for c in chapters} == {seen[slug]}
         xml = (out / "feed.xml").read_text(encoding="utf-8")
         assert f'<podcast:image href="{seen[slug]}"' in xml
+
+
+def test_a_doctors_picture_shows_in_their_chapters_and_as_their_person(tmp_path):
+    """``[people] images`` gives a doctor a picture: ``podcast:person img`` in both feeds (as
+    podcast-partytime reads it) and the image of their chapters; other chapters keep the page's art.
+    An address that is not one is refused in one line naming the key."""
+    import shutil
+
+    from .conftest import ARTICLES
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    shutil.copy(ARTICLES / "000_4fe75e9a818bb161.txt", articles)
+    picture = "https://example.org/people/yan-chun.jpg"
+    (tmp_path / "audiofeed.toml").write_text(f'[people]\nimages = {{ "Yan Chun" = "{picture}" }}\n')
+    out = tmp_path / "out"
+    assert run_build(articles, out, "--base-url", BASE_URL).code == 0
+    for name in FEEDS:
+        people = [p for i in partytime(out / name)["items"] for p in i.get("podcastPeople", [])]
+        assert {p.get("img") for p in people if p["name"] == "Yan Chun"} == {picture}, name
+        assert all("img" not in p for p in people if p["name"] != "Yan Chun")
+    chapters = json.loads((out / "000_4fe75e9a818bb161" / "chapters.json").read_text())["chapters"]
+    by_doctor = {c["title"]: c["img"] for c in chapters}
+    assert [img for title, img in by_doctor.items() if "Yan Chun" in title] == [picture]
+    assert all(img.endswith("/art.png") for title, img in by_doctor.items() if "Yan Chun" not in title)
+    (tmp_path / "audiofeed.toml").write_text('[people]\nimages = { "Yan Chun" = "yan-chun.jpg" }\n')
+    refused = run_build(articles, tmp_path / "again", "--base-url", BASE_URL)
+    assert refused.code == 1 and "people.images.Yan Chun" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -71,6 +71,7 @@ class BuildOptions:
     lexicon: tuple[tuple[str, str], ...] = ()  # pronunciations, for speech only
     normalize: bool = True  # say health text as a clinician would (units, ranges, fractions...; speech/verbalize.py)
     pinned_voices: tuple[tuple[str, str], ...] = ()  # doctor -> espeak-ng voice
+    people_images: tuple[tuple[str, str], ...] = ()  # doctor -> image URL ([people] images)
     default_voice: str | None = None  # accent the palette draws from, e.g. gmw/en-gb-x-rp
     cover: Path | None = None  # show art; None: audiofeed's own
     scheduler: str | None = None  # a dask.distributed scheduler's address: render on its workers
@@ -176,7 +177,8 @@ class _Build:
         speech = [o.normalize, RULES_VERSION if o.normalize else None]
         return digest([__version__, PAGE_FORMAT, engine_fingerprint(o.engine), channel, list(o.band), list(o.lexicon), speech,
                        *([o.kbps] if o.kbps != BITRATE_KBPS else []),
-                       o.default_voice, cover_key(o.cover, self.channel.title), site_fingerprint()])
+                       o.default_voice, cover_key(o.cover, self.channel.title), site_fingerprint(),
+                       *([list(o.people_images)] if o.people_images else [])])
 
     def covers(self) -> tuple[bytes, bytes]:
         """The feed's cover and the copy in each MP3, made when first needed (:func:`~..publish.cover.covers`)."""
@@ -390,7 +392,7 @@ class _Build:
                             engine=self.options.engine, previous=self.last_published(page.slug),
                             said=disclosure(channel, [self.options.engine]),
                             voice_note=self.note.result() if self.note else None,
-                            art=page_arts(self.covers()[0], page.title))
+                            art=page_arts(self.covers()[0], page.title), images=dict(self.options.people_images))
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())
@@ -425,8 +427,10 @@ class _Build:
             staging.write(name, data)
         staging.write(INDEX_FILE, render_index(self.channel, episodes).encode())
         staging.write(MANIFEST_FILE, plan.manifest.to_bytes())
-        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes, plan.manifest.podcast_guids, plan.manifest.seasons))
-        staging.write(FEED_FILE, episodes_feed(self.channel, episodes, plan.manifest.podcast_guids))
+        images = dict(self.options.people_images)
+        staging.write(ANSWERS_FILE, answers_feed(self.channel, episodes, plan.manifest.podcast_guids, plan.manifest.seasons,
+                                                 images))
+        staging.write(FEED_FILE, episodes_feed(self.channel, episodes, plan.manifest.podcast_guids, images))
         staging.verify(self.built_episodes)
         raise_pending()  # a stop asked for whose exception was lost must not publish
         staging.swap_in()

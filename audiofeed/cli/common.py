@@ -67,6 +67,7 @@ def build_options(articles: Path, output: Path, config_path: Path | None = None,
         articles=articles, output=output, channel=Channel(**fields), workers=jobs,
         band=rate_band or config.rate_band or engine_type(config.engine).RATE_BAND, force=force, cache=cache,
         lexicon=tuple(config.lexicon.items()), normalize=config.normalize, pinned_voices=tuple(config.voices.items()),
+        people_images=tuple(sorted(config.people_images.items())),
         default_voice=config.default_voice, cover=config.cover, scheduler=scheduler or config.scheduler,
         engine=config.engine, kbps=kbps or config.bitrate_kbps or BITRATE_KBPS,
     )

@@ -165,6 +165,7 @@ def make_episode(
     said: str = "",
     voice_note: Rendered | None = None,
     art: tuple[bytes, bytes] | None = None,
+    images: dict[str, str] | None = None,
 ) -> EpisodeFiles:
     """Tag each answer's MP3, join them into the episode MP3, write transcripts, and describe the result.
 
@@ -177,7 +178,8 @@ def make_episode(
     ``voice_note``, its rendering, opens the episode in a chapter of its own (each answer keeps its
     exact length; the episode is the note's length longer).
     ``art``, the page's own art (:func:`.cover.page_arts`: for the feeds, for the MP3s), is
-    written beside the episode, embedded in its MP3s in place of ``cover`` and shown by its chapters.
+    written beside the episode, embedded in its MP3s in place of ``cover`` and shown by its chapters;
+    a doctor's chapters show the doctor's picture instead where ``images`` has one (a URL by name).
     """
     if failed := [i for i, o in outcomes.items() if isinstance(o, Failed)]:
         raise ValueError(f"answer(s) {', '.join(map(str, sorted(failed)))} failed to render")
@@ -292,7 +294,7 @@ def make_episode(
     files[episode_name] = data
     chapters_name = page_file(page.slug, CHAPTERS_FILE)
     files[chapters_name] = chapters_json(answers, page.title, f"{base_url}{page.slug}/",
-                                         f"{base_url}{image_name or COVER_FILE}", note_ms).encode()
+                                         f"{base_url}{image_name or COVER_FILE}", note_ms, images).encode()
     files.update(_transcript_files(episode_stem, page.title, page_sections, language))
     episode = Episode(
         slug=page.slug,
@@ -324,9 +326,10 @@ def show_notes_text(answers: list[EpisodeAnswer]) -> str:
 
 
 def chapters_json(answers: list[EpisodeAnswer], title: str, page_url: str = "", image: str = "",
-                  voice_note_ms: int = 0) -> str:
+                  voice_note_ms: int = 0, images: dict[str, str] | None = None) -> str:
     """Podcasting 2.0 JSON chapters (version 1.2.0) of the episode ``title``, sorted by start time;
-    each chapter links its answer on the page (``page_url#answer-NN``) and shows the show's ``image``.
+    each chapter links its answer on the page (``page_url#answer-NN``) and shows ``image`` (the
+    episode's art), or its doctor's picture from ``images``.
     A voice note of ``voice_note_ms`` opens the episode in a chapter of its own."""
     note = [{"startTime": 0, "endTime": voice_note_ms / 1000, "title": VOICE_NOTE_TITLE,
              **({"url": page_url} if page_url else {}), **({"img": image} if image else {})}] if voice_note_ms else []
@@ -339,7 +342,7 @@ def chapters_json(answers: list[EpisodeAnswer], title: str, page_url: str = "", 
                 "endTime": (a.start_ms + a.duration_ms) / 1000,
                 "title": chapter_title(a.question, a.doctor),
                 **({"url": f"{page_url}#{answer_stem(a.index)}" if a.index else page_url} if page_url else {}),
-                **({"img": image} if image else {}),
+                **({"img": (images or {}).get(a.doctor) or image} if image or (images or {}).get(a.doctor) else {}),
             }
             for a in sorted(answers, key=lambda a: a.start_ms)
         ],

@@ -32,6 +32,7 @@ class Person:
     role: str = "author"
     group: str = "writing"
     href: str | None = None
+    img: str | None = None  # a picture of the person (the producer's [people] images)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class PodcastEntryExtension(BaseEntryExtension):
         if self._chapters:
             _sub(item, PODCAST_NS, "chapters", url=self._chapters[0], type=self._chapters[1])
         for p in self._persons:
-            _sub(item, PODCAST_NS, "person", p.name, group=p.group, role=p.role, href=p.href)
+            _sub(item, PODCAST_NS, "person", p.name, group=p.group, role=p.role, href=p.href, img=p.img)
         for t in self._transcripts:
             _sub(item, PODCAST_NS, "transcript", url=t.url, type=t.type, rel=t.rel, language=t.language)
         if self._season is not None:

@@ -180,7 +180,8 @@ def listed_answers(channel: Channel, episodes: list[Episode]) -> set[str]:
     return set(guids[: channel.max_items] if channel.max_items else guids)
 
 
-def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None) -> bytes:
+def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None,
+                  images: dict[str, str] | None = None) -> bytes:
     """``feed.xml``: one item per page (the newest ``max_items`` of them, if set); ``guids``: each
     feed's podcast:guid (:func:`~audiofeed.channel.show_guids`)."""
     fg = _new_feed(channel, FEED_FILE, channel.title, episodes, guids=guids)
@@ -202,7 +203,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
         fe.podcastindex.explicit(channel.explicit)
         fe.podcastindex.chapters(channel.url(ep.chapters_file))
         for doctor in ep.doctors:
-            fe.podcastindex.person(Person(doctor))
+            fe.podcastindex.person(Person(doctor, img=(images or {}).get(doctor)))
         if ep.voice_note:
             fe.podlove.chapter(0.0, VOICE_NOTE_TITLE)
         for a in ep.answers:
@@ -214,7 +215,7 @@ def episodes_feed(channel: Channel, episodes: list[Episode], guids: dict[str, st
 
 
 def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str] | None = None,
-                 seasons: dict[str, int] | None = None) -> bytes:
+                 seasons: dict[str, int] | None = None, images: dict[str, str] | None = None) -> bytes:
     """``answers.xml``: one item per doctor's answer, seasons by page (``seasons``: pinned numbers,
     :func:`~audiofeed.build.output.pinned_seasons`; else by name order), episodes by answer."""
     fg = _new_feed(channel, ANSWERS_FILE, f"{channel.title}: every answer", episodes, channel.answers_description,
@@ -246,7 +247,7 @@ def answers_feed(channel: Channel, episodes: list[Episode], guids: dict[str, str
             fe.podcast.itunes_episode(number)
             fe.podcast.itunes_episode_type("full")
             fe.podcastindex.explicit(channel.explicit)
-            fe.podcastindex.person(Person(a.doctor))
+            fe.podcastindex.person(Person(a.doctor, img=(images or {}).get(a.doctor)))
             _transcripts(fe, channel, a.transcripts)
             if channel.disclose:
                 fe.podcastindex.txt("true", AI_CONTENT)
