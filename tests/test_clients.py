@@ -191,3 +191,40 @@ def test_a_doctors_picture_shows_in_their_chapters_and_as_their_person(tmp_path)
     refused = run_build(articles, tmp_path / "again", "--base-url", BASE_URL)
     assert refused.code == 1 and "people.images.Yan Chun" in refused.stderr and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_pages_own_image_is_its_episodes_art_and_a_bad_one_is_one_line(tmp_path):
+    """Front matter ``image:`` gives a page's episode the producer's art (scaled to 1400 px, and
+    600 px in its MP3s); changing the image rebuilds the page; a file that is no image is refused in
+    one line naming the page and the line, and the other pages publish."""
+    from io import BytesIO
+
+    from mutagen.id3 import ID3
+    from PIL import Image
+
+    from .conftest import small_articles
+
+    articles = small_articles(tmp_path / "articles")
+    Image.new("RGB", (800, 800), (200, 30, 30)).save(articles / "red.jpg", "JPEG")
+    page = MARKS.replace("date: 2025-06-01\n", "date: 2025-06-01\nimage: red.jpg\n")
+    (articles / "marks.md").write_text(page, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_build(articles, out, "--base-url", BASE_URL).code == 0
+    with Image.open(out / "marks" / "art.png") as art:
+        assert art.size == (1400, 1400) and abs(art.getpixel((700, 700))[0] - 200) < 8
+    (embedded,) = ID3(out / "marks" / "episode.mp3").getall("APIC")
+    with Image.open(BytesIO(embedded.data)) as art:
+        assert art.size == (600, 600) and abs(art.getpixel((300, 300))[1] - 30) < 8
+    items = [i for i in partytime(out / "feed.xml")["items"] if i["enclosure"]["url"].startswith(f"{BASE_URL}marks/")]
+    assert [i["itunesImage"] for i in items] == [f"{BASE_URL}marks/art.png"]
+    Image.new("RGB", (800, 800), (30, 30, 200)).save(articles / "red.jpg", "JPEG")  # the producer changes the image
+    again = run_build(articles, out, "--base-url", BASE_URL)
+    assert again.code == 0 and "1 page(s) built" in " ".join(again.stdout.split()), again.stdout
+    with Image.open(out / "marks" / "art.png") as art:
+        assert art.getpixel((700, 700))[2] > 150
+    (articles / "red.jpg").write_text("<html>not a picture</html>")
+    bad = run_build(articles, tmp_path / "bad", "--base-url", BASE_URL)
+    assert bad.code == 1 and "Traceback" not in bad.stderr
+    (line,) = [ln for ln in bad.stderr.splitlines() if "image:" in ln]
+    assert "marks.md:4:" in line and "is not a PNG or JPEG image" in line
+    assert len(list((tmp_path / "bad").glob("*/episode.mp3"))) == 2  # the other pages publish

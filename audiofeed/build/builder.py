@@ -392,7 +392,8 @@ class _Build:
                             engine=self.options.engine, previous=self.last_published(page.slug),
                             said=disclosure(channel, [self.options.engine]),
                             voice_note=self.note.result() if self.note else None,
-                            art=page_arts(self.covers()[0], page.title), images=dict(self.options.people_images))
+                            art=page_arts(self.covers()[0], page.title, page.image.read_bytes() if page.image else None),
+                            images=dict(self.options.people_images))
         for name, data in made.files.items():
             staging.write(name, data)
         staging.write(f"{page.slug}/{INDEX_FILE}", render_page(channel, made.episode, made.sections).encode())

@@ -77,9 +77,26 @@ def page_art(show_art: bytes, page_title: str, size: int = PAGE_ART_SIZE) -> byt
     return out.getvalue()
 
 
-def page_arts(show_art: bytes, page_title: str) -> tuple[bytes, bytes]:
-    """A page's art for its feed items (1400 px) and the copy embedded in its MP3s (600 px)."""
+def page_arts(show_art: bytes, page_title: str, own: bytes | None = None) -> tuple[bytes, bytes]:
+    """A page's art for its feed items (1400 px) and the copy embedded in its MP3s (600 px): the
+    producer's own image for the page (``own``, scaled to a square), else drawn (:func:`page_art`)."""
+    if own is not None:
+        return scaled(own, PAGE_ART_SIZE), scaled(own, EMBEDDED_SIZE)
     return page_art(show_art, page_title), page_art(show_art, page_title, EMBEDDED_SIZE)
+
+
+def scaled(image: bytes, size: int) -> bytes:
+    """``image`` (PNG or JPEG) as a ``size`` px square sRGB PNG (the same bytes for the same input)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    with Image.open(io.BytesIO(image)) as source:
+        img = source.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    info = PngInfo()
+    info.add(b"sRGB", b"\x00")
+    out = io.BytesIO()
+    img.save(out, "PNG", compress_level=6, pnginfo=info)
+    return out.getvalue()
 
 
 def covers(own: Path | None, title: str) -> tuple[bytes, bytes]:

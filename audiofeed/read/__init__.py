@@ -40,7 +40,9 @@ def read_page(path: Path) -> Page:
     except OSError as e:
         raise PageError(path, [_at(None, f"cannot read: {e.strerror}")]) from None
     text, dropped = drop_control_characters(decode_source(path, raw))
-    page = replace(reader.read(path, text), source_sha256=hashlib.sha256(raw).hexdigest())
+    page = reader.read(path, text)
+    # the page key follows its image too (front matter ``image``), which the page's files carry
+    page = replace(page, source_sha256=hashlib.sha256(raw + (page.image.read_bytes() if page.image else b"")).hexdigest())
     long = [_at(a.line, f"the answer of {a.doctor} has {n} words; an answer may have at most {MAX_ANSWER_WORDS}")
             for a in page.answers if (n := len(a.text.split())) > MAX_ANSWER_WORDS]
     if long:

@@ -43,6 +43,26 @@ def _front_matter_loader():
     return FrontMatterLoader
 
 
+MAX_IMAGE_BYTES = 2 << 20  # a page's image goes into each of its MP3s (scaled) and every app's listing
+
+
+def image_problem(path: Path | None) -> str | None:
+    """Why ``path`` is not an image a page may name (None if it is): a PNG or JPEG file by its
+    bytes, beside the page or below it, of at most :data:`MAX_IMAGE_BYTES`."""
+    try:
+        if path is None or not path.is_file() or path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            return "is not a PNG or JPEG file (paths are relative to the page)"
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            return f"has more than {MAX_IMAGE_BYTES >> 20} MiB"
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if not head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        return "is not a PNG or JPEG image by its bytes"
+    return None
+
+
 def _key_line(lines: list[str], key: str, default: int = 1) -> int:
     """The 1-based line of a top-level front matter ``key``, or ``default``."""
     pattern = re.compile(rf"^{re.escape(key)}\s*:")
@@ -85,7 +105,7 @@ class MarkdownPageReader:
     """
 
     extensions = (".md", ".markdown")
-    PAGE_KEYS = {"title", "date", "doctor", "specialty", "answers", "guid"}
+    PAGE_KEYS = {"title", "date", "doctor", "specialty", "answers", "guid", "image"}
     ANSWER_KEYS = {"question", "doctor", "specialty", "runtime"}
 
     def read(self, path: Path, text: str) -> Page:
@@ -193,6 +213,14 @@ class MarkdownPageReader:
                 problems.append(_at(line, f"section '## {heading}' is not in the front matter's answers"))
         if problems:
             raise PageError(path, problems)
+        image = None
+        if meta.get("image") is not None:
+            value = meta["image"]
+            image = (path.parent / value).resolve() if isinstance(value, str) and value.strip() and "\0" not in value else None
+            if why := image_problem(image):
+                problems.append(_at(_key_line(lines, "image"), f"image: {str(value)[:80]!r} {why}"))
+        if problems:
+            raise PageError(path, problems)
         guid = str(meta["guid"]).strip() if meta.get("guid") is not None else None
         return Page(source=path, slug=slug_for(path), title=_plain(title), doctor=doctor, specialty=specialty,
-                    updated=updated, answers=tuple(answers), guid=guid or None)
+                    updated=updated, answers=tuple(answers), guid=guid or None, image=image)

@@ -40,6 +40,7 @@ class Page:
     warnings: tuple[Problem, ...] = ()  # what was read past (the page is still built)
     source_sha256: str = ""  # of the bytes that were read and parsed: what the page key hashes
     guid: str | None = None  # pinned by the page (front matter ``guid``): its episode's GUID, whatever else changes
+    image: Path | None = None  # the producer's art for its episode (front matter ``image``), checked to be a PNG or JPEG
 
     @property
     def doctors(self) -> list[str]:
