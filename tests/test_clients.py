@@ -75,7 +75,7 @@ def test_every_client_shows_every_item_with_what_a_listener_needs(built, name):
 
 MARKS = """\
 ---
-title: Is a child's "high" fever & a rash urgent?
+title: Is a child's "high" fever & a rash <b>urgent</b>?
 date: 2025-06-01
 doctor: Zoë Müller-O'Brien
 specialty: Pédiatrie & Family Medicine
@@ -86,7 +86,7 @@ answers:
     runtime: 12sec
 ---
 
-A fever of 39 °C with a rash that doesn't fade is urgent: see a doctor today & don't wait.
+A fever of 39 °C with a rash that doesn't fade is <i>urgent</i>: see a doctor today & don't wait; 5 < 6 > 4.
 
 ## Can I give ibuprofen & paracetamol — "together"?
 
@@ -94,25 +94,26 @@ Not routinely. Give one at the right dose; if it doesn't help, the other can fol
 """
 
 
-def test_apostrophes_quotes_ampersands_and_accents_reach_every_client_as_written(tmp_path):
-    """Each client's text of each feed (titles, descriptions as a listener sees them, people) holds
-    every phrase exactly as the page wrote it."""
+def test_apostrophes_quotes_ampersands_accents_and_markup_reach_every_client_as_written(tmp_path):
+    """Each client's text of each feed (titles, descriptions as a browser shows them, people) holds
+    every phrase exactly as the page wrote it, text that looks like markup included (the word
+    joiner that keeps ``<b>`` from being read as a tag is invisible)."""
     articles = tmp_path / "articles"
     articles.mkdir()
     (articles / "marks.md").write_text(MARKS, encoding="utf-8")
     out = tmp_path / "out"
     assert run_build(articles, out, "--base-url", BASE_URL).code == 0
-    written = ['Is a child\'s "high" fever & a rash urgent?', 'Can I give ibuprofen & paracetamol — "together"?',
+    written = ['Is a child\'s "high" fever & a rash <b>urgent</b>?', 'Can I give ibuprofen & paracetamol — "together"?',
                "Zoë Müller-O'Brien", "Seán Ó Dálaigh"]
     only = {"feed.xml": ["Pédiatrie & Family Medicine"],  # an episode's chapters name each doctor's specialty
-            "answers.xml": ["doesn't fade", "today & don't wait", "if it doesn't help"]}  # the answers' own text
+            "answers.xml": ["doesn't fade is <i>urgent</i>:", "today & don't wait; 5 < 6 > 4.", "if it doesn't help"]}
     for name in FEEDS:
         podverse, gpodder, parsed = read_all(out, name)
         shown = {
             # partytime hands back the description's HTML with its entities decoded once
             "podcast-partytime": [(i["title"], visible(i["description"], decoded=True),
                                    [p["name"] for p in i.get("podcastPeople", [])]) for i in podverse["items"]],
-            "podcastparser": [(e["title"], e["description"], []) for e in gpodder["episodes"]],  # plain text
+            "podcastparser": [(e["title"], e["description"].replace("\u2060", ""), []) for e in gpodder["episodes"]],
             "feedparser": [(e.title, visible(e.summary), [a.name for a in e.get("authors", [])]) for e in parsed.entries],
         }
         for client, items in shown.items():
@@ -122,12 +123,17 @@ def test_apostrophes_quotes_ampersands_and_accents_reach_every_client_as_written
             assert "childs" not in text and "&#x27;" not in text and "&amp;" not in text, (name, client)
 
 
-def visible(html: str, decoded: bool = False) -> str:
-    """What a browser shows of ``html``: tags dropped, entities decoded (``decoded``: already were)."""
-    import html as markup
+def visible(markup: str, decoded: bool = False) -> str:
+    """What a browser shows of ``markup`` (HTML; ``decoded``: as podcast-partytime hands it back,
+    its references decoded once already), with the invisible word joiner dropped."""
+    from html.parser import HTMLParser
 
-    text = re.sub(r"<[^>]+>", "", html)
-    return text if decoded else markup.unescape(text)
+    shown: list[str] = []
+    parser = HTMLParser(convert_charrefs=True)
+    parser.handle_data = shown.append
+    parser.feed(markup)
+    parser.close()
+    return "".join(shown).replace("\u2060", "")
 
 
 def test_each_page_episode_has_its_own_art_in_every_client_and_in_its_mp3s(built):

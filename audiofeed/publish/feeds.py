@@ -8,6 +8,7 @@ page with ``itunes:season`` (page) and ``itunes:episode`` (answer).
 from __future__ import annotations
 
 import uuid
+import re
 from datetime import datetime, time, timedelta, timezone
 from html import escape as _escape
 
@@ -31,15 +32,24 @@ from .feedext import (
 
 
 
-def escape(text: str) -> str:
-    """Text for an HTML description: ``&``, ``<`` and ``>`` escaped, quotes and apostrophes as
-    written. They need no escaping outside attributes, and gPodder's parser (podcastparser)
-    decodes no hexadecimal reference: ``&#x27;`` showed "child's" as "childs".
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
-    >>> print(escape("A child’s or child's <b> & fever"))
-    A child’s or child's &lt;b&gt; &amp; fever
+
+def escape(text: str) -> str:
+    """Text for an HTML description, shown as written by every client the tests read it with.
+
+    - ``&`` and ``<`` as decimal references (``&#38;``, ``&#60;``): gPodder's parser decodes named
+      references with a pattern that swallows ``&lt;i&gt;`` whole, and no hexadecimal ones
+      (``&#x27;`` showed "child's" as "childs"); quotes, apostrophes and ``>`` as written (they
+      need no escaping outside attributes);
+    - a ``<`` that could open a tag (``<b>`` written as words) is followed by a word joiner
+      (U+2060, invisible): podcast-partytime hands descriptions back with their references
+      decoded, and an app would otherwise render the page's ``<b>urgent</b>`` as bold.
+
+    >>> print(escape("A child’s or child's <b> & fever > 38 °C"))
+    A child’s or child's &#60;⁠b> &#38; fever > 38 °C
     """
-    return _escape(text, quote=False)
+    return _TAG_START.sub("<\u2060", text).replace("&", "&#38;").replace("<", "&#60;")
 
 
 def _published(episode: Episode) -> datetime:
@@ -76,7 +86,7 @@ def answer_notes(text: str, page_title: str, said: str = "", doctor: str = "", s
     (``said``).
 
     >>> answer_notes("Rest & drink.", "Flu?", "A synthetic voice reads it.", "Ann Lee", "General Practice")
-    '<p>Rest &amp; drink.</p><p>By Ann Lee (General Practice), on the page “Flu?”.</p><p>A synthetic voice reads it.</p>'
+    '<p>Rest &#38; drink.</p><p>By Ann Lee (General Practice), on the page “Flu?”.</p><p>A synthetic voice reads it.</p>'
     """
     if len(text) > DESCRIPTION_LIMIT:
         text = text[:DESCRIPTION_LIMIT].rsplit(" ", 1)[0] + "…"
