@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from functools import lru_cache
 from pathlib import Path
 
 COVER_VERSION = 2  # bump when the drawing changes: the pages' keys follow it
@@ -55,11 +56,10 @@ def page_art(show_art: bytes, page_title: str, size: int = PAGE_ART_SIZE) -> byt
     """A page episode's own art: the show's art (``show_art``, any image Pillow reads) at ``size``
     px with a band across its lower part carrying ``page_title``, so that episodes look apart in
     an app. The same inputs and Pillow version give the same bytes."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import ImageDraw, ImageFont
     from PIL.PngImagePlugin import PngInfo
 
-    with Image.open(io.BytesIO(show_art)) as base:
-        img = base.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    img = _scaled_image(show_art, size).copy()
     draw = ImageDraw.Draw(img)
     top = int(size * 0.52)
     draw.rectangle([0, top, size, size], fill=BAND)
@@ -75,6 +75,15 @@ def page_art(show_art: bytes, page_title: str, size: int = PAGE_ART_SIZE) -> byt
     out = io.BytesIO()
     img.save(out, "PNG", compress_level=6, pnginfo=info)
     return out.getvalue()
+
+
+@lru_cache(maxsize=4)
+def _scaled_image(art: bytes, size: int):
+    """``art`` decoded and scaled to a ``size`` px square, once per build (every page draws on it)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(art)) as base:
+        return base.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
 
 
 def page_arts(show_art: bytes, page_title: str, own: bytes | None = None) -> tuple[bytes, bytes]:
