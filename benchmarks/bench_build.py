@@ -26,7 +26,6 @@ Usage: python benchmarks/bench_build.py [--rounds 5] [--articles articles] [--jo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -36,31 +35,11 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import measured, spread  # noqa: E402
+
 FIGURES = ("wall", "user", "sys", "peak")
-
-# Runs a command and prints its figures as JSON: wall seconds, CPU seconds of it and its
-# children, and the largest child's peak resident memory in MB.
-MEASURE = """import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.perf_counter() - start
-if done.returncode:
-    sys.exit(done.stderr.decode(errors="replace")[-800:])
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "user": r.ru_utime, "sys": r.ru_stime, "peak": r.ru_maxrss / 1024}))
-"""
-
-
-def measured(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(cmd[:4])} ...: failed: {done.stderr.strip()[-800:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def spread(values: list[float], fmt: str = "{:.2f}") -> str:
-    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

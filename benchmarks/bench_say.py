@@ -18,28 +18,18 @@ Usage: python benchmarks/bench_say.py [--rounds 5] [--rate 160] [--answer 1] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = HERE.parent / "articles" / "000_4fe75e9a818bb161.txt"
+sys.path.insert(0, str(HERE))
 
-MEASURE = """import json, os, resource, subprocess, sys, time
-if os.environ.get("PIN_CORE"):
-    os.sched_setaffinity(0, {int(os.environ["PIN_CORE"])})
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.perf_counter() - start
-if done.returncode:
-    sys.exit(done.stderr.decode(errors="replace")[-800:])
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "user": r.ru_utime, "sys": r.ru_stime, "peak": r.ru_maxrss / 1024}))
-"""
+from measure import measured, spread  # noqa: E402
+
+SEED = HERE.parent / "articles" / "000_4fe75e9a818bb161.txt"
 
 STOCK = """import sys
 sys.path.insert(0, sys.argv[1])
@@ -56,18 +46,6 @@ def spoken(page: Path, index: int) -> str:
 
     answer = read_page(page).answers[index]
     return to_speak(spoken_text(answer.question, answer.text)[0], Lexicon({}), True)[0]
-
-
-def measured(cmd: list[str], pin: int | None) -> dict[str, float]:
-    env = dict(os.environ, **({"PIN_CORE": str(pin)} if pin is not None else {}))
-    done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(cmd[:4])} ...: failed: {done.stderr.strip()[-800:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def spread(values: list[float], fmt: str = "{:.2f}") -> str:
-    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
 def main() -> None:
@@ -93,7 +71,7 @@ def main() -> None:
             order = order[r % 3:] + order[: r % 3]
             for name in order:
                 cmd, pin = commands[name]
-                figures = measured(cmd, pin)
+                figures = measured(cmd, pin=pin)
                 runs[name].append(figures)
                 print(f"round {r + 1}: {name:14s} wall {figures['wall']:.2f} s, user {figures['user']:.2f} s, "
                       f"sys {figures['sys']:.2f} s, peak {figures['peak']:.0f} MB", flush=True)

@@ -21,13 +21,15 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from measure import measured  # noqa: E402
+
 SEED = ROOT / "articles" / "000_4fe75e9a818bb161.txt"
 
 
@@ -65,41 +67,22 @@ def run(engine: str, minutes: int, scratch: Path, built: dict[int, Path]) -> tup
     if engine == "stock":
         record = next(built[minutes].glob("*/build.json"))
         cmd = [sys.executable, "-c", STOCK, str(Path(__file__).resolve().parent), str(record), str(scratch / "stock.mp3")]
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"stock {minutes} min: failed: {done.stderr.strip()[-500:]}")
-        user, system, peak_kb = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
-        return wall, user, system, peak_kb / 1024
+        figures = measured(cmd)
+        return figures["wall"], figures["user"], figures["sys"], figures["peak"]
     folder = Path(tempfile.mkdtemp(dir=scratch))
     (folder / "articles").mkdir()
     (folder / "articles" / "long.md").write_text(page(minutes), encoding="utf-8")
-    start = time.perf_counter()
     # A process of its own around each build, so that its peak is this build's alone (ru_maxrss
     # of the children: the largest of the build and its worker).
-    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "audiofeed", "build", str(folder / "articles"),
-                           "-o", str(folder / "out"), "-j", "1", "--engine", engine], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{engine} {minutes} min: build failed: {done.stderr.strip()[-500:]}")
-    user, system, peak_kb = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
+    figures = measured([sys.executable, "-m", "audiofeed", "build", str(folder / "articles"), "-o", str(folder / "out"),
+                        "-j", "1", "--engine", engine])
     if engine == "piper":  # kept for stock Piper to speak the same text at the same pace
         if minutes in built:
             shutil.rmtree(built[minutes].parent, ignore_errors=True)
         built[minutes] = folder / "out"
     else:
         shutil.rmtree(folder)
-    return wall, user, system, peak_kb / 1024
-
-
-MEASURE = """import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-if done.returncode:
-    sys.exit(done.stderr.decode()[-500:])
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(r.ru_utime, r.ru_stime, r.ru_maxrss)
-"""
+    return figures["wall"], figures["user"], figures["sys"], figures["peak"]
 
 
 def main() -> None:
